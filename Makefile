@@ -1,0 +1,43 @@
+# `make demo` and `make test` each set everything up on a fresh machine:
+# Debian packages when missing, a .venv, the CPU build of torch, the project.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEB_PACKAGES := libfluidsynth3 fluidsynth fluid-soundfont-gm fluid-soundfont-gs \
+	musescore-general-soundfont timgm6mb-soundfont avldrums.lv2-soundfont csound-soundfont
+DEMO_OUT ?= demo_out
+PYTEST_ARGS ?=
+
+.PHONY: setup system-deps demo test bench clean
+
+setup: system-deps $(VENV)/.installed
+
+system-deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# torch==2.13.0 first, so that pip takes the CPU build on disk rather than a CUDA one.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+demo: setup
+	$(BIN)/python -m adtos.demo --out $(DEMO_OUT)
+
+test: setup
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

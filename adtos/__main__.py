@@ -1,0 +1,5 @@
+import sys
+
+from adtos.cli import main
+
+sys.exit(main())

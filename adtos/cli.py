@@ -1,0 +1,75 @@
+"""`adtos <command>`: a thin layer over the stage functions.
+
+Each stage package has a `cli` module with `register(subparsers)`, which adds
+its commands. Heavy imports (torch, fluidsynth) stay inside the command
+functions so that `adtos --help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Order is the order of the pipeline, which is also the order of `--help`.
+STAGE_CLI_MODULES = (
+    "adtos.index.cli",
+    "adtos.assemble.cli",
+    "adtos.presets.cli",
+    "adtos.render.cli",
+    "adtos.build.cli",
+    "adtos.stats.cli",
+    "adtos.transcriber.cli",
+    "adtos.scaling.cli",
+)
+
+
+class CLIError(Exception):
+    """An error the user can fix; printed without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="adtos",
+        description="Build synthetic drum-transcription datasets, train transcribers on them "
+        "and measure how well they transfer to real music.",
+    )
+    parser.add_argument("--version", action="version", version=f"adtos {_version()}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in STAGE_CLI_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name and module_name.startswith(error.name):  # stage not written yet
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def _version() -> str:
+    from adtos import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        result = args.func(args)
+    except CLIError as error:
+        print(f"adtos {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"adtos {args.command}: interrupted; finished outputs are kept, rerun to resume",
+              file=sys.stderr)
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""The 5-class drum vocabulary and the General MIDI mapping onto it.
+
+BD: 35, 36 · SD: 37, 38, 40 · TT: 41, 43, 45, 47, 48, 50 · HH: 42, 44, 46 ·
+CY: 49, 51, 52, 53, 55, 57, 59. Other notes are dropped from targets but kept
+in the audio.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CLASSES: tuple[str, ...] = ("BD", "SD", "TT", "HH", "CY")
+CLASS_INDEX: dict[str, int] = {name: i for i, name in enumerate(CLASSES)}
+
+GM_TO_CLASS: dict[int, str] = {
+    **{n: "BD" for n in (35, 36)},
+    **{n: "SD" for n in (37, 38, 40)},
+    **{n: "TT" for n in (41, 43, 45, 47, 48, 50)},
+    **{n: "HH" for n in (42, 44, 46)},
+    **{n: "CY" for n in (49, 51, 52, 53, 55, 57, 59)},
+}
+
+# A representative GM note per class, used when a label must become a note
+# (transcriber output, composite kits, click tests).
+CLASS_TO_GM: dict[str, int] = {"BD": 36, "SD": 38, "TT": 45, "HH": 42, "CY": 49}
+
+# The Groove MIDI Dataset is recorded on a Roland TD-11, which uses three
+# pitches that are not GM drums. Played on a GM kit they give silence or a
+# vibraslap while the annotation says hi-hat, so they are remapped at indexing.
+GMD_TO_GM: dict[int, int] = {22: 42, 26: 46, 58: 43}
+
+
+def gm_class(note: int) -> str | None:
+    """The 5-class label of a GM drum note, or None when it is not a target."""
+    return GM_TO_CLASS.get(int(note))
+
+
+def gm_class_indices(notes: np.ndarray) -> np.ndarray:
+    """Class index (0..4) per GM note, -1 for notes outside the vocabulary."""
+    lut = np.full(128, -1, dtype=np.int64)
+    for note, name in GM_TO_CLASS.items():
+        lut[note] = CLASS_INDEX[name]
+    notes = np.asarray(notes, dtype=np.int64)
+    if notes.size and (notes.min() < 0 or notes.max() > 127):
+        raise ValueError(f"GM notes must be in 0..127, got range {notes.min()}..{notes.max()}")
+    return lut[notes]
