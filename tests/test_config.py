@@ -1,0 +1,159 @@
+"""The build config: schema, defaults, one error listing every problem, round trip."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from adtos.build.config import config_to_toml, load_config
+from adtos.cli import CLIError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+GOOD = """
+[dataset]
+name = "tiny"
+seed = 3
+
+[[libraries]]
+builtin = "loop-pack"
+
+[[libraries]]
+index = "loops.parquet"
+
+[presets]
+library = "presets.jsonl"
+
+[tracks]
+train = 4
+val = 1
+duration = 8
+voices = 2
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "loops.parquet").write_bytes(b"")
+    (tmp_path / "presets.jsonl").write_text("")
+    path = tmp_path / "build.toml"
+    path.write_text(text)
+    return path
+
+
+def problems_of(tmp_path: Path, text: str) -> str:
+    with pytest.raises(CLIError) as caught:
+        load_config(write(tmp_path, text))
+    return str(caught.value)
+
+
+def test_good_config_fills_defaults_and_resolves_paths(tmp_path):
+    config = load_config(write(tmp_path, GOOD))
+    assert config.dataset.seed == 3 and config.dataset.sample_rate == 44100
+    assert config.tracks.duration == 8.0 and isinstance(config.tracks.duration, float)
+    assert config.voices == ("drums", "piano")
+    assert config.libraries[0].builtin == "loop-pack"
+    assert config.resolve(config.libraries[1].index) == (tmp_path / "loops.parquet").resolve()
+    assert config.render.target_lufs == -23.0
+
+
+def test_unknown_key_suggests_the_nearest(tmp_path):
+    message = problems_of(tmp_path, GOOD.replace("duration = 8", "duraton = 8"))
+    assert "build.toml: [tracks].duraton: unknown key; did you mean 'duration'?" in message
+
+
+def test_unknown_section_suggests_the_nearest(tmp_path):
+    message = problems_of(tmp_path, GOOD.replace("[dataset]", "[datset]"))
+    assert "[datset]: unknown section; did you mean 'dataset'?" in message
+
+
+def test_every_problem_is_listed_at_once(tmp_path):
+    text = (GOOD.replace("seed = 3", "seed = \"three\"")
+            .replace("voices = 2", "voices = 7")
+            .replace("duration = 8", "duration = -1")
+            .replace("[tracks]", "[tracks]\nquantize = \"yes\""))
+    message = problems_of(tmp_path, text)
+    assert message.startswith("4 problems")
+    assert "[dataset].seed: expected an integer >= 0, got 'three'" in message
+    assert "[tracks].voices: expected an integer in [1, 4], got 7" in message
+    assert "[tracks].duration: expected a number in (0, 3600], got -1" in message
+    assert "[tracks].quantize: expected true or false, got 'yes'" in message
+
+
+def test_bool_is_not_an_integer(tmp_path):
+    message = problems_of(tmp_path, GOOD.replace("train = 4", "train = true"))
+    assert "[tracks].train: expected an integer >= 0, got true" in message
+
+
+def test_choices_are_named(tmp_path):
+    message = problems_of(tmp_path, GOOD.replace('name = "tiny"', 'format = "mp3"'))
+    assert "[dataset].format: expected one of 'flac', 'wav', got 'mp3'" in message
+
+
+def test_missing_paths_are_reported_with_where_they_were_looked_for(tmp_path):
+    text = GOOD.replace('index = "loops.parquet"', 'index = "nowhere.parquet"') \
+        + '\n[[libraries]]\npath = "no_such_folder"\nkind = "groove"\n'
+    message = problems_of(tmp_path, text)
+    assert "[libraries[1]].index: expected an existing .parquet file, got 'nowhere.parquet'" \
+        in message
+    assert "[libraries[2]].path: expected an existing folder, got 'no_such_folder'" in message
+    assert str(tmp_path / "no_such_folder") in message
+
+
+def test_library_needs_exactly_one_source(tmp_path):
+    message = problems_of(tmp_path, GOOD.replace('builtin = "loop-pack"',
+                                                 'builtin = "loop-pack"\nindex = "loops.parquet"'))
+    assert "[libraries[0]]: expected exactly one of path, index, builtin, got index, builtin" \
+        in message
+
+
+def test_presets_need_library_or_generate(tmp_path):
+    message = problems_of(tmp_path, GOOD.replace('library = "presets.jsonl"', ""))
+    assert "[presets]: expected exactly one of library" in message
+    ok = load_config(write(tmp_path, GOOD.replace(
+        'library = "presets.jsonl"', "generate = { drums = 4, other = 2 }")))
+    assert ok.presets.generate.drums == 4 and ok.presets.generate.val_share == 0.1
+    message = problems_of(tmp_path, GOOD.replace('library = "presets.jsonl"',
+                                                 "generate = { drum = 4 }"))
+    assert "[presets.generate].drum: unknown key; did you mean 'drums'?" in message
+
+
+def test_not_toml_and_missing_file(tmp_path):
+    with pytest.raises(CLIError, match="not valid TOML"):
+        load_config(write(tmp_path, "[dataset\n"))
+    with pytest.raises(CLIError, match="config file not found"):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_overrides_are_validated_like_the_file(tmp_path):
+    config = load_config(write(tmp_path, GOOD), overrides={"tracks.train": 9})
+    assert config.tracks.train == 9
+    with pytest.raises(CLIError, match=r"\[tracks\].train: expected an integer >= 0, got -2"):
+        load_config(write(tmp_path, GOOD), overrides={"tracks.train": -2})
+
+
+def test_resolved_config_round_trips_with_paths_relative_to_its_new_folder(tmp_path):
+    config = load_config(write(tmp_path, GOOD))
+    out = tmp_path / "out" / "ds"
+    out.mkdir(parents=True)
+    text = config_to_toml(config, relative_to=out)
+    assert str(tmp_path) not in text
+    assert 'index = "../../loops.parquet"' in text
+    (out / "config.toml").write_text(text)
+    again = load_config(out / "config.toml")
+    assert again.tracks == config.tracks and again.dataset == config.dataset
+    assert again.resolve(again.libraries[1].index) == config.resolve(config.libraries[1].index)
+    assert tomllib.loads(text)["tracks"]["voices"] == 2
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO_ROOT / "configs").glob("*.toml")))
+def test_example_configs_parse(name):
+    """Every example config passes the schema (paths to ../shared may be absent)."""
+    path = REPO_ROOT / "configs" / name
+    try:
+        load_config(path)
+    except CLIError as error:
+        lines = [line for line in str(error).splitlines()[1:]
+                 if "expected an existing" not in line]
+        assert not lines, str(error)
