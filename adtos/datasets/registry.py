@@ -27,10 +27,20 @@ def _reader(kind: str) -> Callable[..., Dataset]:
 
 
 def load_dataset(kind: str, path: str | os.PathLike, **options) -> Dataset:
-    """Read a dataset of the given kind from `path`."""
+    """Read a dataset of the given kind from `path`.
+
+    `path` may be `FOLDER:LIST.txt` (a subset: the track ids listed in the
+    file); every reader also takes `subset=` (ids or a list file) and `name=`.
+    """
+    text = str(path)
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{kind} dataset not found: {path}")
+        head, sep, tail = text.rpartition(":")
+        if sep and head and Path(head).exists() and Path(tail).is_file():
+            options.setdefault("subset", tail)
+            path = Path(head)
+        else:
+            raise FileNotFoundError(f"{kind} dataset not found: {path}")
     return _reader(kind)(path, **options)
 
 

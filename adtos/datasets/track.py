@@ -58,6 +58,9 @@ class Dataset:
     kind: str
     root: Path
     tracks: list[Track]
+    # Reader notes about the whole set, e.g. {"dropped_labels": {"OT": 6},
+    # "unknown_labels": {"xx": 2}, "skipped": [(file, reason)]}.
+    metadata: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.tracks)
@@ -71,4 +74,4 @@ class Dataset:
     def split(self, name: str) -> "Dataset":
         """The tracks of one split (`train`, `val`, `test`) as a dataset of their own."""
         return Dataset(f"{self.name}[{name}]", self.kind, self.root,
-                       [t for t in self.tracks if t.split == name])
+                       [t for t in self.tracks if t.split == name], dict(self.metadata))
