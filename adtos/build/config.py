@@ -91,7 +91,10 @@ class TracksSection:
                                                   min=1, max=4))
     quantize: bool = field(default=False, metadata=_meta(
         "drums on the 16th grid, velocities snapped to {100, 127}"))
-    section_bars: int | None = field(default=None, metadata=_meta("bars per section", min=1))
+    section_bars: list[int] = field(default_factory=lambda: [4, 16], metadata=_meta(
+        "shortest and longest section in bars, [min, max]", min=1))
+    meters: list[str] = field(default_factory=list, metadata=_meta(
+        "meters allowed, e.g. [\"4/4\"]; empty = any meter of the libraries"))
 
 
 @dataclass
@@ -213,7 +216,12 @@ def _parse_value(hint, value, where: str, fld: dataclasses.Field, problems: list
         if dataclasses.is_dataclass(item):
             return [_parse_table(item, v, f"{where}[{i}]", problems, source)
                     for i, v in enumerate(value)]
-        if not all(isinstance(v, str) for v in value):
+        if item is int:
+            low = fld.metadata.get("min")
+            if not all(isinstance(v, int) and not isinstance(v, bool)
+                       and (low is None or v >= low) for v in value):
+                return bad("a list of integers" + (f" >= {low:g}" if low is not None else ""))
+        elif not all(isinstance(v, str) for v in value):
             return bad("a list of strings")
         return list(value)
     if hint is bool:
@@ -296,6 +304,10 @@ def _check_semantics(config: BuildConfig, problems: list[str], source: str) -> N
     elif presets.library is not None and not config.resolve(presets.library).is_file():
         problems.append(f"{source}: [presets].library: expected an existing .jsonl file, got "
                         f"{presets.library!r} (resolved to {config.resolve(presets.library)})")
+    low_high = config.tracks.section_bars
+    if len(low_high) != 2 or low_high[0] > low_high[1]:
+        problems.append(f"{source}: [tracks].section_bars: expected [min, max] with min <= max, "
+                        f"got {low_high}")
     if config.tracks.train + config.tracks.val == 0:
         problems.append(f"{source}: [tracks]: expected train + val >= 1, got 0 tracks")
 

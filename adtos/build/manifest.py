@@ -1,0 +1,117 @@
+"""manifest.parquet: one row per rendered track, joining what assemble and render wrote.
+
+Columns (docs/ARCHITECTURE.md, "Dataset folder"):
+
+    track_id, split, loops (list of loop ids, in order of first placement),
+    drum_preset, piano_preset, bass_preset, guitar_preset (null for a voice not
+    rendered), voices (list), quantized, tempo, meter, key, duration (s),
+    audio (path relative to the dataset), audio_sha256, base (the dataset this
+    one is a variant of; null for a base build)
+
+Only what is a function of the config and seed goes in, so that rebuilding
+gives a byte-identical manifest; timings stay in render.parquet.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+
+PRESET_COLUMNS = ("drum_preset", "piano_preset", "bass_preset", "guitar_preset")
+VOICE_OF_COLUMN = dict(zip(PRESET_COLUMNS, ("drums", "piano", "bass", "guitar")))
+
+MANIFEST_SCHEMA = pa.schema([
+    ("track_id", pa.string()),
+    ("split", pa.string()),
+    ("loops", pa.list_(pa.string())),
+    *[(column, pa.string()) for column in PRESET_COLUMNS],
+    ("voices", pa.list_(pa.string())),
+    ("quantized", pa.bool_()),
+    ("tempo", pa.float64()),
+    ("meter", pa.string()),
+    ("key", pa.string()),
+    ("duration", pa.float64()),
+    ("audio", pa.string()),
+    ("audio_sha256", pa.string()),
+    ("base", pa.string()),
+])
+
+# Names the assembled-tracks table may use for the loops a track was made of.
+_LOOP_COLUMNS = ("loops", "loop_ids", "loop_id")
+
+
+def _first(row: dict, names: tuple[str, ...], default=None):
+    for name in names:
+        if name in row and row[name] is not None:
+            return row[name]
+    return default
+
+
+def _loop_ids(value) -> list[str]:
+    """Loop ids in order of first placement, each once."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [v for v in value.replace(";", ",").split(",") if v]
+    seen: dict[str, None] = {}
+    for item in value:
+        if isinstance(item, dict):  # a placement record: {"loop_id": ..., ...}
+            item = item.get("loop_id")
+        if item:
+            seen.setdefault(str(item), None)
+    return list(seen)
+
+
+def build_manifest(tracks: pa.Table, render: pa.Table, dataset_dir: str | os.PathLike, *,
+                   voices: tuple[str, ...], quantized: bool, base: str | None = None,
+                   audio_format: str = "flac") -> pa.Table:
+    """Join assembled tracks with render rows; tracks the render did not finish are left out.
+
+    The audio hash is taken from the file on disk (render's own hash column
+    when the file is missing would hide a lost file).
+    """
+    from adtos.fileio import sha256_file
+
+    dataset_dir = Path(dataset_dir)
+    rendered = {row["track_id"]: row for row in render.to_pylist()}
+    rows = []
+    for track in sorted(tracks.to_pylist(), key=lambda r: r["track_id"]):
+        track_id = track["track_id"]
+        done = rendered.get(track_id)
+        audio = dataset_dir / "audio" / f"{track_id}.{audio_format}"
+        if done is None or not audio.is_file():
+            continue
+        presets = {column: (done.get(column) if VOICE_OF_COLUMN[column] in voices else None)
+                   for column in PRESET_COLUMNS}
+        rows.append({
+            "track_id": track_id,
+            "split": track.get("split") or "train",
+            "loops": _loop_ids(_first(track, _LOOP_COLUMNS)),
+            **presets,
+            "voices": list(voices),
+            "quantized": bool(quantized),
+            "tempo": _float(_first(track, ("tempo", "bpm"))),
+            "meter": _first(track, ("meter", "time_signature"), ""),
+            "key": _first(track, ("key",), ""),
+            "duration": _float(_first(done, ("duration", "duration_s"))
+                               or _first(track, ("duration", "duration_s"))),
+            "audio": f"audio/{audio.name}",
+            "audio_sha256": sha256_file(audio),
+            "base": base,
+        })
+    return pa.Table.from_pylist(rows, schema=MANIFEST_SCHEMA)
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def write_manifest(table: pa.Table, path: str | os.PathLike) -> None:
+    import pyarrow.parquet as pq
+
+    from adtos.fileio import atomic_path
+
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)

@@ -1,0 +1,295 @@
+"""`adtos build`: config → dataset folder, one resumable step at a time.
+
+    DIR/
+      config.toml          the resolved config (written first: it pins the folder to one config)
+      index/<name>.parquet one loop index per library (the built-in pack's MIDI in index/<name>/)
+      presets.jsonl        the preset library used (copied or generated)
+      assembled/train/     assemble's output for the training split   (ids train00000, ...)
+      assembled/val/       ... and for validation, from held-out loops (ids val00000, ...)
+      tracks/              both merged (hard links): the one tracks folder render reads
+      audio/ annotations/ midi/ render.parquet     render's output
+      manifest.parquet     one row per track (adtos.build.manifest)
+      README.md            the dataset card
+
+Every step skips work whose output exists, and every output is written under
+a temporary name and renamed, so a build stopped anywhere and started again
+finishes with the same files as one that ran through.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from adtos.build.config import BuildConfig, config_to_toml, library_name
+from adtos.cli import CLIError
+from adtos.fileio import atomic_path, write_text_atomic
+
+SPLITS = ("train", "val")
+# Seeds of the two assemblies differ so that validation tracks are not the
+# training tracks' random choices replayed on other loops.
+SPLIT_SEED_OFFSET = {"train": 0, "val": 7919}
+
+
+@dataclass
+class BuildReport:
+    out_dir: Path
+    tracks: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (track_id, reason)
+    hours: float = 0.0
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per step
+
+    def summary(self) -> str:
+        steps = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
+        text = (f"{self.tracks} tracks, {self.hours * 60:.1f} min of audio in {self.out_dir} "
+                f"({steps})")
+        if self.failed:
+            text += f"; {len(self.failed)} tracks failed (see render_errors.csv)"
+        return text
+
+
+def log(message: str) -> None:
+    print(f"[adtos build] {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# Steps
+
+
+def pin_config(config: BuildConfig, out_dir: Path) -> str:
+    """Write DIR/config.toml, or check that DIR was started with the same config.
+
+    Resuming a folder with another config would mix two datasets in one.
+    """
+    text = config_to_toml(config, relative_to=out_dir)
+    path = out_dir / "config.toml"
+    if path.is_file():
+        if path.read_text() != text:
+            raise CLIError(f"{path}: {out_dir} was started with a different config; "
+                           "build into a new --out folder, or delete this one to start over")
+        return text
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, text)
+    return text
+
+
+def index_step(config: BuildConfig, out_dir: Path, workers: int | None) -> list[tuple[str, str, pa.Table]]:
+    """(name, kind, loops table) per library; indexes are built once under DIR/index/."""
+    from adtos.index import index_library, make_loop_pack, read_loop_index, write_loop_index
+
+    tables = []
+    for lib in config.libraries:
+        name = library_name(lib)
+        if lib.index is not None:
+            tables.append((name, "index", read_loop_index(config.resolve(lib.index))))
+            continue
+        target = out_dir / "index" / f"{name}.parquet"
+        if lib.builtin is not None:
+            source, kind = out_dir / "index" / name, "auto"
+            if not target.is_file():
+                log(f"generating the built-in {lib.builtin} into {source}")
+                make_loop_pack(source, seed=config.dataset.seed)
+        else:
+            source, kind = config.resolve(lib.path), lib.kind
+        if not target.is_file():
+            log(f"indexing {source} ({kind})")
+            index = index_library(source, kind, loop_bars=lib.loop_bars, workers=workers)
+            if index.errors:
+                log(f"{len(index.errors)} files of {name} skipped (see {target.stem}.errors.csv)")
+            write_loop_index(index, target)
+        tables.append((name, lib.builtin or lib.kind, read_loop_index(target)))
+    return tables
+
+
+def presets_step(config: BuildConfig, out_dir: Path) -> list:
+    """The preset library, kept as DIR/presets.jsonl so the dataset names what it used."""
+    from adtos.presets import build_preset_library, load_presets, save_presets
+
+    target = out_dir / "presets.jsonl"
+    if not target.is_file():
+        if config.presets.library is not None:
+            source = config.resolve(config.presets.library)
+            load_presets(source)  # a broken library fails here, before it is copied
+            with atomic_path(target) as tmp:
+                shutil.copyfile(source, tmp)
+        else:
+            generate = config.presets.generate
+            log(f"generating {generate.drums} drum and {generate.other} other presets")
+            library = build_preset_library(soundfonts=generate.soundfonts, drums=generate.drums,
+                                           other=generate.other, seed=config.dataset.seed,
+                                           val_share=generate.val_share)
+            save_presets(library, target)
+    return load_presets(target)
+
+
+def assemble_step(config: BuildConfig, loops: pa.Table, out_dir: Path) -> Path:
+    """Assemble train and val separately, then merge them into DIR/tracks/."""
+    import pyarrow.compute as pc
+
+    from adtos.assemble import assemble_tracks
+
+    counts = {"train": config.tracks.train, "val": config.tracks.val}
+    parts = []
+    for split in SPLITS:
+        if counts[split] == 0:
+            continue
+        part = out_dir / "assembled" / split
+        parts.append(part)
+        if (part / "tracks.parquet").is_file():
+            continue
+        available = loops.filter(pc.equal(loops.column("split"), split)).num_rows
+        if available == 0:
+            raise CLIError(f"no loops of split {split!r} in the libraries; cannot assemble "
+                           f"{split} tracks (set [tracks].{split} = 0 or add a library)")
+        log(f"assembling {counts[split]} {split} tracks from {available} {split} loops")
+        # assemble draws only loops of options.split: validation tracks hear
+        # no loop a training track hears.
+        assemble_tracks(loops, part, assemble_options(config, split, counts[split]))
+    return merge_tracks(parts, out_dir / "tracks")
+
+
+def assemble_options(config: BuildConfig, split: str, count: int):
+    import dataclasses
+
+    from adtos.assemble import AssembleOptions
+
+    wanted = dict(tracks=count, duration=config.tracks.duration, voices=config.tracks.voices,
+                  seed=config.dataset.seed + SPLIT_SEED_OFFSET[split],
+                  quantize=config.tracks.quantize, split=split, id_prefix=split)
+    wanted["section_bars"] = tuple(config.tracks.section_bars)
+    wanted["meters"] = tuple(config.tracks.meters)
+    known = {f.name for f in dataclasses.fields(AssembleOptions)}
+    unknown = set(wanted) - known
+    if unknown:
+        raise CLIError(f"this version of adtos.assemble has no option {sorted(unknown)}")
+    return AssembleOptions(**wanted)
+
+
+def merge_tracks(parts: list[Path], target: Path) -> Path:
+    """One tracks folder from several: hard links to the files, tables concatenated."""
+    import pyarrow.parquet as pq
+
+    from adtos.fileio import remove_partials
+
+    if (target / "tracks.parquet").is_file():
+        return target
+    tables = []
+    for part in parts:
+        table = pq.read_table(part / "tracks.parquet")
+        tables.append(table)
+        for sub in ("midi", "annotations"):
+            (target / sub).mkdir(parents=True, exist_ok=True)
+            remove_partials(target / sub)
+            for track_id in table.column("track_id").to_pylist():
+                for src in sorted((part / sub).glob(f"{track_id}.*")):
+                    dst = target / sub / src.name
+                    if not dst.exists():
+                        _link_or_copy(src, dst)
+    merged = pa.concat_tables(tables, promote_options="default")
+    with atomic_path(target / "tracks.parquet") as tmp:
+        pq.write_table(merged, tmp)
+    return target
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    with atomic_path(dst) as tmp:
+        tmp.unlink()
+        try:
+            os.link(src, tmp)
+        except OSError:  # another filesystem, or links not allowed
+            shutil.copyfile(src, tmp)
+
+
+def render_step(config: BuildConfig, tracks_dir: Path, presets: list, out_dir: Path, *,
+                voices: tuple[str, ...], workers: int | None, executor: str,
+                address: str | None):
+    from adtos.render import render_tracks
+
+    return render_tracks(tracks_dir, presets, out_dir, voices=voices, workers=workers,
+                         executor=executor, address=address,
+                         sample_rate=config.dataset.sample_rate, fmt=config.dataset.format,
+                         stems=config.render.stems, target_lufs=config.render.target_lufs,
+                         seed=config.dataset.seed)
+
+
+def finish_step(config: BuildConfig, out_dir: Path, tracks_dir: Path,
+                libraries: list[tuple[str, str, int]], config_text: str, *,
+                voices: tuple[str, ...], quantized: bool, base: str | None) -> pa.Table:
+    """manifest.parquet and README.md from what assemble and render wrote."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from adtos import __version__
+    from adtos.build.card import render_card
+    from adtos.build.manifest import build_manifest, write_manifest
+
+    tracks = pq.read_table(tracks_dir / "tracks.parquet")
+    render_path = out_dir / "render.parquet"
+    render = pq.read_table(render_path) if render_path.is_file() else \
+        pa.table({"track_id": pa.array([], pa.string())})
+    manifest = build_manifest(tracks, render, out_dir, voices=voices, quantized=quantized,
+                              base=base, audio_format=config.dataset.format)
+    write_manifest(manifest, out_dir / "manifest.parquet")
+    presets_path = out_dir / "presets.jsonl"
+    presets = [json.loads(line) for line in presets_path.read_text().splitlines() if line.strip()] \
+        if presets_path.is_file() else []
+    card = render_card(manifest, name=config.dataset.name, libraries=libraries, presets=presets,
+                       config_text=config_text, version=__version__, base=base)
+    write_text_atomic(out_dir / "README.md", card)
+    return manifest
+
+
+def library_counts(tables: list[tuple[str, str, pa.Table]]) -> list[tuple[str, str, int]]:
+    """(library, kind, loops) for the card; a library is named as its loop ids are."""
+    from collections import Counter
+
+    rows = []
+    for _, kind, table in tables:
+        for library, count in sorted(Counter(table.column("library").to_pylist()).items()):
+            rows.append((library, kind, count))
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# The whole build
+
+
+def build_dataset(config: BuildConfig, out_dir: str | os.PathLike, *, workers: int | None = None,
+                  executor: str = "local", address: str | None = None) -> BuildReport:
+    """Run index → presets → assemble → render → manifest → card into `out_dir`."""
+    out_dir = Path(out_dir)
+    report = BuildReport(out_dir=out_dir)
+    clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        report.seconds[step] = now - clock
+        clock = now
+
+    config_text = pin_config(config, out_dir)
+    tables = index_step(config, out_dir, workers)
+    lap("index")
+    presets = presets_step(config, out_dir)
+    lap("presets")
+    loops = pa.concat_tables([t for _, _, t in tables], promote_options="default")
+    tracks_dir = assemble_step(config, loops, out_dir)
+    lap("assemble")
+    render_report = render_step(config, tracks_dir, presets, out_dir, voices=config.voices,
+                                workers=workers, executor=executor, address=address)
+    lap("render")
+    libraries = library_counts(tables)
+    manifest = finish_step(config, out_dir, tracks_dir, libraries, config_text,
+                           voices=config.voices, quantized=config.tracks.quantize, base=None)
+    lap("manifest")
+    report.tracks = manifest.num_rows
+    report.hours = sum(manifest.column("duration").to_pylist()) / 3600
+    report.failed = list(getattr(render_report, "failed", []) or [])
+    return report
