@@ -1,0 +1,96 @@
+"""Where the tracks are rendered: this process, a local process pool, or Ray.
+
+Every executor runs the same `run_job` on the same jobs and each job writes
+its own files, so the outputs do not depend on the executor or on the order
+in which tracks finish.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+
+from adtos.render.worker import RenderOptions, TrackJob, TrackResult, init_worker, run_job
+
+OnResult = Callable[[TrackResult], None]
+
+
+def run_local(jobs: Sequence[TrackJob], options: RenderOptions, workers: int,
+              on_result: OnResult) -> None:
+    """Render in this process (workers=1) or in a pool of `workers` processes."""
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            on_result(run_job(job, options))
+        return
+    # forkserver: workers start from a clean, preloaded process (forking a
+    # process that runs threads, as pyarrow and tqdm do, can deadlock).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["adtos.render.worker"])
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
+                             initializer=init_worker, initargs=(options.sample_rate,)) as pool:
+        futures = {pool.submit(run_job, job, options): job for job in jobs}
+        try:
+            for future in as_completed(futures):
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    # A worker died (killed, or a crash inside the synthesizer);
+                    # its tracks are reported and a rerun renders them.
+                    result = TrackResult(futures[future].track_id, None,
+                                         "worker process died while rendering")
+                on_result(result)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+RAY_MISSING = ("--executor ray needs Ray, which is an optional extra: pip install 'adtos[ray]'")
+
+
+class RenderActor:
+    """A Ray actor: one SoundfontBank for the actor's life, like a pool worker."""
+
+    def __init__(self, sample_rate: int) -> None:
+        init_worker(sample_rate)
+
+    def run(self, job: TrackJob, options: RenderOptions) -> TrackResult:
+        return run_job(job, options)
+
+
+def run_ray(jobs: Sequence[TrackJob], options: RenderOptions, workers: int | None,
+            address: str | None, on_result: OnResult) -> None:
+    """Render as tasks on Ray actors: an existing cluster at `address`, else a local Ray.
+
+    On a cluster every node must have adtos installed and see the tracks and
+    output folders at the same paths (a shared file system).
+    """
+    try:
+        import ray
+        from ray.util import ActorPool
+    except ImportError as error:
+        from adtos.cli import CLIError
+
+        raise CLIError(RAY_MISSING) from error
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+    try:
+        if not jobs:
+            return
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        n_actors = max(1, min(workers or cpus, cpus, len(jobs)))
+        actor_class = ray.remote(num_cpus=1)(RenderActor)
+        actors = [actor_class.remote(options.sample_rate) for _ in range(n_actors)]
+        pool = ActorPool(actors)
+        for result in pool.map_unordered(lambda actor, job: actor.run.remote(job, options), jobs):
+            on_result(result)
+    finally:
+        if started_here:
+            ray.shutdown()

@@ -1,0 +1,244 @@
+"""`render_tracks`: an assembled-tracks folder + a preset library → rendered audio.
+
+    OUT/audio/<id>.flac, stems/<id>/<voice>.flac (optional),
+    annotations/<id>.txt and .mid, midi/<id>.mid, render.parquet, render_errors.csv
+
+A render can be stopped at any moment and started again: every file is
+written under a temporary name and renamed when whole, and a track counts as
+done when its record (written last) and its audio exist. A restart removes the
+temporary leftovers and renders only the tracks that are not done.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adtos.fileio import atomic_path, remove_partials, write_text_atomic
+from adtos.render.assign import PRESET_COLUMN, VOICES, assign_presets
+from adtos.render.inputs import RenderInputError, read_tracks
+from adtos.render.worker import (RECORDS_DIR, RenderOptions, TrackJob, TrackResult, audio_path,
+                                 record_path)
+
+FORMATS = ("flac", "wav")
+EXECUTORS = ("local", "ray")
+SETTINGS_FILE = "settings.json"
+
+
+@dataclass
+class RenderReport:
+    out_dir: Path
+    rendered: list[str] = field(default_factory=list)  # rendered by this run
+    skipped: list[str] = field(default_factory=list)  # already done by an earlier run
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (track_id, reason)
+
+    @property
+    def done(self) -> int:
+        return len(self.rendered) + len(self.skipped)
+
+
+def render_tracks(
+    tracks_dir: str | os.PathLike,
+    presets: str | os.PathLike | Sequence[Any],
+    out_dir: str | os.PathLike,
+    *,
+    voices: Sequence[str] | None = None,
+    workers: int | None = None,
+    executor: str = "local",
+    address: str | None = None,
+    sample_rate: int = 44100,
+    fmt: str = "flac",
+    stems: bool = False,
+    target_lufs: float = -23.0,
+    seed: int = 0,
+    assignment: Mapping[str, Mapping[str, str]] | None = None,
+    progress: bool = True,
+) -> RenderReport:
+    """Render every track of `tracks_dir` with presets from `presets` into `out_dir`.
+
+    presets: a preset library file (`presets/NAME.jsonl`) or a list of Preset.
+    voices: None renders every voice a track has; ("drums",) or ("drums", "piano")
+        render fewer. The preset assignment does not depend on it.
+    workers: processes (or Ray actors); None uses every CPU; 1 renders in this process.
+    assignment: optional {track_id: {voice: preset id}} overriding the seeded
+        assignment for those tracks (an id absent from the library fails the track).
+    Tracks that fail are listed in the report and in render_errors.csv; the
+    others still finish.
+    """
+    voices = _check_options(voices, workers, executor, sample_rate, fmt, target_lufs)
+    library = _load_library(presets)
+    tracks = read_tracks(tracks_dir)
+    out = Path(out_dir)
+    options = RenderOptions(out_dir=out, voices=voices, sample_rate=int(sample_rate), fmt=fmt,
+                            stems=bool(stems), target_lufs=float(target_lufs))
+    _check_settings(out, options, library, seed)
+    for folder in [out, out / "audio", out / "annotations", out / "midi", out / RECORDS_DIR,
+                   *((out / "stems").glob("*/") if (out / "stems").is_dir() else [])]:
+        if folder.is_dir():
+            remove_partials(folder)
+
+    chosen = assign_presets([t.track_id for t in tracks], library,
+                            splits={t.track_id: t.split for t in tracks}, seed=seed)
+    for track_id, overrides in (assignment or {}).items():
+        if track_id in chosen:
+            chosen[track_id].update(overrides)
+
+    report = RenderReport(out)
+    jobs = []
+    by_id = {p.id: p for p in library}
+    for track in tracks:
+        if _is_done(out, track.track_id, fmt):
+            report.skipped.append(track.track_id)
+            continue
+        job_presets, missing = {}, {}
+        for voice in VOICES:
+            preset_id = chosen[track.track_id].get(voice)
+            if preset_id is None:
+                missing[voice] = f"no preset for voice {voice}: the library has none of role {voice}"
+            elif preset_id not in by_id:
+                missing[voice] = f"preset id {preset_id} ({voice}) not in the library"
+            else:
+                job_presets[voice] = by_id[preset_id]
+        jobs.append(TrackJob(track.track_id, track.split, track.midi_path, track.annotation_path,
+                             job_presets, missing))
+
+    _execute(jobs, options, workers, executor, address, report, progress)
+    _write_outputs(out, [t.track_id for t in tracks], report)
+    return report
+
+
+def _execute(jobs, options, workers, executor, address, report, progress) -> None:
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(jobs), desc="render", unit="track", disable=not progress)
+
+    def on_result(result: TrackResult) -> None:
+        if result.error is None:
+            report.rendered.append(result.track_id)
+        else:
+            report.failed.append((result.track_id, result.error))
+        bar.update(1)
+        bar.set_postfix(failed=len(report.failed), refresh=False)
+
+    try:
+        if executor == "ray":
+            from adtos.render.executors import run_ray
+
+            run_ray(jobs, options, workers, address, on_result)
+        else:
+            from adtos.render.executors import run_local
+
+            run_local(jobs, options, workers or _cpu_count(), on_result)
+    finally:
+        bar.close()
+
+
+def _is_done(out: Path, track_id: str, fmt: str) -> bool:
+    return (record_path(out, track_id).is_file() and audio_path(out, track_id, fmt).is_file()
+            and (out / "annotations" / f"{track_id}.txt").is_file())
+
+
+def _write_outputs(out: Path, track_ids: list[str], report: RenderReport) -> None:
+    """render.parquet from the done-records of the folder's tracks; render_errors.csv."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = []
+    for track_id in track_ids:
+        path = record_path(out, track_id)
+        if path.is_file():
+            rows.append(json.loads(path.read_text()))
+    table = pa.Table.from_pylist(rows, schema=_record_schema()) if rows else _record_schema().empty_table()
+    with atomic_path(out / "render.parquet") as tmp:
+        pq.write_table(table, tmp)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["track_id", "reason"])
+    writer.writerows(sorted(report.failed))
+    write_text_atomic(out / "render_errors.csv", text.getvalue())
+
+
+def _record_schema():
+    import pyarrow as pa
+
+    fields = [("track_id", pa.string()), ("split", pa.string())]
+    fields += [(PRESET_COLUMN[v], pa.string()) for v in VOICES]
+    for voice in VOICES:
+        fields += [(f"{voice}_lufs_before", pa.float64()), (f"{voice}_lufs_after", pa.float64()),
+                   (f"{voice}_stem_gain", pa.float64())]
+    fields += [("voices", pa.string()), ("mix_gain", pa.float64()), ("mix_gain_db", pa.float64()),
+               ("mix_peak", pa.float64()), ("duration", pa.float64()), ("sample_rate", pa.int32()),
+               ("format", pa.string()), ("audio_sha256", pa.string())]
+    return pa.schema(fields)
+
+
+def _load_library(presets) -> list[Any]:
+    if isinstance(presets, (str, os.PathLike)):
+        from adtos.presets import load_presets
+
+        path = Path(presets)
+        if not path.is_file():
+            raise RenderInputError(f"{path}: preset library not found (expected presets/NAME.jsonl)")
+        presets = load_presets(path)
+    library = list(presets)
+    if not library:
+        raise RenderInputError("the preset library is empty")
+    if not any(p.role == "drums" for p in library):
+        raise RenderInputError("the preset library has no drum preset (role `drums`)")
+    return library
+
+
+def _check_options(voices, workers, executor, sample_rate, fmt, target_lufs):
+    if voices is not None:
+        voices = tuple(voices)
+        unknown = [v for v in voices if v not in VOICES]
+        if unknown or not voices:
+            raise RenderInputError(f"voices: expected some of {', '.join(VOICES)}, got {list(voices)}")
+    if workers is not None and int(workers) < 1:
+        raise RenderInputError(f"workers: expected at least 1, got {workers}")
+    if executor not in EXECUTORS:
+        raise RenderInputError(f"executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if fmt not in FORMATS:
+        raise RenderInputError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    if int(sample_rate) != sample_rate or not 8000 <= sample_rate <= 192000:
+        raise RenderInputError(f"sample rate: expected an integer in 8000..192000 Hz, got {sample_rate}")
+    if not -70.0 < target_lufs < 0.0:
+        raise RenderInputError(f"target loudness: expected -70..0 LUFS, got {target_lufs}")
+    return voices
+
+
+def _check_settings(out: Path, options: RenderOptions, library, seed: int) -> None:
+    """Refuse to resume into a folder rendered with other settings (it would mix two renders)."""
+    settings = {
+        "voices": list(options.voices) if options.voices else None,
+        "sample_rate": options.sample_rate,
+        "format": options.fmt,
+        "stems": options.stems,
+        "target_lufs": options.target_lufs,
+        "seed": seed,
+        "library_sha256": hashlib.sha256("\n".join(sorted(p.id for p in library)).encode()).hexdigest(),
+    }
+    path = out / RECORDS_DIR / SETTINGS_FILE
+    if path.is_file():
+        previous = json.loads(path.read_text())
+        changed = [f"{key}: {previous.get(key)!r} then, {value!r} now"
+                   for key, value in settings.items() if previous.get(key) != value]
+        if changed:
+            raise RenderInputError(f"{out} holds a render made with other settings ({'; '.join(changed)}); "
+                                   "render into a new folder, or rerun with the same settings to resume")
+        return
+    write_text_atomic(path, json.dumps(settings, indent=1, sort_keys=True))
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

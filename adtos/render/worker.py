@@ -1,0 +1,194 @@
+"""Rendering one track: each voice alone, effects, loudness, mix, files.
+
+This module is what runs inside a worker process (or a Ray actor). Each
+worker holds one SoundfontBank for its whole life, so a soundfont is loaded
+once per worker, not once per track (loading MuseScore's SF3 costs seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adtos.fileio import atomic_path, sha256_file, write_bytes_atomic, write_text_atomic
+from adtos.render.assign import PRESET_COLUMN, VOICES
+from adtos.render.inputs import load_voices, midi_with_voices
+from adtos.render.loudness import SilentStemError, guard_clipping, normalize_stem
+
+# Audio continues after the last note ends (release, cymbal decay, reverb).
+RELEASE_TAIL_S = 1.0
+# FLAC and WAV are written as 16-bit PCM, the resolution of the real test sets.
+PCM_SUBTYPE = "PCM_16"
+RECORDS_DIR = ".render"  # per-track done-records; render.parquet is assembled from them
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    out_dir: Path
+    voices: tuple[str, ...] | None = None  # None: every voice the track has
+    sample_rate: int = 44100
+    fmt: str = "flac"
+    stems: bool = False
+    target_lufs: float = -23.0
+
+
+@dataclass(frozen=True)
+class TrackJob:
+    track_id: str
+    split: str | None
+    midi_path: Path
+    annotation_path: Path
+    presets: dict[str, Any]  # voice -> Preset, for every voice the library could serve
+    missing: dict[str, str] = field(default_factory=dict)  # voice -> why it has no preset
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    track_id: str
+    record: dict | None  # None when the track failed
+    error: str | None = None
+
+
+def record_path(out_dir: Path, track_id: str) -> Path:
+    return Path(out_dir) / RECORDS_DIR / f"{track_id}.json"
+
+
+def audio_path(out_dir: Path, track_id: str, fmt: str) -> Path:
+    return Path(out_dir) / "audio" / f"{track_id}.{fmt}"
+
+
+# One bank per process, created on first use (or by the pool initializer).
+_BANKS: dict[int, Any] = {}
+
+
+def worker_bank(sample_rate: int):
+    """This process's SoundfontBank for `sample_rate`, created once."""
+    if sample_rate not in _BANKS:
+        from adtos.presets.synth import SoundfontBank
+
+        _BANKS[sample_rate] = SoundfontBank(sample_rate=sample_rate)
+    return _BANKS[sample_rate]
+
+
+def init_worker(sample_rate: int) -> None:
+    """Process-pool initializer: build the bank before the first track arrives."""
+    worker_bank(sample_rate)
+
+
+def run_job(job: TrackJob, options: RenderOptions, bank=None) -> TrackResult:
+    """Render one track; a failure becomes a TrackResult with the reason, never an exception."""
+    try:
+        bank = bank if bank is not None else worker_bank(options.sample_rate)
+        return TrackResult(job.track_id, render_track(job, options, bank))
+    except Exception as error:  # one bad track must not end the run
+        reason = str(error) or type(error).__name__
+        if not isinstance(error, (ValueError, OSError, SilentStemError)):
+            # An unexpected error: keep where it happened for the report.
+            reason = f"{type(error).__name__}: {reason} [{_last_frame(error)}]"
+        return TrackResult(job.track_id, None, reason.replace("\n", " "))
+
+
+def _last_frame(error: Exception) -> str:
+    frames = traceback.extract_tb(error.__traceback__)
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+
+
+def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
+    """Render, write and record one track; return its render.parquet row."""
+    from adtos.presets.effects import apply_effects
+
+    sr = options.sample_rate
+    if not job.annotation_path.is_file():
+        raise FileNotFoundError(f"annotation file missing: {job.annotation_path}")
+    if not job.midi_path.is_file():
+        raise FileNotFoundError(f"MIDI file missing: {job.midi_path}")
+    midi, instruments = load_voices(job.midi_path)
+    wanted = [v for v in VOICES if v in instruments and (options.voices is None or v in options.voices)]
+    if not wanted:
+        raise ValueError(f"no voice to render: the MIDI has {sorted(instruments) or 'no named voice'}, "
+                         f"asked for {list(options.voices or VOICES)}")
+    # The length comes from the whole track, not the rendered voices, so the
+    # 1-voice and 4-voice variants of a track have the same duration.
+    duration = midi.get_end_time() + RELEASE_TAIL_S
+    n_samples = int(round(duration * sr))
+
+    record: dict[str, Any] = {"track_id": job.track_id, "split": job.split}
+    stems: dict[str, np.ndarray] = {}
+    for voice in VOICES:
+        record[PRESET_COLUMN[voice]] = None
+        record[f"{voice}_lufs_before"] = None
+        record[f"{voice}_lufs_after"] = None
+        record[f"{voice}_stem_gain"] = None
+    for voice in wanted:
+        preset = job.presets.get(voice)
+        if preset is None:
+            raise ValueError(job.missing.get(voice, f"no preset for voice {voice}"))
+        dry = _fit_length(bank.render(preset, instruments[voice], duration), n_samples)
+        wet = _fit_length(apply_effects(preset, dry, sr), n_samples)
+        try:
+            stem, before, after = normalize_stem(wet, sr, options.target_lufs)
+        except SilentStemError as error:
+            raise ValueError(f"silent stem {voice} with preset {preset.id} ({error})") from None
+        stems[voice] = stem
+        record[PRESET_COLUMN[voice]] = preset.id
+        record[f"{voice}_lufs_before"] = before
+        record[f"{voice}_lufs_after"] = after
+
+    mix = np.sum([stems[v] for v in wanted], axis=0, dtype=np.float32)
+    mix, gain = guard_clipping(mix)
+
+    out = Path(options.out_dir)
+    if options.stems:
+        for voice in wanted:
+            # Stems keep their normalized level (the mix gain applies to the mix
+            # only); a stem that alone exceeds the ceiling is scaled to fit.
+            stem, stem_gain = guard_clipping(stems[voice])
+            record[f"{voice}_stem_gain"] = stem_gain
+            _write_audio(out / "stems" / job.track_id / f"{voice}.{options.fmt}", stem, sr, options.fmt)
+    final_audio = audio_path(out, job.track_id, options.fmt)
+    _write_audio(final_audio, mix, sr, options.fmt)
+
+    all_voices = set(instruments)
+    write_bytes_atomic(out / "annotations" / f"{job.track_id}.txt", job.annotation_path.read_bytes())
+    write_bytes_atomic(out / "annotations" / f"{job.track_id}.mid",
+                       midi_with_voices(job.midi_path, {"drums"}))
+    write_bytes_atomic(out / "midi" / f"{job.track_id}.mid",
+                       job.midi_path.read_bytes() if set(wanted) == all_voices
+                       else midi_with_voices(job.midi_path, set(wanted)))
+
+    record.update({
+        "voices": ",".join(wanted),
+        "mix_gain": gain,
+        "mix_gain_db": float(20.0 * np.log10(gain)),
+        "mix_peak": float(np.max(np.abs(mix))),
+        "duration": n_samples / sr,
+        "sample_rate": sr,
+        "format": options.fmt,
+        "audio_sha256": sha256_file(final_audio),
+    })
+    # Written last: a track counts as done only once everything above exists.
+    write_text_atomic(record_path(out, job.track_id), json.dumps(record, sort_keys=True))
+    return record
+
+
+def _fit_length(audio: np.ndarray, n_samples: int) -> np.ndarray:
+    """Trim or zero-pad (n, 2) audio to exactly n_samples frames."""
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim == 1:
+        audio = np.stack([audio, audio], axis=1)
+    if audio.shape[0] >= n_samples:
+        return audio[:n_samples]
+    return np.pad(audio, ((0, n_samples - audio.shape[0]), (0, 0)))
+
+
+def _write_audio(path: Path, audio: np.ndarray, sample_rate: int, fmt: str) -> None:
+    import soundfile
+
+    with atomic_path(path) as tmp:
+        soundfile.write(tmp, audio, sample_rate, format=fmt.upper(), subtype=PCM_SUBTYPE)
+
