@@ -1,0 +1,160 @@
+"""The preset object model and its JSON Lines files.
+
+A preset is everything that decides a voice's timbre: a source patch (soundfont,
+bank, program), optional per-piece overrides for composite drum kits, a note
+remap for kits that cannot play some GM notes, synth settings and an effect
+chain. Its id is a hash of that definition, so a definition always has the same
+id and two presets with the same id sound the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adtos.vocab import GM_TO_CLASS
+
+ROLES: tuple[str, ...] = ("drums", "piano", "bass", "guitar", "other")
+POOLS: tuple[str | None, ...] = ("train", "val", None)
+
+# The drum pieces a composite kit can take from different kits, one per class of
+# the 5-class vocabulary, so that every labelled note has exactly one source.
+PIECE_CLASSES: dict[str, str] = {"kick": "BD", "snare": "SD", "toms": "TT", "hihat": "HH",
+                                 "cymbals": "CY"}
+PIECE_NOTES: dict[str, tuple[int, ...]] = {
+    piece: tuple(sorted(n for n, c in GM_TO_CLASS.items() if c == label))
+    for piece, label in PIECE_CLASSES.items()
+}
+NOTE_PIECE: dict[int, str] = {n: piece for piece, notes in PIECE_NOTES.items() for n in notes}
+
+DEFAULT_SYNTH: dict[str, Any] = {"gain": 0.4, "reverb": False, "chorus": False}
+
+
+@dataclass
+class Preset:
+    """One timbre. See docs/ARCHITECTURE.md, "Preset library", for the JSON form."""
+
+    role: str
+    source: dict[str, Any]
+    name: str = ""
+    pool: str | None = None
+    pieces: dict[str, dict[str, Any]] = field(default_factory=dict)
+    remap: dict[int, int] = field(default_factory=dict)
+    synth: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_SYNTH))
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"preset role must be one of {ROLES}, got {self.role!r}")
+        if self.pool not in POOLS:
+            raise ValueError(f"preset pool must be 'train', 'val' or null, got {self.pool!r}")
+        if self.source.get("type", "soundfont") != "soundfont":
+            raise ValueError(f"preset source type {self.source.get('type')!r} is not supported "
+                             "(only 'soundfont')")
+        for key in ("soundfont", "bank", "program"):
+            if key not in self.source:
+                raise ValueError(f"preset source needs {key!r}, got {self.source}")
+        self.source = {"type": "soundfont", "soundfont": str(self.source["soundfont"]),
+                       "bank": int(self.source["bank"]), "program": int(self.source["program"])}
+        unknown = set(self.pieces) - set(PIECE_CLASSES)
+        if unknown:
+            raise ValueError(f"unknown drum pieces {sorted(unknown)}; expected {list(PIECE_CLASSES)}")
+        if self.pieces and self.role != "drums":
+            raise ValueError(f"only drum presets have pieces, this one is {self.role!r}")
+        self.pieces = {p: _normalize_piece(self.pieces[p]) for p in PIECE_CLASSES if p in self.pieces}
+        self.remap = {int(k): int(v) for k, v in sorted(self.remap.items(), key=lambda kv: int(kv[0]))}
+        self.synth = {**DEFAULT_SYNTH, **self.synth}
+        self.effects = [dict(e) for e in self.effects]
+        for effect in self.effects:
+            if "type" not in effect:
+                raise ValueError(f"every effect needs a 'type' (a pedalboard class), got {effect}")
+        expected = preset_id(self)
+        if not self.id:
+            self.id = expected
+        elif self.id != expected:
+            raise ValueError(f"preset id {self.id!r} does not match its definition "
+                             f"(hash gives {expected!r}); was the definition edited by hand?")
+
+    def definition(self) -> dict[str, Any]:
+        """Everything that decides the sound: what the id hashes."""
+        return {"role": self.role, "source": self.source, "pieces": self.pieces,
+                "remap": {str(k): v for k, v in self.remap.items()}, "synth": self.synth,
+                "effects": self.effects}
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "role": self.role, "name": self.name,
+                               "pool": self.pool}
+        definition = self.definition()
+        out["source"] = definition["source"]
+        if self.pieces:
+            out["pieces"] = definition["pieces"]
+        if self.remap:
+            out["remap"] = definition["remap"]
+        out["synth"] = definition["synth"]
+        out["effects"] = definition["effects"]
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Preset:
+        known = {"id", "role", "name", "pool", "source", "pieces", "remap", "synth", "effects"}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown preset fields {sorted(unknown)}; expected {sorted(known)}")
+        return cls(role=data["role"], source=data["source"], name=data.get("name", ""),
+                   pool=data.get("pool"), pieces=data.get("pieces") or {},
+                   remap=data.get("remap") or {}, synth=data.get("synth") or {},
+                   effects=data.get("effects") or [], id=data.get("id", ""))
+
+    def soundfonts(self) -> list[str]:
+        """Every soundfont file name this preset plays from."""
+        names = [self.source["soundfont"]] + [p["soundfont"] for p in self.pieces.values()]
+        return list(dict.fromkeys(names))
+
+
+def _normalize_piece(piece: dict[str, Any]) -> dict[str, Any]:
+    for key in ("soundfont", "bank", "program"):
+        if key not in piece:
+            raise ValueError(f"drum piece needs {key!r}, got {piece}")
+    return {"soundfont": str(piece["soundfont"]), "bank": int(piece["bank"]),
+            "program": int(piece["program"]),
+            "tune_cents": round(float(piece.get("tune_cents", 0.0)), 1),
+            "gain_db": round(float(piece.get("gain_db", 0.0)), 2)}
+
+
+def preset_id(preset: Preset) -> str:
+    """`<role>-<10 hex>`: a hash of the canonical JSON of the definition."""
+    canonical = json.dumps(preset.definition(), sort_keys=True, separators=(",", ":"))
+    return f"{preset.role}-{hashlib.sha256(canonical.encode()).hexdigest()[:10]}"
+
+
+def save_presets(presets: list[Preset], path: str | os.PathLike) -> None:
+    """Write presets as JSON Lines, atomically (a killed run leaves the old file whole)."""
+    from adtos.fileio import write_text_atomic
+
+    ids = [p.id for p in presets]
+    if len(set(ids)) != len(ids):
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        raise ValueError(f"duplicate preset ids: {duplicates[:5]}")
+    lines = [json.dumps(p.to_json(), separators=(", ", ": ")) for p in presets]
+    write_text_atomic(path, "".join(line + "\n" for line in lines))
+
+
+def load_presets(path: str | os.PathLike) -> list[Preset]:
+    """Read a preset library; errors name the file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"preset library {path} does not exist")
+    presets = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            presets.append(Preset.from_json(json.loads(line)))
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{path}, line {number}: {error}") from error
+    return presets

@@ -1,0 +1,254 @@
+"""Render one voice of a track with FluidSynth: `SoundfontBank(sr).render(preset, inst, dur)`.
+
+One long-lived FluidSynth synthesizer per bank holds every soundfont it has
+needed so far (loading MuseScore's SF3 costs seconds, so each file is loaded
+once per process), and is reset between renders. Events are sent between
+`write_float` calls, so a note starting at t seconds starts at sample
+round(t * sample_rate), within one FluidSynth block of 64 samples.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from adtos.presets.model import NOTE_PIECE, PIECE_CLASSES, Preset
+from adtos.presets.soundfonts import SoundfontError, resolve_soundfont
+
+if TYPE_CHECKING:
+    import pretty_midi
+
+FLUID_BLOCK = 64  # FluidSynth renders in blocks of this many samples
+GEN_ATTENUATION = 48  # SF2 generator numbers (SoundFont 2.04, section 8.1.3)
+GEN_FINETUNE = 52
+
+# A drum hit is a one-shot: hardware GM modules ignore note-off on the drum
+# channel. FluidSynth does not, and MIDI drum notes are often a few ms long
+# (GMD), which would choke cymbals. Drum notes are held at least this long
+# (or until the same key is struck again, which cuts the previous hit anyway).
+DRUM_MIN_HOLD_S = 2.0
+
+# Composite kits lower every channel by this much so that a piece's gain of up
+# to +4 dB is a smaller attenuation, never clipped at the SF2 minimum of 0 cB.
+PIECE_HEADROOM_CB = 60.0
+
+# Channels used: 0 the source patch, 1.. one per composite-kit piece. Channel 9
+# (10 in MIDI) is skipped because FluidSynth gives it drum-channel bank rules;
+# presets are selected explicitly with program_select on every channel, which
+# also plays the AVL kits that sit at bank 0 program 0.
+SOURCE_CHANNEL = 0
+PIECE_CHANNELS = {piece: i + 1 for i, piece in enumerate(PIECE_CLASSES)}
+
+
+def _bind(name: str, restype, *argtypes):
+    import fluidsynth
+
+    function = getattr(fluidsynth._fl, name)
+    function.restype = restype
+    function.argtypes = argtypes
+    return function
+
+
+@dataclass(frozen=True)
+class _Event:
+    sample: int
+    order: int  # at one sample: note-offs, then controls, then note-ons
+    kind: str
+    channel: int
+    a: int
+    b: int = 0
+
+
+class SoundfontBank:
+    """FluidSynth with soundfonts loaded once; renders presets deterministically.
+
+    Every render runs on a fresh FluidSynth synthesizer: a reused one carries
+    state between renders (a recycled voice ramps its output gain from the
+    previous note's), so the same preset would not give the same samples. What
+    is slow to create is kept: a keeper synthesizer holds every soundfont loaded
+    so far, and FluidSynth's sample cache hands its decoded samples to each new
+    synthesizer (loading MuseScore's SF3 again then costs 0.3 s instead of 8 s).
+
+    `soundfonts` are explicit files that win over the search path when a preset
+    names a soundfont (the CLI's --soundfont, tests' generated files).
+    """
+
+    def __init__(self, sample_rate: int = 44100, soundfonts: list[str | os.PathLike] | None = None,
+                 polyphony: int = 256) -> None:
+        if not 8000 <= int(sample_rate) <= 96000:
+            raise ValueError(f"sample_rate must be in 8000..96000 Hz, got {sample_rate}")
+        self.sample_rate = int(sample_rate)
+        self.polyphony = int(polyphony)
+        self.extra_soundfonts = [Path(p) for p in soundfonts or ()]
+        self._write_float = _bind("fluid_synth_write_float", ctypes.c_int, ctypes.c_void_p,
+                                  ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                                  ctypes.c_void_p, ctypes.c_int, ctypes.c_int)
+        self._set_gen = _bind("fluid_synth_set_gen", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+                              ctypes.c_int, ctypes.c_float)
+        self._keeper = self._new_synth()
+        self._paths: dict[str, Path] = {}
+        self._synth = None  # the synthesizer of the render in progress
+        self._sfids: dict[str, int] = {}
+
+    def _new_synth(self, reverb: bool = False, chorus: bool = False, gain: float = 0.4):
+        import fluidsynth
+
+        return fluidsynth.Synth(
+            gain=float(gain), samplerate=float(self.sample_rate),
+            **{"synth.cpu-cores": 1, "synth.reverb.active": int(reverb),
+               "synth.chorus.active": int(chorus), "synth.polyphony": self.polyphony})
+
+    def close(self) -> None:
+        if self._keeper is not None:
+            self._keeper.delete()
+            self._keeper = None
+
+    def __del__(self) -> None:  # pragma: no cover - interpreter shutdown order varies
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    # -- soundfonts ---------------------------------------------------------------------
+
+    def soundfont_path(self, name: str) -> Path:
+        """Load a soundfont (by file name, or path) into the keeper once; its path."""
+        if name not in self._paths:
+            path = resolve_soundfont(name, self.extra_soundfonts)
+            if self._keeper.sfload(str(path)) < 0:
+                raise SoundfontError(f"FluidSynth could not load soundfont {path}")
+            self._paths[name] = path
+        return self._paths[name]
+
+    def patch_name(self, soundfont: str, bank: int, program: int) -> str | None:
+        """The name of a patch, or None when the soundfont has none at bank/program."""
+        self.soundfont_path(soundfont)
+        synth = self._new_synth()
+        try:
+            sfid = synth.sfload(str(self._paths[soundfont]))
+            return synth.sfpreset_name(sfid, bank, program)
+        finally:
+            synth.delete()
+
+    # -- rendering ----------------------------------------------------------------------
+
+    def render(self, preset: Preset, instrument: pretty_midi.Instrument,
+               duration: float) -> np.ndarray:
+        """Render `instrument` with `preset`: float32 array of shape (round(duration*sr), 2).
+
+        Drum notes go through the preset's `remap`, then to the channel of their
+        composite-kit piece (or the source kit). Control changes and pitch bends
+        are played for pitched roles. Same preset and notes → identical samples.
+        """
+        if duration < 0:
+            raise ValueError(f"duration must be >= 0 seconds, got {duration}")
+        n = int(round(duration * self.sample_rate))
+        events = self._events(preset, instrument, n)
+        out = np.zeros((n, 2), dtype=np.float32)
+        self._synth = self._new_synth(reverb=bool(preset.synth.get("reverb", False)),
+                                      chorus=bool(preset.synth.get("chorus", False)),
+                                      gain=float(preset.synth.get("gain", 0.4)))
+        self._sfids = {}
+        try:
+            self._setup(preset)
+            cursor = 0
+            for event in events:
+                if event.sample > cursor:
+                    self._write(out, cursor, event.sample - cursor)
+                    cursor = event.sample
+                self._send(event)
+            if n > cursor:
+                self._write(out, cursor, n - cursor)
+        finally:
+            self._synth.delete()
+            self._synth = None
+        return out
+
+    def _setup(self, preset: Preset) -> None:
+        synth = self._synth
+        source = preset.source
+        self._select(SOURCE_CHANNEL, source["soundfont"], source["bank"], source["program"])
+        headroom = PIECE_HEADROOM_CB if preset.pieces else 0.0
+        if headroom:
+            for channel in [SOURCE_CHANNEL, *PIECE_CHANNELS.values()]:
+                self._set_gen(synth.synth, channel, GEN_ATTENUATION, headroom)
+        for piece_name, piece in preset.pieces.items():
+            channel = PIECE_CHANNELS[piece_name]
+            self._select(channel, piece["soundfont"], piece["bank"], piece["program"])
+            self._set_gen(synth.synth, channel, GEN_FINETUNE, float(piece["tune_cents"]))
+            # 1 cB = 0.1 dB of attenuation; a positive gain is less attenuation.
+            self._set_gen(synth.synth, channel, GEN_ATTENUATION,
+                          headroom - 10.0 * float(piece["gain_db"]))
+
+    def _select(self, channel: int, soundfont: str, bank: int, program: int) -> None:
+        if soundfont not in self._sfids:
+            path = self.soundfont_path(soundfont)
+            sfid = self._synth.sfload(str(path))
+            if sfid < 0:
+                raise SoundfontError(f"FluidSynth could not load soundfont {path}")
+            self._sfids[soundfont] = sfid
+        if self._synth.program_select(channel, self._sfids[soundfont], bank, program) != 0:
+            raise SoundfontError(f"soundfont {soundfont} has no preset at bank {bank} "
+                                 f"program {program}")
+
+    def _events(self, preset: Preset, instrument: pretty_midi.Instrument, n: int) -> list[_Event]:
+        sr = self.sample_rate
+        is_drums = preset.role == "drums"
+        notes = []  # (channel, key, velocity, on, off) in samples
+        for note in instrument.notes:
+            key = int(note.pitch)
+            channel = SOURCE_CHANNEL
+            if is_drums:
+                key = preset.remap.get(key, key)
+                piece = NOTE_PIECE.get(key)
+                if piece in preset.pieces:
+                    channel = PIECE_CHANNELS[piece]
+            on = int(round(note.start * sr))
+            end = note.end if not is_drums else max(note.end, note.start + DRUM_MIN_HOLD_S)
+            off = max(int(round(end * sr)), on + 1)
+            if on >= n or not 0 <= key <= 127 or note.velocity <= 0:
+                continue
+            notes.append((channel, key, min(int(note.velocity), 127), on, off))
+        notes.sort(key=lambda x: (x[0], x[1], x[3]))
+        events: list[_Event] = []
+        for i, (channel, key, velocity, on, off) in enumerate(notes):
+            # A new strike of the same key ends the previous one (overlapping MIDI
+            # notes of one pitch would otherwise be cut by the earlier note-off).
+            if i + 1 < len(notes) and notes[i + 1][:2] == (channel, key):
+                off = min(off, notes[i + 1][3])
+            events.append(_Event(on, 2, "on", channel, key, velocity))
+            if off < n:
+                events.append(_Event(off, 0, "off", channel, key))
+        if not is_drums:
+            for cc in instrument.control_changes:
+                sample = int(round(cc.time * sr))
+                if sample < n:
+                    events.append(_Event(sample, 1, "cc", SOURCE_CHANNEL, int(cc.number),
+                                         int(cc.value)))
+            for bend in instrument.pitch_bends:
+                sample = int(round(bend.time * sr))
+                if sample < n:
+                    events.append(_Event(sample, 1, "bend", SOURCE_CHANNEL, int(bend.pitch)))
+        events.sort(key=lambda e: (e.sample, e.order, e.channel, e.a))
+        return events
+
+    def _send(self, event: _Event) -> None:
+        synth = self._synth
+        if event.kind == "on":
+            synth.noteon(event.channel, event.a, event.b)
+        elif event.kind == "off":
+            synth.noteoff(event.channel, event.a)
+        elif event.kind == "cc":
+            synth.cc(event.channel, event.a, event.b)
+        else:
+            synth.pitch_bend(event.channel, event.a)
+
+    def _write(self, out: np.ndarray, start: int, count: int) -> None:
+        pointer = out.ctypes.data
+        self._write_float(self._synth.synth, count, pointer, 2 * start, 2, pointer,
+                          2 * start + 1, 2)
