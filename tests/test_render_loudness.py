@@ -1,0 +1,61 @@
+"""Stem loudness normalization and the mix clip guard, on synthetic signals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyloudnorm
+import pytest
+
+from adtos.render.loudness import (MIX_CEILING, SilentStemError, guard_clipping,
+                                   integrated_loudness, normalize_stem)
+
+SR = 44100
+
+
+def tone(seconds=3.0, freq=440.0, amplitude=0.1, sr=SR):
+    t = np.arange(int(seconds * sr)) / sr
+    mono = amplitude * np.sin(2 * np.pi * freq * t)
+    return np.stack([mono, mono], axis=1).astype(np.float32)
+
+
+def test_loudness_matches_pyloudnorm():
+    audio = tone(amplitude=0.3)
+    assert integrated_loudness(audio, SR) == pytest.approx(
+        pyloudnorm.Meter(SR).integrated_loudness(audio.astype(np.float64)), abs=1e-9)
+
+
+@pytest.mark.parametrize("amplitude", [0.001, 0.05, 0.9])
+@pytest.mark.parametrize("target", [-23.0, -16.0])
+def test_normalized_stem_reaches_the_target(amplitude, target):
+    stem, before, after = normalize_stem(tone(amplitude=amplitude), SR, target)
+    assert stem.dtype == np.float32
+    assert after == pytest.approx(target, abs=0.05)
+    assert integrated_loudness(stem, SR) == pytest.approx(target, abs=0.05)
+    assert before == pytest.approx(integrated_loudness(tone(amplitude=amplitude), SR))
+
+
+def test_sparse_hits_are_normalized_too():
+    # A few clicks in silence: the gating ignores the silence.
+    audio = np.zeros((SR * 4, 2), np.float32)
+    for start in (SR // 2, 2 * SR, 3 * SR):
+        audio[start:start + 2000] = tone(2000 / SR, 200.0, 0.5)
+    _, _, after = normalize_stem(audio, SR, -23.0)
+    assert after == pytest.approx(-23.0, abs=0.5)
+
+
+def test_silence_is_an_error():
+    with pytest.raises(SilentStemError, match="silent"):
+        normalize_stem(np.zeros((SR * 2, 2), np.float32), SR)
+    with pytest.raises(SilentStemError):
+        normalize_stem(tone(amplitude=1e-5), SR)  # about -100 LUFS
+
+
+def test_clip_guard_scales_the_whole_mix_and_keeps_its_shape():
+    mix = tone(amplitude=1.7)
+    guarded, gain = guard_clipping(mix)
+    assert np.max(np.abs(guarded)) <= MIX_CEILING + 1e-6
+    assert gain == pytest.approx(MIX_CEILING / np.max(np.abs(mix)))
+    np.testing.assert_allclose(guarded, mix * gain, rtol=1e-6)  # a gain, not clipping
+    quiet = tone(amplitude=0.5)
+    same, unity = guard_clipping(quiet)
+    assert unity == 1.0 and same is quiet
