@@ -39,6 +39,7 @@ SOUNDFONT_LICENCES: dict[str, str] = {
 }
 
 PRESET_COLUMNS = ("drum_preset", "piano_preset", "bass_preset", "guitar_preset")
+ROLE_OF_COLUMN = dict(zip(PRESET_COLUMNS, ("drums", "piano", "bass", "guitar")))
 
 
 def preset_soundfonts(preset: Mapping) -> set[str]:
@@ -123,7 +124,7 @@ def render_card(
         counts = [len({r[column] for r in rows if r["split"] == s and r[column]})
                   for s in splits]
         if any(counts):
-            lines.append(f"| {column.removesuffix('_preset')} | "
+            lines.append(f"| {ROLE_OF_COLUMN[column]} | "
                          + " | ".join(str(c) for c in counts) + " |")
 
     lines += ["", "## Loops", "", "| split | loops used | mean uses per loop | max uses |",

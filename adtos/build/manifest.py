@@ -4,7 +4,8 @@ Columns (docs/ARCHITECTURE.md, "Dataset folder"):
 
     track_id, split, loops (list of loop ids, in order of first placement),
     drum_preset, piano_preset, bass_preset, guitar_preset (null for a voice not
-    rendered), voices (list), quantized, tempo, meter, key, duration (s),
+    rendered), voices (list, as rendered), quantized, tempo, meter, key, genre,
+    duration (s),
     audio (path relative to the dataset), audio_sha256, base (the dataset this
     one is a variant of; null for a base build)
 
@@ -32,6 +33,7 @@ MANIFEST_SCHEMA = pa.schema([
     ("tempo", pa.float64()),
     ("meter", pa.string()),
     ("key", pa.string()),
+    ("genre", pa.string()),
     ("duration", pa.float64()),
     ("audio", pa.string()),
     ("audio_sha256", pa.string()),
@@ -83,18 +85,21 @@ def build_manifest(tracks: pa.Table, render: pa.Table, dataset_dir: str | os.Pat
         audio = dataset_dir / "audio" / f"{track_id}.{audio_format}"
         if done is None or not audio.is_file():
             continue
-        presets = {column: (done.get(column) if VOICE_OF_COLUMN[column] in voices else None)
-                   for column in PRESET_COLUMNS}
+        rendered_voices = [v for v in (done.get("voices") or "").split(",") if v] \
+            if isinstance(done.get("voices"), str) else list(voices)
+        presets = {column: (done.get(column) if VOICE_OF_COLUMN[column] in rendered_voices
+                            else None) for column in PRESET_COLUMNS}
         rows.append({
             "track_id": track_id,
             "split": track.get("split") or "train",
             "loops": _loop_ids(_first(track, _LOOP_COLUMNS)),
             **presets,
-            "voices": list(voices),
+            "voices": rendered_voices,
             "quantized": bool(quantized),
             "tempo": _float(_first(track, ("tempo", "bpm"))),
             "meter": _first(track, ("meter", "time_signature"), ""),
             "key": _first(track, ("key",), ""),
+            "genre": _first(track, ("genre",), ""),
             "duration": _float(_first(done, ("duration", "duration_s"))
                                or _first(track, ("duration", "duration_s"))),
             "audio": f"audio/{audio.name}",

@@ -133,6 +133,7 @@ def assemble_step(config: BuildConfig, loops: pa.Table, out_dir: Path) -> Path:
     import pyarrow.compute as pc
 
     from adtos.assemble import assemble_tracks
+    from adtos.assemble.options import AssembleError
 
     counts = {"train": config.tracks.train, "val": config.tracks.val}
     parts = []
@@ -150,7 +151,11 @@ def assemble_step(config: BuildConfig, loops: pa.Table, out_dir: Path) -> Path:
         log(f"assembling {counts[split]} {split} tracks from {available} {split} loops")
         # assemble draws only loops of options.split: validation tracks hear
         # no loop a training track hears.
-        assemble_tracks(loops, part, assemble_options(config, split, counts[split]))
+        try:
+            assemble_tracks(loops, part, assemble_options(config, split, counts[split]))
+        except AssembleError as error:
+            raise CLIError(f"assemble {split} tracks ({config.source}, [tracks]): {error}") \
+                from None
     return merge_tracks(parts, out_dir / "tracks")
 
 
@@ -209,13 +214,16 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 def render_step(config: BuildConfig, tracks_dir: Path, presets: list, out_dir: Path, *,
                 voices: tuple[str, ...], workers: int | None, executor: str,
                 address: str | None):
-    from adtos.render import render_tracks
+    from adtos.render import RenderInputError, render_tracks
 
-    return render_tracks(tracks_dir, presets, out_dir, voices=voices, workers=workers,
-                         executor=executor, address=address,
-                         sample_rate=config.dataset.sample_rate, fmt=config.dataset.format,
-                         stems=config.render.stems, target_lufs=config.render.target_lufs,
-                         seed=config.dataset.seed)
+    try:
+        return render_tracks(tracks_dir, presets, out_dir, voices=voices, workers=workers,
+                             executor=executor, address=address,
+                             sample_rate=config.dataset.sample_rate, fmt=config.dataset.format,
+                             stems=config.render.stems, target_lufs=config.render.target_lufs,
+                             seed=config.dataset.seed)
+    except RenderInputError as error:
+        raise CLIError(f"render: {error}") from None
 
 
 def finish_step(config: BuildConfig, out_dir: Path, tracks_dir: Path,
