@@ -1,0 +1,77 @@
+"""Checkpoints: state dicts and plain-typed metadata, loadable with weights_only=True.
+
+A checkpoint is a dict:
+    model        the CRNN's state dict
+    model_info   {"width": float, "classes": [str], "n_bands": int, "params": int}
+    optimizer, scaler, rng, state   (training checkpoints only; see train.py)
+`torch.load(weights_only=True)` refuses anything but tensors and plain Python
+containers, so a checkpoint cannot run code when it is opened.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from adtos.fileio import atomic_path
+from adtos.vocab import CLASSES
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing or does not fit the model it is loaded into."""
+
+
+def save_checkpoint(path: str | os.PathLike, checkpoint: dict) -> None:
+    import torch
+
+    with atomic_path(path) as tmp:
+        torch.save(checkpoint, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike, device: str = "cpu") -> dict:
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except Exception as error:
+        raise CheckpointError(f"cannot read checkpoint {path}: {error}") from error
+
+
+def model_info(model) -> dict:
+    from adtos.transcriber.model import parameter_count
+
+    return {"width": float(model.width), "classes": list(CLASSES), "n_bands": int(model.n_bands),
+            "params": int(parameter_count(model))}
+
+
+def model_from_checkpoint(checkpoint: dict, path: str | os.PathLike = "checkpoint",
+                          width: float | None = None):
+    """The CRNN stored in `checkpoint`; a clear error when it cannot be this model.
+
+    `width`, when given, is the width the caller expects (e.g. a resumed
+    run's configuration); a checkpoint of another width is refused.
+    """
+    from adtos.transcriber.model import CRNN
+
+    info = checkpoint.get("model_info")
+    if not isinstance(info, dict) or "model" not in checkpoint:
+        raise CheckpointError(f"{path}: not an adtos transcriber checkpoint "
+                              "(expected keys 'model' and 'model_info')")
+    if list(info.get("classes", [])) != list(CLASSES):
+        raise CheckpointError(f"{path}: the model was trained for classes {info.get('classes')}, "
+                              f"but this adtos uses {list(CLASSES)}; retrain the model")
+    if width is not None and float(info["width"]) != float(width):
+        raise CheckpointError(f"{path}: the checkpoint has width {info['width']}, the run asks "
+                              f"for width {width}; use the same --width or a new run folder")
+    model = CRNN(width=float(info["width"]), n_bands=int(info["n_bands"]),
+                 n_classes=len(info["classes"]))
+    try:
+        model.load_state_dict(checkpoint["model"])
+    except RuntimeError as error:
+        first_line = str(error).splitlines()[0]
+        raise CheckpointError(f"{path}: weights do not fit a CRNN of width {info['width']} "
+                              f"with {len(info['classes'])} classes: {first_line}") from error
+    return model

@@ -1,0 +1,184 @@
+"""`adtos train`, `adtos evaluate`, `adtos transcribe`."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _test_spec(text: str) -> tuple[str, str]:
+    from adtos.datasets import parse_dataset_spec
+
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"--test {text!r}: expected NAME=KIND:PATH, "
+                                         "e.g. mdb=mdb:../shared/data/mdb_drums")
+    name, spec = text.split("=", 1)
+    parse_dataset_spec(spec)  # validates the kind early
+    return name, spec
+
+
+def _add_test_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--test", dest="tests", action="append", type=_test_spec, default=[],
+                        metavar="NAME=KIND:PATH",
+                        help="a test set, e.g. mdb=mdb:../shared/data/mdb_drums; repeat for more. "
+                             "KIND is adtos, mdb, enst, rbma13 or adtof; an adtos dataset with a "
+                             "'test' split contributes that split only")
+
+
+def register(subparsers) -> None:
+    from adtos.transcriber.config import TrainConfig, default_workers
+
+    d = TrainConfig("", "", "")
+    p = subparsers.add_parser(
+        "train", help="train a CRNN drum transcriber",
+        description="Train a CRNN on 4 s snippets of a dataset's train split, validate every "
+        "VAL_EVERY steps, stop after PATIENCE validations without improvement, then tune "
+        "peak-picking thresholds on the validation set and report BCE and onset F-measure "
+        "on every test set. Writes RUN_DIR/config.json, metrics.csv, checkpoints/{best,last}.pt, "
+        "thresholds.json and results.json.")
+    p.add_argument("--train", metavar="DATASET[:SUBSET_LIST]",
+                   help="training data: [KIND:]PATH, optionally PATH:LIST.txt to train on the "
+                        "track ids listed in a file; the 'train' split is used if there is one")
+    p.add_argument("--val", metavar="DATASET",
+                   help="validation data (its 'val' split if there is one); used for the loss "
+                        "that decides early stopping and for tuning thresholds")
+    _add_test_option(p)
+    p.add_argument("--out", metavar="RUN_DIR", help="run folder to create")
+    p.add_argument("--resume", metavar="RUN_DIR",
+                   help="continue the run in RUN_DIR exactly where it stopped (model, optimizer, "
+                        "learning-rate step, sampler, patience); other options are taken from "
+                        "its config.json except --max-steps, --device and --workers")
+    p.add_argument("--width", type=float, default=d.width,
+                   help="width multiplier of filters and GRU units: 0.7 gives about 2e5 "
+                        "parameters, 1 about 4.6e5, 6 about 1.6e7 (default %(default)s)")
+    p.add_argument("--max-steps", type=int, default=None,
+                   help="stop after this many training steps (default: only early stopping)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None,
+                   help="auto picks CUDA with mixed precision when a GPU is present (default auto)")
+    p.add_argument("--seed", type=int, default=d.seed, help="seed of weights and snippets "
+                   "(default %(default)s)")
+    p.add_argument("--batch-size", type=int, default=d.batch_size,
+                   help="snippets per step (default %(default)s)")
+    p.add_argument("--snippet-seconds", type=float, default=d.snippet_seconds,
+                   help="snippet length (default %(default)s)")
+    p.add_argument("--lr", type=float, default=d.learning_rate,
+                   help="peak Adam learning rate (default %(default)s)")
+    p.add_argument("--warmup-steps", type=int, default=d.warmup_steps,
+                   help="steps of linear warm-up from 0 (default %(default)s)")
+    p.add_argument("--decay-steps", type=int, default=d.decay_steps,
+                   help="after warm-up the rate falls by --decay-factor every this many steps "
+                        "(default %(default)s)")
+    p.add_argument("--decay-factor", type=float, default=d.decay_factor,
+                   help="(default %(default)s)")
+    p.add_argument("--val-every", type=int, default=d.val_every,
+                   help="steps between validations (default %(default)s)")
+    p.add_argument("--patience", type=int, default=d.patience,
+                   help="validations without improvement before stopping (default %(default)s)")
+    p.add_argument("--workers", type=int, default=None,
+                   help=f"loader processes; 0 loads in the main process (default {default_workers()})")
+    p.add_argument("--feature-workers", type=int, default=default_workers(),
+                   help="processes computing features before training (default %(default)s)")
+    p.add_argument("--feature-cache", metavar="DIR", default=None,
+                   help="feature cache folder for all datasets (default <dataset>/.features, or "
+                        "~/.cache/adtos/features when the dataset is read-only; "
+                        "$ADTOS_FEATURE_CACHE also sets it)")
+    p.add_argument("--target-widen", type=int, default=d.target_widen,
+                   help="set ±N frames around each onset to 0.5 in the targets (default %(default)s)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=run_train)
+
+    p = subparsers.add_parser(
+        "evaluate", help="BCE, precision, recall and F-measure of a trained run on test sets",
+        description="Evaluate RUN_DIR's best checkpoint on test sets with the peak-picking "
+        "thresholds tuned on its validation set (RUN_DIR/thresholds.json). A hit is an "
+        "estimated onset within 50 ms of a reference onset of the same class. F is given "
+        "summed over tracks and as a mean over tracks. Writes RUN_DIR/evaluation.json.")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    _add_test_option(p)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                   help="(default %(default)s)")
+    p.add_argument("--checkpoint", choices=["best", "last"], default="best",
+                   help="which checkpoint (default %(default)s)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=run_evaluate)
+
+    p = subparsers.add_parser(
+        "transcribe", help="write drum MIDI and onset text for audio files",
+        description="Transcribe audio files with RUN_DIR's best checkpoint: OUT/<name>.txt "
+        "(time<TAB>GM note<TAB>class) and OUT/<name>.mid (a GM drum track). Any format "
+        "soundfile reads, any sample rate (resampled to 44.1 kHz), mixed to mono.")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("audio", nargs="+", metavar="AUDIO")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                   help="(default %(default)s)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=run_transcribe)
+
+
+def run_train(args) -> int:
+    from adtos.cli import CLIError
+    from adtos.transcriber.checkpoint import CheckpointError
+    from adtos.transcriber.config import TrainConfig, default_workers
+    from adtos.transcriber.train import resume_training, train
+
+    try:
+        if args.resume:
+            if args.out or args.train or args.val:
+                raise CLIError("--resume takes its data and folder from RUN_DIR/config.json; "
+                               "leave out --train, --val and --out")
+            result = resume_training(args.resume, max_steps=args.max_steps, device=args.device,
+                                     workers=args.workers)
+        else:
+            missing = [o for o, v in (("--train", args.train), ("--val", args.val),
+                                      ("--out", args.out)) if not v]
+            if missing:
+                raise CLIError(f"missing {', '.join(missing)} (or use --resume RUN_DIR)")
+            config = TrainConfig(
+                train=args.train, val=args.val, out=args.out, tests=dict(args.tests),
+                width=args.width, max_steps=args.max_steps, seed=args.seed,
+                device=args.device or "auto", batch_size=args.batch_size,
+                snippet_seconds=args.snippet_seconds, learning_rate=args.lr,
+                warmup_steps=args.warmup_steps, decay_steps=args.decay_steps,
+                decay_factor=args.decay_factor, val_every=args.val_every,
+                patience=args.patience,
+                workers=default_workers() if args.workers is None else args.workers,
+                feature_workers=args.feature_workers, feature_cache=args.feature_cache,
+                target_widen=args.target_widen, progress=not args.no_progress)
+            result = train(config)
+    except (FileNotFoundError, FileExistsError, CheckpointError, ValueError) as error:
+        raise CLIError(str(error)) from None
+    print(f"{result.steps} steps, {result.params:,} parameters, validation BCE "
+          f"{result.val_loss:.4f}; results in {result.run_dir}/results.json")
+    return 0
+
+
+def run_evaluate(args) -> int:
+    from adtos.cli import CLIError
+    from adtos.transcriber.checkpoint import CheckpointError
+    from adtos.transcriber.evaluate import evaluate, format_report
+
+    if not args.tests:
+        raise CLIError("give at least one --test NAME=KIND:PATH")
+    try:
+        results = evaluate(args.run_dir, dict(args.tests), device=args.device,
+                           checkpoint=args.checkpoint, progress=not args.no_progress)
+    except (FileNotFoundError, CheckpointError, ValueError) as error:
+        raise CLIError(str(error)) from None
+    print(format_report(results))
+    return 0
+
+
+def run_transcribe(args) -> int:
+    from adtos.cli import CLIError
+    from adtos.transcriber.checkpoint import CheckpointError
+    from adtos.transcriber.transcribe import transcribe
+
+    try:
+        written, skipped = transcribe(args.run_dir, args.audio, args.out, device=args.device,
+                                      progress=not args.no_progress)
+    except (FileNotFoundError, CheckpointError, ValueError) as error:
+        raise CLIError(str(error)) from None
+    for path, reason in skipped:
+        print(f"skipped {path}: {reason}")
+    print(f"wrote {len(written)} transcriptions to {args.out}")
+    return 1 if skipped and not written else 0

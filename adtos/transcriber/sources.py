@@ -1,0 +1,50 @@
+"""Which tracks a run reads, through the dataset API (adtos.datasets).
+
+A spec is `[KIND:]PATH`, optionally `PATH:LIST.txt` for a subset (a text file of
+track ids, one per line). From a dataset with splits, training reads the
+"train" split, validation the "val" split and a test the "test" split; a
+dataset without that split is read whole.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from adtos.datasets import load_dataset, parse_dataset_spec
+
+
+def _split_subset(path: str) -> tuple[str, Path | None]:
+    head, sep, tail = path.rpartition(":")
+    if sep and tail.endswith(".txt") and not Path(path).exists():
+        return head, Path(tail)
+    return path, None
+
+
+def read_id_list(path: Path) -> list[str]:
+    if not path.is_file():
+        raise FileNotFoundError(f"subset list not found: {path}")
+    ids = [line.strip() for line in path.read_text().splitlines()]
+    return [i for i in ids if i and not i.startswith("#")]
+
+
+def load_tracks(spec: str, split: str | None, track_ids: list[str] | None = None):
+    """(name, dataset root, tracks) for a dataset spec; `split` None reads every track."""
+    name, kind, path = parse_dataset_spec(spec)
+    path, subset_file = _split_subset(path)
+    dataset = load_dataset(kind, path)
+    tracks = list(dataset.tracks)
+    if split is not None and any(t.split == split for t in tracks):
+        tracks = [t for t in tracks if t.split == split]
+    wanted = list(track_ids or [])
+    if subset_file is not None:
+        wanted += read_id_list(subset_file)
+    if wanted:
+        known = {t.track_id: t for t in tracks}
+        missing = [i for i in wanted if i not in known]
+        if missing:
+            raise ValueError(f"{spec}: {len(missing)} listed track ids are not in the "
+                             f"{split or 'whole'} split, e.g. {missing[:3]}")
+        tracks = [known[i] for i in dict.fromkeys(wanted)]
+    if not tracks:
+        raise ValueError(f"{spec}: no tracks" + (f" in split {split!r}" if split else ""))
+    return name, Path(dataset.root), tracks
