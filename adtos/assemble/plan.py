@@ -1,0 +1,260 @@
+"""Plan one track: sections, the loops layered in each, and their notes in qn.
+
+A section starts from a drum master (tempo, meter, genre, theme). Pitched
+voices are drawn among loops compatible with it, transposed to the track key
+(set by the first section's piano loop), and repeated to fill the section.
+All times are quarter notes from the track start: a loop recorded at 96 bpm
+played over a 100 bpm master keeps its place in the bar, so voices stay locked.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from adtos.assemble.harmony import chord_roots, derive_bass, derive_guitar, transpose_interval
+from adtos.assemble.library import LoopLibrary
+from adtos.assemble.options import AssembleError, AssembleOptions
+from adtos.assemble.select import Selector, TempoPool
+
+KICKS = (35, 36)
+
+
+@dataclass
+class Section:
+    index: int
+    start_qn: float
+    bars: int
+    bar_qn: float
+    meter: str
+    mpqn: int          # microseconds per quarter note, as written in the MIDI tempo event
+    master: int        # library row of the drum loop
+    start_sec: float   # float estimate; the writer recomputes it from ticks
+
+    @property
+    def tempo(self) -> float:
+        return 6e7 / self.mpqn
+
+    @property
+    def end_qn(self) -> float:
+        return self.start_qn + self.bars * self.bar_qn
+
+
+@dataclass
+class Placement:
+    loop: int          # library row; -1 for a bass line made from the harmony
+    section: int
+    voice: str
+    start_qn: float
+    repeats: int
+    transpose: int
+    derived: bool
+
+
+@dataclass
+class VoiceNotes:
+    """Notes of one voice in qn, appended section by section."""
+
+    chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def add(self, starts, durs, pitches, velocities) -> None:
+        self.chunks.append((starts, durs, pitches, velocities))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if not self.chunks:
+            return (np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        return tuple(np.concatenate(parts) for parts in zip(*self.chunks))  # type: ignore[return-value]
+
+
+@dataclass
+class TrackPlan:
+    sections: list[Section]
+    placements: list[Placement]
+    key: tuple[int, int] | None
+    theme: int
+    genre: int
+    end_qn: float
+    notes: dict[str, VoiceNotes]
+    derived_voices: list[str]
+
+
+class TrackPlanner:
+    """Holds the candidate pools of one build; `plan` makes one track."""
+
+    def __init__(self, library: LoopLibrary, options: AssembleOptions):
+        self.library, self.options = library, options
+        lib = library
+        low, self.max_bars = options.section_bars
+        split = lib.code(lib.split_names, options.split)
+        if split < 0:
+            raise AssembleError(f"the loop index has no loops of split {options.split!r} "
+                                f"(it has: {', '.join(sorted(lib.split_names)) or 'none'})")
+        usable = (lib.split == split) & (lib.bars <= self.max_bars)
+        if options.meters:
+            codes = [lib.code(lib.meter_names, m) for m in options.meters]
+            usable &= np.isin(lib.meter, [c for c in codes if c >= 0])
+        self.tolerance = options.tempo_tolerance
+        self.selector = Selector(lib, options.usage_weight, options.selection_noise, self.tolerance)
+        wanted = f"split {options.split!r}" + (f", meter {'/'.join(options.meters)}"
+                                               if options.meters else "")
+
+        drums = self._members("drums", usable)
+        if not len(drums):
+            raise AssembleError(f"no drum loops for {wanted} and at most {self.max_bars} bars: the "
+                                "drum voice needs them (drum loops are section masters)")
+        self.pools: dict[str, TempoPool] = {}
+        for voice in options.voice_names[1:]:
+            self.pools[voice] = TempoPool(lib, self._members(voice, usable))
+        self.derived_voices = [v for v in ("bass", "guitar") if v in self.pools and not self.pools[v].size]
+        if "piano" in self.pools:
+            if not self.pools["piano"].size:
+                raise AssembleError(f"voice 'piano' needs piano loops for {wanted} and the index has "
+                                    "none; piano cannot be derived from other voices (use --voices 1)")
+            counts = self.pools["piano"].count_in_window(lib.meter[drums], lib.bars[drums],
+                                                         lib.tempo[drums], self.tolerance, self.max_bars)
+            if not counts.any():
+                raise AssembleError(f"no drum loop for {wanted} has a piano loop of the same meter "
+                                    f"within ±{self.tolerance:.0%} of its tempo; widen --tempo-tolerance "
+                                    "or add loops")
+            drums = drums[counts > 0]
+        self.drums = drums
+        order = np.argsort(lib.theme[drums], kind="stable")
+        themes, first = np.unique(lib.theme[drums][order], return_index=True)
+        self.theme_members = dict(zip(themes.tolist(), np.split(drums[order], first[1:])))
+        for voice, pool in [("drums", None), *self.pools.items()]:
+            role = lib.code(lib.role_names, voice)
+            if role >= 0:
+                self.selector.set_pool_size(role, len(drums) if pool is None else pool.size)
+
+    def _members(self, role_name: str, usable: np.ndarray) -> np.ndarray:
+        role = self.library.code(self.library.role_names, role_name)
+        return np.flatnonzero(usable & (self.library.role == role)) if role >= 0 else np.zeros(0, np.int64)
+
+    # -- one track ---------------------------------------------------------
+    def plan(self, rng: np.random.Generator, duration: float) -> TrackPlan:
+        lib, voices = self.library, self.options.voice_names
+        sections: list[Section] = []
+        placements: list[Placement] = []
+        notes = {voice: VoiceNotes() for voice in voices}
+        key: tuple[int, int] | None = None
+        previous: dict[str, int] = {}
+        start_qn = start_sec = 0.0
+        while start_sec < duration:
+            if sections:
+                master = self.selector.draw(rng, self.theme_members[int(lib.theme[sections[-1].master])])
+            else:
+                master = self.selector.draw(rng, self.drums)
+            tempo, meter = float(lib.tempo[master]), int(lib.meter[master])
+            genre, bar_qn = int(lib.genre[master]), float(lib.bar_qn[master])
+            unit = int(lib.bars[master])
+            piano = None
+            if "piano" in voices:
+                candidates = self.pools["piano"].window(
+                    meter, lambda b: math.lcm(unit, b) <= self.max_bars, tempo, self.tolerance)
+                piano = self.selector.draw(rng, candidates, tempo=tempo, genre=genre,
+                                           mode=key[1] if key else None,
+                                           theme=lib.theme[previous["piano"]] if "piano" in previous else None)
+                if key is None and lib.key_tonic[piano] >= 0:
+                    key = (int(lib.key_tonic[piano]), int(lib.key_mode[piano]))
+                unit = math.lcm(unit, int(lib.bars[piano]))
+            bars = self._section_bars(rng, unit)
+            mpqn = int(round(6e7 / tempo))
+            section = Section(len(sections), start_qn, bars, bar_qn, lib.meter_names[meter], mpqn,
+                              master, start_sec)
+            sections.append(section)
+
+            drum_notes = self._place(section, master, "drums", 0, False, placements)
+            notes["drums"].add(*drum_notes)
+            if piano is not None:
+                piano_notes = self._place(section, piano, "piano", self._transpose(piano, key), False,
+                                          placements)
+                notes["piano"].add(*piano_notes)
+                previous["piano"] = piano
+            context = dict(tempo=tempo, genre=genre, mode=key[1] if key else None)
+            if "bass" in voices:
+                loop = self._draw_layer(rng, "bass", section, meter, previous, context)
+                if loop is not None:
+                    notes["bass"].add(*self._place(section, loop, "bass", self._transpose(loop, key),
+                                                   bool(lib.derived[loop]), placements))
+                else:
+                    notes["bass"].add(*self._bass_from_harmony(section, drum_notes, piano_notes, key))
+                    placements.append(Placement(-1, section.index, "bass", start_qn, 1, 0, True))
+            if "guitar" in voices:
+                loop = self._draw_layer(rng, "guitar", section, meter, previous, context)
+                if loop is not None:
+                    notes["guitar"].add(*self._place(section, loop, "guitar", self._transpose(loop, key),
+                                                     bool(lib.derived[loop]), placements))
+                else:
+                    notes["guitar"].add(*self._guitar_from_piano(rng, section, meter, piano, key,
+                                                                 context, placements))
+            start_qn = section.end_qn
+            start_sec += bars * bar_qn * mpqn / 1e6
+        last = sections[-1]
+        bar_sec = last.bar_qn * last.mpqn / 1e6
+        bars_heard = min(last.bars, max(1, math.ceil((duration - last.start_sec) / bar_sec - 1e-9)))
+        first = sections[0].master
+        derived = [v for v in voices[2:] if any(p.voice == v and p.derived for p in placements)]
+        return TrackPlan(sections, placements, key, int(lib.theme[first]), int(lib.genre[first]),
+                         last.start_qn + bars_heard * last.bar_qn, notes, derived)
+
+    def _section_bars(self, rng: np.random.Generator, unit: int) -> int:
+        """A multiple of `unit` (so every loop repeats whole) within the section range,
+        preferring multiples of four bars, the usual phrase length."""
+        low, high = self.options.section_bars
+        lengths = [k * unit for k in range(1, high // unit + 1) if k * unit >= low] or [unit]
+        lengths = [n for n in lengths if n % 4 == 0] or lengths
+        return int(lengths[int(rng.integers(len(lengths)))])
+
+    def _draw_layer(self, rng, voice, section, meter, previous, context) -> int | None:
+        pool = self.pools[voice]
+        if not pool.size:
+            return None
+        candidates = pool.window(meter, lambda b: section.bars % b == 0, context["tempo"], self.tolerance)
+        if not len(candidates):
+            return None   # no compatible loop for this section: the voice is derived here
+        theme = self.library.theme[previous[voice]] if voice in previous else None
+        loop = self.selector.draw(rng, candidates, theme=theme, **context)
+        previous[voice] = loop
+        return loop
+
+    def _transpose(self, loop: int, key: tuple[int, int] | None) -> int:
+        if key is None:
+            return 0
+        return transpose_interval(int(self.library.key_tonic[loop]), int(self.library.key_mode[loop]),
+                                  *key)
+
+    def _place(self, section: Section, loop: int, voice: str, transpose: int, derived: bool,
+               placements: list[Placement] | None):
+        """The loop's notes repeated over the section, transposed, clipped to its end."""
+        starts, durs, pitches, velocities = self.library.notes(loop)
+        loop_qn = int(self.library.bars[loop]) * section.bar_qn
+        repeats = section.bars // int(self.library.bars[loop])
+        offsets = section.start_qn + loop_qn * np.arange(repeats)
+        starts = (starts[None, :] + offsets[:, None]).ravel()
+        durs = np.minimum(np.tile(durs, repeats), section.end_qn - starts)
+        if placements is not None:
+            placements.append(Placement(loop, section.index, voice, section.start_qn, repeats,
+                                        transpose, derived))
+        return starts, durs, np.tile(pitches + transpose, repeats), np.tile(velocities, repeats)
+
+    def _bass_from_harmony(self, section, drum_notes, piano_notes, key):
+        per_bar = 2 if section.bar_qn >= 4 and section.bar_qn % 2 == 0 else 1
+        window_qn = section.bar_qn / per_bar
+        starts, durs, pitches, _ = piano_notes
+        roots = chord_roots(starts, durs, pitches, section.start_qn, window_qn,
+                            section.bars * per_bar, per_bar, key)
+        kick = np.isin(drum_notes[2], KICKS)
+        return derive_bass(drum_notes[0][kick], drum_notes[3][kick], roots, section.start_qn,
+                           window_qn, section.bar_qn, section.bars)
+
+    def _guitar_from_piano(self, rng, section, meter, piano, key, context, placements):
+        candidates = self.pools["piano"].window(meter, lambda b: section.bars % b == 0,
+                                                context["tempo"], self.tolerance)
+        loop = self.selector.draw(rng, candidates, avoid=piano, **context)
+        transpose = self._transpose(loop, key)
+        placed = self._place(section, loop, "guitar", transpose, True, None)
+        placements.append(Placement(loop, section.index, "guitar", section.start_qn,
+                                    section.bars // int(self.library.bars[loop]), transpose, True))
+        return derive_guitar(*placed)
