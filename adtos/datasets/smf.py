@@ -95,7 +95,8 @@ def read_midi_events(path: str | os.PathLike, notes: bool = True) -> MidiEvents:
 
     Raises ValueError naming the file on anything that is not a readable SMF.
     """
-    data = open(path, "rb").read()
+    with open(path, "rb") as handle:
+        data = handle.read()
     if data[:4] != b"MThd" or len(data) < 14:
         raise ValueError(f"{path}: not a Standard MIDI File (no MThd header)")
     header_len = int.from_bytes(data[4:8], "big")
