@@ -27,7 +27,7 @@ from adtos.cli import CLIError
 
 BUILTIN_LIBRARIES = ("loop-pack",)
 # The library kinds adtos.index reads; "auto" lets it guess from the folder.
-LIBRARY_KINDS = ("auto", "groove", "pop909", "midi")
+LIBRARY_KINDS = ("auto", "groove", "pop909", "generic")
 VOICE_ORDER = ("drums", "piano", "bass", "guitar")
 
 
@@ -58,7 +58,7 @@ class LibrarySpec:
     builtin: str | None = field(default=None, metadata=_meta("built-in loop library",
                                                              choices=BUILTIN_LIBRARIES))
     loop_bars: int = field(default=4, metadata=_meta("bars per loop when cutting long takes",
-                                                     min=1, max=64))
+                                                     choices=(1, 2, 4, 8)))
     name: str | None = field(default=None, metadata=_meta("name of the index file "
                                                           "(default: folder or file name)"))
 
@@ -242,6 +242,8 @@ def _parse_value(hint, value, where: str, fld: dataclasses.Field, problems: list
             return bad("one of " + ", ".join(repr(c) for c in choices))
         return value
     meta = fld.metadata
+    if meta.get("choices") and value not in meta["choices"]:
+        return bad("one of " + ", ".join(repr(c) for c in meta["choices"]))
     low, high = meta.get("min"), meta.get("max")
     if (low is not None and (value < low or (meta.get("min_open") and value == low))) or \
             (high is not None and value > high):

@@ -81,13 +81,14 @@ def pin_config(config: BuildConfig, out_dir: Path) -> str:
 
 def index_step(config: BuildConfig, out_dir: Path, workers: int | None) -> list[tuple[str, str, pa.Table]]:
     """(name, kind, loops table) per library; indexes are built once under DIR/index/."""
-    from adtos.index import index_library, make_loop_pack, read_loop_index, write_loop_index
+    from adtos.index import (LibraryError, index_library, make_loop_pack, read_loop_index,
+                             write_loop_index)
 
     tables = []
     for lib in config.libraries:
         name = library_name(lib)
         if lib.index is not None:
-            tables.append((name, "index", read_loop_index(config.resolve(lib.index))))
+            tables.append((name, "index", read_given_index(config, lib.index)))
             continue
         target = out_dir / "index" / f"{name}.parquet"
         if lib.builtin is not None:
@@ -99,26 +100,65 @@ def index_step(config: BuildConfig, out_dir: Path, workers: int | None) -> list[
             source, kind = config.resolve(lib.path), lib.kind
         if not target.is_file():
             log(f"indexing {source} ({kind})")
-            index = index_library(source, kind, loop_bars=lib.loop_bars, workers=workers)
+            try:
+                index = index_library(source, kind, loop_bars=lib.loop_bars, workers=workers,
+                                      library=lib.name, progress=True)
+            except LibraryError as error:
+                raise CLIError(f"{config.source}: [[libraries]] {name}: {error}") from None
             if index.errors:
-                log(f"{len(index.errors)} files of {name} skipped (see {target.stem}.errors.csv)")
+                log(f"{len(index.errors)} inputs of {name} skipped (see {target.stem}.errors.csv)")
             write_loop_index(index, target)
         tables.append((name, lib.builtin or lib.kind, read_loop_index(target)))
     return tables
 
 
+def read_given_index(config: BuildConfig, path: str) -> pa.Table:
+    from adtos.index import read_loop_index
+
+    try:
+        return read_loop_index(config.resolve(path))
+    except (OSError, ValueError) as error:
+        raise CLIError(f"{config.source}: [[libraries]] index = {path!r}: {error}") from None
+
+
+def preflight(config: BuildConfig) -> None:
+    """The checks that need the stages' own readers, before anything is written:
+    given loop indexes and preset library readable, assemble options valid."""
+    from adtos.assemble.options import AssembleError
+    from adtos.presets import load_presets
+
+    for lib in config.libraries:
+        if lib.index is not None:
+            read_given_index(config, lib.index)
+    if config.presets.library is not None:
+        try:
+            load_presets(config.resolve(config.presets.library))
+        except (OSError, ValueError) as error:
+            raise CLIError(f"{config.source}: [presets].library: {error}") from None
+    for split in SPLITS:
+        try:
+            assemble_options(config, split, max(1, getattr(config.tracks, split)))
+        except AssembleError as error:
+            raise CLIError(f"{config.source}: [tracks]: {error}") from None
+
+
 def presets_step(config: BuildConfig, out_dir: Path) -> list:
     """The preset library, kept as DIR/presets.jsonl so the dataset names what it used."""
-    from adtos.presets import build_preset_library, load_presets, save_presets
+    from adtos.presets import load_presets, save_presets
 
     target = out_dir / "presets.jsonl"
     if not target.is_file():
         if config.presets.library is not None:
             source = config.resolve(config.presets.library)
-            load_presets(source)  # a broken library fails here, before it is copied
+            try:
+                load_presets(source)  # a broken library fails here, before it is copied
+            except ValueError as error:
+                raise CLIError(f"{config.source}: [presets].library: {error}") from None
             with atomic_path(target) as tmp:
                 shutil.copyfile(source, tmp)
         else:
+            from adtos.presets import build_preset_library
+
             generate = config.presets.generate
             log(f"generating {generate.drums} drum and {generate.other} other presets")
             library = build_preset_library(soundfonts=generate.soundfonts, drums=generate.drums,
@@ -136,6 +176,12 @@ def assemble_step(config: BuildConfig, loops: pa.Table, out_dir: Path) -> Path:
     from adtos.assemble.options import AssembleError
 
     counts = {"train": config.tracks.train, "val": config.tracks.val}
+    available = {split: loops.filter(pc.equal(loops.column("split"), split)).num_rows
+                 for split in SPLITS}
+    for split in SPLITS:  # both checked before either is assembled
+        if counts[split] and not available[split]:
+            raise CLIError(f"no loops of split {split!r} in the libraries; cannot assemble "
+                           f"{split} tracks (set [tracks].{split} = 0 or add a library)")
     parts = []
     for split in SPLITS:
         if counts[split] == 0:
@@ -144,11 +190,7 @@ def assemble_step(config: BuildConfig, loops: pa.Table, out_dir: Path) -> Path:
         parts.append(part)
         if (part / "tracks.parquet").is_file():
             continue
-        available = loops.filter(pc.equal(loops.column("split"), split)).num_rows
-        if available == 0:
-            raise CLIError(f"no loops of split {split!r} in the libraries; cannot assemble "
-                           f"{split} tracks (set [tracks].{split} = 0 or add a library)")
-        log(f"assembling {counts[split]} {split} tracks from {available} {split} loops")
+        log(f"assembling {counts[split]} {split} tracks from {available[split]} {split} loops")
         # assemble draws only loops of options.split: validation tracks hear
         # no loop a training track hears.
         try:
@@ -282,6 +324,7 @@ def build_dataset(config: BuildConfig, out_dir: str | os.PathLike, *, workers: i
         report.seconds[step] = now - clock
         clock = now
 
+    preflight(config)
     config_text = pin_config(config, out_dir)
     tables = index_step(config, out_dir, workers)
     lap("index")

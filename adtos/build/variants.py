@@ -112,8 +112,8 @@ def quantize_tracks(base_tracks: Path, out_tracks: Path) -> Path:
         # The annotation times are read back from the written file, so they are
         # the times a MIDI reader (and the synthesizer) sees, to the tick.
         write_drum_annotations(pretty_midi.PrettyMIDI(str(midi_out)), notes_out)
-    if "quantized" in table.column_names:
-        table = table.set_column(table.column_names.index("quantized"), "quantized",
+    if "quantize" in table.column_names:
+        table = table.set_column(table.column_names.index("quantize"), "quantize",
                                  pa.array([True] * table.num_rows))
     with atomic_path(out_tracks / "tracks.parquet") as tmp:
         pq.write_table(table, tmp)
@@ -141,6 +141,7 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
     report = pipeline.BuildReport(out_dir=out_dir)
 
     # The base's own steps: index, presets and assembly (each skipped when done).
+    pipeline.preflight(config)
     pipeline.pin_config(config, base_dir)
     tables = pipeline.index_step(config, base_dir, workers)
     presets = pipeline.presets_step(config, base_dir)
