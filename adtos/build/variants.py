@@ -82,6 +82,25 @@ def write_drum_annotations(midi, path: str | os.PathLike) -> None:
     write_text_atomic(path, text)
 
 
+def keep_length(midi, end: float) -> None:
+    """Give quantized drums the base track's length: the renderer sizes the audio
+    by the MIDI's end, and a variant must last exactly as long as its base.
+
+    A hit snapped onto or past the final bar line is dropped; the note that
+    ends last is held to the end (a drum note's length barely matters to a kit,
+    the track's length does).
+    """
+    drums = [i for i in midi.instruments if i.is_drum]
+    for instrument in drums:
+        instrument.notes = [n for n in instrument.notes if n.start < end - 1e-6]
+        for note in instrument.notes:
+            note.end = min(note.end, end)
+    if midi.get_end_time() < end:
+        last = max((n for i in drums for n in i.notes), key=lambda n: n.end, default=None)
+        if last is not None:
+            last.end = end
+
+
 def quantize_tracks(base_tracks: Path, out_tracks: Path) -> Path:
     """Quantized copies of every base track's MIDI and annotations (resumable)."""
     import io
@@ -105,7 +124,9 @@ def quantize_tracks(base_tracks: Path, out_tracks: Path) -> Path:
         notes_out = out_tracks / "annotations" / f"{track_id}.txt"
         if midi_out.is_file() and notes_out.is_file():
             continue
-        midi = quantize_drums(pretty_midi.PrettyMIDI(str(base_tracks / "midi" / f"{track_id}.mid")))
+        base = pretty_midi.PrettyMIDI(str(base_tracks / "midi" / f"{track_id}.mid"))
+        midi = quantize_drums(base)
+        keep_length(midi, base.get_end_time())
         buffer = io.BytesIO()
         midi.write(buffer)
         write_bytes_atomic(midi_out, buffer.getvalue())
@@ -141,6 +162,15 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
     report = pipeline.BuildReport(out_dir=out_dir)
 
     # The base's own steps: index, presets and assembly (each skipped when done).
+    import time
+
+    clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        report.seconds[step] = time.perf_counter() - clock
+        clock = time.perf_counter()
+
     pipeline.preflight(config)
     pipeline.pin_config(config, base_dir)
     tables = pipeline.index_step(config, base_dir, workers)
@@ -148,6 +178,7 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
     loops = pa.concat_tables([t for _, _, t in tables], promote_options="default")
     base_tracks = pipeline.assemble_step(config, loops, base_dir)
 
+    lap("base")
     config_text = pipeline.pin_config(changed, out_dir)
     if changed.tracks.quantize and not config.tracks.quantize:
         tracks_dir = quantize_tracks(base_tracks, out_dir / "tracks")
@@ -158,14 +189,17 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
 
         with atomic_path(out_dir / "presets.jsonl") as tmp:
             shutil.copyfile(base_dir / "presets.jsonl", tmp)
+    lap("quantize")
     render_report = pipeline.render_step(changed, tracks_dir, presets, out_dir,
                                          voices=changed.voices, workers=workers,
                                          executor=executor, address=address)
+    lap("render")
     base_name = os.path.relpath(base_dir.resolve(), out_dir.resolve().parent)
     manifest = pipeline.finish_step(changed, out_dir, tracks_dir,
                                     pipeline.library_counts(tables), config_text,
                                     voices=changed.voices, quantized=changed.tracks.quantize,
                                     base=base_name)
+    lap("manifest")
     report.tracks = manifest.num_rows
     report.hours = sum(manifest.column("duration").to_pylist()) / 3600
     report.failed = list(getattr(render_report, "failed", []) or [])
