@@ -36,19 +36,31 @@ def available_commands() -> set[str]:
     return set()
 
 
+def shared_mdb() -> Path | None:
+    """MDB Drums beside the repository (../shared/data), a real test set when present."""
+    import os
+
+    root = Path(os.environ.get("ADTOS_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+    return root / "mdb_drums" if (root / "mdb_drums").is_dir() else None
+
+
 def demo_steps(out: Path, dataset: Path, commands: set[str]) -> list[tuple[str, list[str]]]:
     """(name, argv) of each later stage to run, for the commands that exist."""
+    mdb = shared_mdb()
     steps = []
     if "stats" in commands:
-        steps.append(("stats", ["stats", f"demo={dataset}", "--out", str(out / "stats")]))
+        sets = [f"demo={dataset}"] + ([f"mdb=mdb:{mdb}"] if mdb else [])
+        steps.append(("stats", ["stats", *sets, "--out", str(out / "stats")]))
+    tiny = ["--width", "0.25", "--batch-size", "8", "--val-every", "8", "--workers", "0",
+            "--feature-workers", "1"]
+    tests = ["--test", f"mdb=mdb:{mdb}"] if mdb else []
     if "train" in commands:
         steps.append(("train", ["train", "--train", str(dataset), "--val", str(dataset),
-                                "--out", str(out / "run"), "--width", "0.25",
-                                "--max-steps", "16", "--workers", "0"]))
+                                "--out", str(out / "run"), "--max-steps", "16", *tiny, *tests]))
     if "sweep" in commands:
         steps.append(("sweep", ["sweep", "--train", str(dataset), "--val", str(dataset),
                                 "--out", str(out / "sweep"), "--sizes", "2,4,8",
-                                "--widths", "0.25", "--max-steps", "8"]))
+                                "--widths", "0.25", "--max-steps", "8", *tests]))
     if "fit" in commands and "sweep" in commands:
         steps.append(("fit", ["fit", str(out / "sweep" / "results.csv"), "--y", "val_loss",
                               "--out", str(out / "fit"), "--bootstrap", "50"]))
