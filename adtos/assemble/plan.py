@@ -119,6 +119,16 @@ class TrackPlanner:
                                     f"within ±{self.tolerance:.0%} of its tempo; widen --tempo-tolerance "
                                     "or add loops")
             drums = drums[counts > 0]
+        # Beats are section masters; fills end sections. A section gets a fill with
+        # probability fills/beats, so that a fill is used as often as a beat.
+        is_fill = lib.is_fill[drums]
+        all_drums = self._members("drums", usable)
+        self.fills = TempoPool(lib, all_drums[lib.is_fill[all_drums]])
+        if is_fill.all():
+            self.fill_rate = 0.0
+        else:
+            drums = drums[~is_fill]
+            self.fill_rate = min(1.0, self.fills.size / len(drums))
         self.drums = drums
         order = np.argsort(lib.theme[drums], kind="stable")
         themes, first = np.unique(lib.theme[drums][order], return_index=True)
@@ -126,7 +136,8 @@ class TrackPlanner:
         for voice, pool in [("drums", None), *self.pools.items()]:
             role = lib.code(lib.role_names, voice)
             if role >= 0:
-                self.selector.set_pool_size(role, len(drums) if pool is None else pool.size)
+                self.selector.set_pool_size(role, len(drums) + self.fills.size if pool is None
+                                            else pool.size)
 
     def _members(self, role_name: str, usable: np.ndarray) -> np.ndarray:
         role = self.library.code(self.library.role_names, role_name)
@@ -159,13 +170,22 @@ class TrackPlanner:
                 if key is None and lib.key_tonic[piano] >= 0:
                     key = (int(lib.key_tonic[piano]), int(lib.key_mode[piano]))
                 unit = math.lcm(unit, int(lib.bars[piano]))
-            bars = self._section_bars(rng, unit)
+            fill = self._draw_fill(rng, master, meter, tempo, genre, unit)
+            if fill is not None:
+                unit = math.lcm(unit, int(lib.bars[fill]))
             mpqn = int(round(6e7 / tempo))
+            bar_sec = bar_qn * mpqn / 1e6
+            remaining = math.ceil((duration - start_sec) / bar_sec - 1e-9)
+            bars = self._section_bars(rng, unit, 2 * int(lib.bars[fill]) if fill is not None else 0,
+                                      remaining)
+            if fill is not None and bars - int(lib.bars[fill]) >= remaining:
+                self.selector.release(fill)   # the track ends before the fill would start
+                fill = None
             section = Section(len(sections), start_qn, bars, bar_qn, lib.meter_names[meter], mpqn,
                               master, start_sec)
             sections.append(section)
 
-            drum_notes = self._place(section, master, "drums", 0, False, placements)
+            drum_notes = self._drums(section, master, fill, placements)
             notes["drums"].add(*drum_notes)
             if piano is not None:
                 piano_notes = self._place(section, piano, "piano", self._transpose(piano, key), False,
@@ -199,13 +219,38 @@ class TrackPlanner:
         return TrackPlan(sections, placements, key, int(lib.theme[first]), int(lib.genre[first]),
                          last.start_qn + bars_heard * last.bar_qn, notes, derived)
 
-    def _section_bars(self, rng: np.random.Generator, unit: int) -> int:
+    def _section_bars(self, rng: np.random.Generator, unit: int, at_least: int, remaining: int) -> int:
         """A multiple of `unit` (so every loop repeats whole) within the section range,
-        preferring multiples of four bars, the usual phrase length."""
+        preferring multiples of four bars, the usual phrase length. When the track
+        can end with this section, the shortest length that reaches the end is taken."""
         low, high = self.options.section_bars
+        low = max(low, at_least)
         lengths = [k * unit for k in range(1, high // unit + 1) if k * unit >= low] or [unit]
         lengths = [n for n in lengths if n % 4 == 0] or lengths
+        if lengths[-1] >= remaining:
+            return int(min(n for n in lengths if n >= remaining))
         return int(lengths[int(rng.integers(len(lengths)))])
+
+    def _draw_fill(self, rng, master, meter, tempo, genre, unit) -> int | None:
+        """A fill for the section's end (same meter, close tempo), or None."""
+        if rng.random() >= self.fill_rate:
+            return None
+        candidates = self.fills.window(
+            meter, lambda b: math.lcm(unit, b) <= self.max_bars and 2 * b <= self.max_bars,
+            tempo, self.tolerance)
+        if not len(candidates):
+            return None
+        return self.selector.draw(rng, candidates, tempo=tempo, genre=genre,
+                                  theme=int(self.library.theme[master]))
+
+    def _drums(self, section, master, fill, placements):
+        """The master over the section, its last bars replaced by the fill if any."""
+        if fill is None:
+            return self._place(section, master, "drums", 0, False, placements)
+        beat_bars = section.bars - int(self.library.bars[fill])
+        beat = self._place(section, master, "drums", 0, False, placements, 0, beat_bars)
+        ending = self._place(section, fill, "drums", 0, False, placements, beat_bars)
+        return tuple(np.concatenate(pair) for pair in zip(beat, ending))
 
     def _draw_layer(self, rng, voice, section, meter, previous, context) -> int | None:
         pool = self.pools[voice]
@@ -226,18 +271,25 @@ class TrackPlanner:
                                   *key)
 
     def _place(self, section: Section, loop: int, voice: str, transpose: int, derived: bool,
-               placements: list[Placement] | None):
-        """The loop's notes repeated over the section, transposed, clipped to its end."""
+               placements: list[Placement] | None, first_bar: int = 0, bars: int | None = None):
+        """The loop's notes repeated over `bars` bars of the section from `first_bar`
+        (default: the whole section), transposed, clipped to that span."""
+        bars = section.bars - first_bar if bars is None else bars
         starts, durs, pitches, velocities = self.library.notes(loop)
-        loop_qn = int(self.library.bars[loop]) * section.bar_qn
-        repeats = section.bars // int(self.library.bars[loop])
-        offsets = section.start_qn + loop_qn * np.arange(repeats)
+        loop_bars = int(self.library.bars[loop])
+        loop_qn = loop_bars * section.bar_qn
+        repeats = -(-bars // loop_bars)
+        begin = section.start_qn + first_bar * section.bar_qn
+        end = begin + bars * section.bar_qn
+        offsets = begin + loop_qn * np.arange(repeats)
         starts = (starts[None, :] + offsets[:, None]).ravel()
-        durs = np.minimum(np.tile(durs, repeats), section.end_qn - starts)
+        pitches, velocities = np.tile(pitches + transpose, repeats), np.tile(velocities, repeats)
+        inside = starts < end
+        starts, pitches, velocities = starts[inside], pitches[inside], velocities[inside]
+        durs = np.minimum(np.tile(durs, repeats)[inside], end - starts)
         if placements is not None:
-            placements.append(Placement(loop, section.index, voice, section.start_qn, repeats,
-                                        transpose, derived))
-        return starts, durs, np.tile(pitches + transpose, repeats), np.tile(velocities, repeats)
+            placements.append(Placement(loop, section.index, voice, begin, repeats, transpose, derived))
+        return starts, durs, pitches, velocities
 
     def _bass_from_harmony(self, section, drum_notes, piano_notes, key):
         per_bar = 2 if section.bar_qn >= 4 and section.bar_qn % 2 == 0 else 1

@@ -35,6 +35,7 @@ def quantize_drums(midi):
     if not isinstance(midi, pretty_midi.PrettyMIDI):
         raise TypeError(f"quantize_drums expects a pretty_midi.PrettyMIDI, got {type(midi).__name__}")
     result = copy.deepcopy(midi)
+    end = midi.get_end_time()
     step = result.resolution * GRID_QN
     for instrument in result.instruments:
         if not instrument.is_drum:
@@ -43,6 +44,8 @@ def quantize_drums(midi):
         for note in instrument.notes:
             tick = result.time_to_tick(note.start)
             start = float(result.tick_to_time(int(round(round(tick / step) * step))))
+            if start >= end:
+                continue
             notes.append(pretty_midi.Note(int(snap_velocities([note.velocity])[0]), note.pitch,
                                           start, start + (note.end - note.start)))
         notes.sort(key=lambda n: (n.pitch, n.start))

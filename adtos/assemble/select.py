@@ -141,3 +141,8 @@ class Selector:
         self.uses[chosen] += 1
         self._role_uses[role] += 1
         return chosen
+
+    def release(self, loop: int) -> None:
+        """Undo the count of a loop that was drawn but is not played after all."""
+        self.uses[loop] -= 1
+        self._role_uses[self.library.role[loop]] -= 1

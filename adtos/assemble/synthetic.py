@@ -140,4 +140,27 @@ def synthetic_loop_index(counts: dict[str, int] | None = None, *, seed: int = 0,
     table["start_bar"] = pa.array(extra["start_bar"], type=pa.int32())
     table["end_bar"] = pa.array(extra["end_bar"], type=pa.int32())
     table["key_source"] = pa.array(["" if k == "" else "label" for k in columns["key"]])
-    return pa.table(table)
+    # The remaining contract columns, so that `adtos.index.read_loop_index` accepts the table.
+    tempo = np.asarray(columns["tempo"])
+    seconds = np.asarray(columns["bars"]) * np.asarray(columns["bar_qn"]) * 60.0 / tempo
+    table["start_sec"] = pa.array(np.zeros(len(tempo)))
+    table["end_sec"] = pa.array(seconds)
+    onsets, velocities = np.concatenate(onset_parts), np.concatenate(vel_parts)
+    starts = np.concatenate([[0], np.cumsum(note_counts)[:-1]])
+    loop_of_note = np.repeat(np.arange(len(tempo)), note_counts)
+    deviation_ms = np.abs(onsets - np.round(onsets * 4) / 4) * 60000.0 / tempo[loop_of_note]
+    safe = np.maximum(note_counts, 1)
+    mean_velocity = np.add.reduceat(velocities, starts) / safe
+    table["timing_mad_ms"] = pa.array(np.add.reduceat(deviation_ms, starts) / safe)
+    table["velocity_std"] = pa.array(np.sqrt(np.maximum(
+        np.add.reduceat(velocities ** 2, starts) / safe - mean_velocity ** 2, 0)))
+    distinct = np.bincount(np.unique(loop_of_note * 256 + velocities.astype(np.int64)) // 256,
+                           minlength=len(tempo))
+    table["velocity_distinct"] = pa.array(distinct / safe)
+    table["drummer"] = pa.array([""] * len(tempo))
+    table["kind"] = pa.array(["synthetic"] * len(tempo))
+    order = ["loop_id", "library", "source", "role", "derived", "genre", "theme", "split", "beat_type",
+             "tempo", "meter", "bars", "bar_qn", "start_bar", "end_bar", "start_sec", "end_sec", "key",
+             "key_source", "note_count", "timing_mad_ms", "velocity_std", "velocity_distinct",
+             "note_pitch", "note_start_qn", "note_dur_qn", "note_velocity", "drummer", "kind"]
+    return pa.table({name: table[name] for name in order})

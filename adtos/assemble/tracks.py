@@ -67,9 +67,10 @@ def _track_row(track_id: str, index: int, plan: TrackPlan, written: WrittenTrack
     sections = [s for s, tick in zip(plan.sections, written.section_ticks)
                 if tick < round(plan.end_qn * options.resolution)]
     loops = [{"loop_id": "" if p.loop < 0 else str(library.loop_id[p.loop]), "section": p.section,
-              "voice": p.voice, "start_sec": written.section_sec[p.section], "start_qn": p.start_qn,
+              "voice": p.voice, "start_sec": start_sec, "start_qn": p.start_qn,
               "repeats": p.repeats, "derived": p.derived, "transpose": p.transpose}
-             for p in plan.placements if p.section < len(sections)]
+             for p, start_sec in zip(plan.placements, written.placement_sec)
+             if p.start_qn < plan.end_qn]
     used = sorted({library.library_names[library.library[p.loop]] for p in plan.placements if p.loop >= 0})
     return {
         "track_id": track_id, "split": options.split, "seed": options.seed, "track_index": index,

@@ -46,6 +46,7 @@ class WrittenTrack:
     annotation: str
     section_ticks: list[int]
     section_sec: list[float]
+    placement_sec: list[float]
     end_sec: float
     drum_onsets: int
 
@@ -116,6 +117,8 @@ def write_track(plan: TrackPlan, resolution: int, quantize: bool) -> WrittenTrac
                                  for t, p in zip(times[order].tolist(), pitches[order].tolist()))
             drum_onsets = len(on)
     midi = midi_file_bytes(resolution, conductor, tracks, end_tick)
+    placement_ticks = np.asarray([int(round(p.start_qn * resolution)) for p in plan.placements])
     return WrittenTrack(midi, annotation, section_ticks,
                         tempo_map.seconds(np.asarray(section_ticks)).tolist(),
+                        tempo_map.seconds(placement_ticks).tolist(),
                         float(tempo_map.seconds(np.asarray([end_tick]))[0]), drum_onsets)
