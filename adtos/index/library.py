@@ -1,0 +1,121 @@
+"""Index a whole library: pick the adapter, run it over every file in a process pool.
+
+Each worker returns an Arrow record batch for its file, so the parent never
+holds a Python object per note; batches come back in file order, which makes
+the index the same whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+
+from . import generic, groove, pop909
+from .bars import LOOP_SIZES
+from .common import Job
+from .loops import LoopRows
+from .schema import LOOP_SCHEMA, LoopIndex
+
+ADAPTERS = {"groove": groove, "pop909": pop909, "generic": generic}
+KINDS = ("auto", *ADAPTERS)
+
+
+class LibraryError(ValueError):
+    """The library as a whole cannot be indexed (no such folder, no MIDI files, bad metadata)."""
+
+
+class StrictModeError(LibraryError):
+    """With strict=True, the first skipped input stops the run."""
+
+
+def detect_kind(root: Path) -> str:
+    """`groove` when there is an info.csv, `pop909` when song folders hold key_audio.txt, else `generic`."""
+    if groove.is_groove_library(root):
+        return "groove"
+    if pop909.is_pop909_library(root):
+        return "pop909"
+    return "generic"
+
+
+def _index_one(task: tuple[str, str, str, int, Job]) -> tuple[pa.RecordBatch | None, list[tuple[str, str]]]:
+    kind, root, library, loop_bars, job = task
+    rows = LoopRows()
+    errors: list[tuple[str, str]] = []
+    try:
+        ADAPTERS[kind].index_job(Path(root), job, library, loop_bars, rows, errors)
+    except Exception as error:  # one odd file must not end a run of thousands
+        errors.append((job.source, f"failed: {type(error).__name__}: {error}"))
+        rows = LoopRows()
+    return (rows.to_batch() if len(rows) else None), errors
+
+
+def index_library(library_dir: str | os.PathLike, kind: str = "auto", *, loop_bars: int = 4,
+                  workers: int | None = None, strict: bool = False, library: str | None = None,
+                  progress: bool = False) -> LoopIndex:
+    """Index every loop of a MIDI library.
+
+    kind: `auto`, `groove`, `pop909` or `generic` (see the adapter modules).
+    loop_bars: loop length, one of 1, 2, 4, 8; tails are cut into shorter loops.
+    workers: processes (default: CPU count; 1 runs in this process).
+    strict: stop at the first skipped input instead of reporting it.
+    library: the name in `library` and `loop_id` (default: the folder name).
+    """
+    root = Path(library_dir)
+    if not root.is_dir():
+        raise LibraryError(f"library folder not found: {root}")
+    if kind not in KINDS:
+        raise LibraryError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if loop_bars not in LOOP_SIZES:
+        raise LibraryError(f"loop_bars must be one of 1, 2, 4, 8, got {loop_bars}")
+    if kind == "auto":
+        kind = detect_kind(root)
+    if not any(p.suffix.lower() in generic.MIDI_SUFFIXES for p in root.rglob("*")):
+        raise LibraryError(f"{root}: no MIDI files (*.mid, *.midi) in this folder or below")
+    try:
+        jobs = ADAPTERS[kind].find_jobs(root)
+    except (OSError, ValueError) as error:
+        raise LibraryError(str(error)) from None
+    if not jobs:
+        raise LibraryError(f"{root}: no MIDI files found for kind {kind!r}")
+    library = library or root.resolve().name
+    tasks = [(kind, str(root), library, loop_bars, job) for job in jobs]
+
+    workers = (os.cpu_count() or 1) if workers is None else max(1, int(workers))
+    batches: list[pa.RecordBatch] = []
+    loop_count = 0
+    errors: list[tuple[str, str]] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(tasks), unit="file", desc=f"index {library}", dynamic_ncols=True)
+    pool = None
+    try:
+        if workers > 1 and len(tasks) > 1:
+            import multiprocessing
+
+            pool = multiprocessing.get_context("fork" if os.name == "posix" else "spawn").Pool(workers)
+            results = pool.imap(_index_one, tasks, chunksize=max(1, min(32, len(tasks) // (workers * 8))))
+        else:
+            results = map(_index_one, tasks)
+        for batch, file_errors in results:
+            if strict and file_errors:
+                source, reason = file_errors[0]
+                raise StrictModeError(f"{source}: {reason} (strict mode stops at the first bad input)")
+            if batch is not None:
+                batches.append(batch)
+                loop_count += batch.num_rows
+            errors.extend(file_errors)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loops=loop_count, skipped=len(errors), refresh=False)
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        if bar is not None:
+            bar.close()
+    table = pa.Table.from_batches(batches, schema=LOOP_SCHEMA) if batches else LOOP_SCHEMA.empty_table()
+    return LoopIndex(loops=table.combine_chunks(), errors=errors)
