@@ -25,7 +25,8 @@ import numpy as np
 VOICES: tuple[str, ...] = ("drums", "piano", "bass", "guitar")
 
 # The column name of each voice's preset in render.parquet and the manifest.
-PRESET_COLUMN: dict[str, str] = {voice: f"{voice.removesuffix('s')}_preset" for voice in VOICES}
+PRESET_COLUMN: dict[str, str] = {"drums": "drum_preset", "piano": "piano_preset",
+                                  "bass": "bass_preset", "guitar": "guitar_preset"}
 
 # Splits whose tracks must only hear held-out presets.
 HELD_OUT_SPLITS = frozenset({"val", "validation", "test"})

@@ -17,6 +17,8 @@ DEFAULT_TARGET_LUFS = -23.0  # EBU R128 programme loudness
 # Below this a stem is taken as silent: BS.1770's absolute gate is -70 LUFS, so
 # a stem measuring lower has (next to) no gated block at all.
 SILENCE_LUFS = -70.0
+# A normalized stem further from the target than this is corrected once more.
+LOUDNESS_TOLERANCE_LU = 0.05
 # The mix peak ceiling, -1 dBFS: headroom for inter-sample peaks and for the
 # rounding of 16-bit PCM, as EBU R128 recommends for distribution.
 MIX_CEILING = 10.0 ** (-1.0 / 20.0)
@@ -54,7 +56,12 @@ def normalize_stem(audio: np.ndarray, sample_rate: int, target_lufs: float = DEF
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pyloudnorm warns of peaks >= 1; the mix guard handles them
         normalized = pyloudnorm.normalize.loudness(audio, before, target_lufs).astype(np.float32)
-    after = integrated_loudness(normalized, sample_rate)
+        after = integrated_loudness(normalized, sample_rate)
+        if abs(after - target_lufs) > LOUDNESS_TOLERANCE_LU:
+            # The -70 LUFS absolute gate admits other blocks once the gain is
+            # applied (quiet tails of a loud stem); one more step settles it.
+            normalized = pyloudnorm.normalize.loudness(normalized, after, target_lufs).astype(np.float32)
+            after = integrated_loudness(normalized, sample_rate)
     return normalized, before, after
 
 
