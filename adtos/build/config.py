@@ -154,8 +154,9 @@ def parse_config(raw: dict, *, base_dir: str | os.PathLike = ".",
     config = _parse_table(BuildConfig, raw, "", problems, source)
     config.base_dir = Path(base_dir)
     config.source = source
-    if not problems:
-        _check_semantics(config, problems, source)
+    # Cross-field checks run on what parsed (a bad value fell back to its
+    # default), so that one run lists every problem of the file.
+    _check_semantics(config, problems, source)
     if problems:
         listing = "\n  ".join(problems)
         plural = "s" if len(problems) > 1 else ""
