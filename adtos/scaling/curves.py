@@ -1,0 +1,64 @@
+"""`adtos fit` as a function: a result table in, `fit.csv` and one plot per y out."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adtos.scaling.plots import plot_scaling
+from adtos.scaling.table import (FIT_COLUMNS, DroppedRow, GroupFit, collect_points, fit_groups,
+                                 fit_rows, read_table, write_csv)
+from adtos.vocab import CLASSES
+
+
+@dataclass
+class CurvesReport:
+    fit_csv: Path
+    plots: list[Path] = field(default_factory=list)
+    fits: dict[str, list[GroupFit]] = field(default_factory=dict)  # y -> fits
+    dropped: dict[str, list[DroppedRow]] = field(default_factory=dict)  # y -> rows left out
+
+
+def per_class_columns(columns: list[str], ys: list[str]) -> list[str]:
+    """`test_loss` -> `test_loss_BD`, ..., `test_loss_CY` (those the table has)."""
+    expanded = []
+    for y in ys:
+        found = [f"{y}_{name}" for name in CLASSES if f"{y}_{name}" in columns]
+        if not found:
+            raise KeyError(f"no per-class columns {y}_BD ... {y}_CY in the table")
+        expanded.extend(found)
+    return expanded
+
+
+def fit_curves(table: str | os.PathLike, out_dir: str | os.PathLike, *, x: str = "n",
+               ys: list[str] | tuple[str, ...] = ("test_loss",), group_by: list[str] | None = None,
+               best_by: str | None = None, reference: list[str] | tuple[str, ...] = (),
+               per_class: bool = False, bootstrap: int = 1000, seed: int = 0,
+               confidence: float = 0.95) -> CurvesReport:
+    """Fit L(x) = α·x^-β + γ per group for each y column; write `fit.csv` and `<y>.png`.
+
+    `group_by=None` groups by whichever of `dataset` and `variant` the table has.
+    """
+    columns, rows = read_table(table)
+    if group_by is None:
+        group_by = [name for name in ("dataset", "variant") if name in columns]
+    ys = list(ys)
+    if per_class:
+        ys = ys + per_class_columns(columns, ys)
+    out_dir = Path(out_dir)
+    report = CurvesReport(fit_csv=out_dir / "fit.csv")
+    all_rows = []
+    for y in ys:
+        groups, dropped = collect_points(rows, columns, x=x, y=y, group_by=group_by,
+                                         best_by=best_by, reference=reference)
+        fits = fit_groups(groups, bootstrap=bootstrap, seed=seed, confidence=confidence)
+        report.fits[y], report.dropped[y] = fits, dropped
+        all_rows.extend(fit_rows(fits, y=y, x=x, group_by=group_by))
+        report.plots.append(plot_scaling(fits, out_dir / f"{_file_stem(y)}.png", x=x, y=y))
+    write_csv(all_rows, [*group_by, *FIT_COLUMNS], report.fit_csv)
+    return report
+
+
+def _file_stem(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)

@@ -1,0 +1,202 @@
+"""The scaling-law fit: recovery of known parameters, bounds, intervals, input checks,
+and `adtos fit` on result tables."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from adtos.cli import main
+from adtos.scaling.curves import fit_curves
+from adtos.scaling.fit import fit_power_law
+from adtos.scaling.table import collect_points, read_table
+
+TRUE = {"alpha": 0.5, "beta": 0.4, "gamma": 0.08}
+
+
+def noisy_curve(n: np.ndarray, alpha: float, beta: float, gamma: float, noise: float,
+                seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (alpha * n ** -beta + gamma) * np.exp(rng.normal(0.0, noise, n.size))
+
+
+def test_recovers_known_parameters_on_14_points_and_intervals_contain_them():
+    n = 2.0 ** np.arange(14)  # 1 ... 8192 as in the paper
+    loss = noisy_curve(n, **TRUE, noise=0.01, seed=1)
+    fit = fit_power_law(n, loss, bootstrap=200, seed=0)
+    for name, true in TRUE.items():
+        assert getattr(fit, name) == pytest.approx(true, rel=0.05), name
+        low, high = fit.ci[name]
+        assert low <= true <= high, (name, low, high)
+        assert low <= getattr(fit, name) <= high
+    assert fit.n_points == 14
+    assert 0 < fit.residual < 0.02  # RMS of 1% log noise
+    assert fit.bootstrap_used > 150
+
+
+def test_recovers_known_parameters_on_4_points():
+    n = np.array([1.0, 8.0, 64.0, 512.0])
+    loss = noisy_curve(n, **TRUE, noise=0.003, seed=2)
+    fit = fit_power_law(n, loss, bootstrap=50, seed=0)
+    for name, true in TRUE.items():
+        assert getattr(fit, name) == pytest.approx(true, rel=0.05), name
+    np.testing.assert_allclose(fit.predict(n), loss, rtol=0.01)
+
+
+def test_gamma_zero_is_found_as_zero_not_negative():
+    n = 2.0 ** np.arange(14)
+    loss = noisy_curve(n, 0.6, 0.35, 0.0, noise=0.01, seed=4)
+    fit = fit_power_law(n, loss, bootstrap=50, seed=0)
+    assert fit.gamma >= 0.0
+    # Noise can always be read as a little gap; it must stay small next to the loss.
+    assert fit.gamma < 0.05 * loss.min()
+    assert fit.ci["gamma"][0] >= 0.0
+    assert fit.alpha == pytest.approx(0.6, rel=0.05)
+    assert fit.beta == pytest.approx(0.35, rel=0.05)
+
+
+def test_flat_curve_stays_within_bounds():
+    # A curve that has stopped falling cannot tell α from γ (β -> 0 makes α·n^-β a
+    # constant too); the fit must still stay in bounds and follow the plateau.
+    n = 2.0 ** np.arange(6, 12)
+    loss = noisy_curve(n, 0.5, 2.0, 0.2, noise=0.002, seed=4)
+    fit = fit_power_law(n, loss, bootstrap=0)
+    assert fit.alpha > 0 and 0 < fit.beta <= 5 and 0 <= fit.gamma <= loss.min()
+    np.testing.assert_allclose(fit.predict(n), 0.2, rtol=0.01)
+    assert np.isnan(fit.ci["gamma"][0])  # no bootstrap, no interval
+
+
+@pytest.mark.parametrize("n, loss, message", [
+    ([1, 2], [0.5, 0.4], "too few points"),
+    ([1, 1, 2, 2], [0.5, 0.5, 0.4, 0.4], "need at least 3 distinct n"),
+    ([1, 2, 4], [0.5, 0.4], "same length"),
+    ([1, 2, 4], [0.5, 0.0, 0.3], "loss must be finite and positive"),
+    ([0, 2, 4], [0.5, 0.4, 0.3], "n must be finite and positive"),
+    ([1, 2, 4], [0.5, np.nan, 0.3], "loss must be finite and positive"),
+    ([[1, 2, 4]], [[0.5, 0.4, 0.3]], "1-D"),
+])
+def test_bad_input_is_refused_with_the_problem_named(n, loss, message):
+    with pytest.raises(ValueError, match=message):
+        fit_power_law(np.array(n, dtype=float), np.array(loss, dtype=float), bootstrap=0)
+
+
+def test_same_seed_same_intervals():
+    n = 2.0 ** np.arange(8)
+    loss = noisy_curve(n, **TRUE, noise=0.02, seed=5)
+    first = fit_power_law(n, loss, bootstrap=60, seed=7)
+    again = fit_power_law(n, loss, bootstrap=60, seed=7)
+    other = fit_power_law(n, loss, bootstrap=60, seed=8)
+    assert first == again
+    assert first.ci != other.ci
+
+
+def write_table(path, rows, columns):
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def example_table(path):
+    """Two synthetic variants with two widths per n, and a short real reference."""
+    rows = []
+    for variant, (alpha, beta, gamma) in {"4voices": (0.3, 0.5, 0.05), "drums": (0.35, 0.4, 0.09)}.items():
+        for n in 2 ** np.arange(7):
+            for width, worse in ((0.5, 1.3), (1.0, 1.0)):
+                loss = alpha * n ** -beta + gamma
+                rows.append({"dataset": "gmd", "variant": variant, "n": n, "width": width,
+                             "val_loss": loss * worse, "test_loss": loss * worse,
+                             "test_loss_BD": 1.1 * loss * worse, "test_loss_SD": 0.9 * loss * worse})
+    rows += [{"dataset": "real", "variant": "human", "n": 4, "val_loss": 0.2, "test_loss": 0.2},
+             {"dataset": "real", "variant": "human", "n": 8, "val_loss": 0.15, "test_loss": -1},
+             {"dataset": "real", "variant": "human", "n": 16, "val_loss": 0.1, "test_loss": ""}]
+    columns = ["dataset", "variant", "n", "width", "val_loss", "test_loss", "test_loss_BD",
+               "test_loss_SD"]
+    write_table(path, rows, columns)
+    return len(rows)
+
+
+def test_collect_points_keeps_best_width_and_reports_bad_rows(tmp_path):
+    table = tmp_path / "results.csv"
+    example_table(table)
+    columns, rows = read_table(table)
+    groups, dropped = collect_points(rows, columns, x="n", y="test_loss",
+                                     group_by=["dataset", "variant"], best_by="val_loss",
+                                     reference=["real/human"])
+    by_label = {group.label: group for group in groups}
+    assert set(by_label) == {"gmd/4voices", "gmd/drums", "real/human"}
+    voices = by_label["gmd/4voices"]
+    np.testing.assert_array_equal(voices.x, 2.0 ** np.arange(7))
+    np.testing.assert_allclose(voices.y, 0.3 * voices.x ** -0.5 + 0.05)  # width 1.0 won
+    assert by_label["real/human"].reference and not voices.reference
+    assert [(row.group, row.reason) for row in dropped] == [
+        ("real/human", "test_loss = -1 is not positive"), ("real/human", "test_loss missing")]
+    assert dropped[0].line == len(rows)  # header is line 1
+
+
+def test_unknown_column_is_named(tmp_path):
+    table = tmp_path / "results.csv"
+    example_table(table)
+    columns, rows = read_table(table)
+    with pytest.raises(KeyError, match="'tracks'.*--x"):
+        collect_points(rows, columns, x="tracks", y="test_loss", group_by=[])
+
+
+def test_fit_curves_writes_fit_csv_and_plots(tmp_path):
+    table = tmp_path / "results.csv"
+    example_table(table)
+    report = fit_curves(table, tmp_path / "fit", best_by="val_loss", per_class=True,
+                        reference=["real/human"], bootstrap=20)
+    columns, rows = read_table(report.fit_csv)
+    assert columns[:2] == ["dataset", "variant"]
+    assert [(row["y"], row["group"]) for row in rows] == [
+        (y, group) for y in ("test_loss", "test_loss_BD", "test_loss_SD")
+        for group in (("gmd/4voices", "gmd/drums", "real/human") if y == "test_loss"
+                      else ("gmd/4voices", "gmd/drums"))]
+    first = rows[0]
+    assert float(first["gamma"]) == pytest.approx(0.05, rel=0.01)
+    assert float(first["beta_low"]) <= float(first["beta"]) <= float(first["beta_high"])
+    real = rows[2]
+    assert real["status"].startswith("too few points") and real["alpha"] == ""
+    assert real["reference"] == "true"
+    assert [path.name for path in report.plots] == ["test_loss.png", "test_loss_BD.png",
+                                                    "test_loss_SD.png"]
+    assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in report.plots)
+
+
+def test_fit_outputs_are_byte_identical_across_runs(tmp_path):
+    table = tmp_path / "results.csv"
+    example_table(table)
+    for out in ("a", "b"):
+        fit_curves(table, tmp_path / out, best_by="val_loss", bootstrap=20)
+    for name in ("fit.csv", "test_loss.png"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_cli_fit_on_a_table_from_elsewhere(tmp_path, capsys):
+    # Someone else's table: other column names, no dataset/variant columns.
+    table = tmp_path / "theirs.csv"
+    n = 2 ** np.arange(1, 9)
+    loss = 0.4 * n ** -0.3 + 0.1
+    write_table(table, [{"tracks": a, "mdb_bce": b, "model": "crnn"} for a, b in zip(n, loss)]
+                + [{"tracks": 512, "mdb_bce": "nan", "model": "crnn"}],
+                ["tracks", "mdb_bce", "model"])
+    code = main(["fit", str(table), "--x", "tracks", "--y", "mdb_bce", "--group", "model",
+                 "--bootstrap", "20", "--out", str(tmp_path / "out")])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "mdb_bce [crnn]: alpha=0.4" in captured.out
+    assert "line 10 (crnn): mdb_bce = 'nan' is not a number" in captured.err
+    _, rows = read_table(tmp_path / "out" / "fit.csv")
+    assert rows[0]["model"] == "crnn" and float(rows[0]["gamma"]) == pytest.approx(0.1, rel=0.01)
+    assert (tmp_path / "out" / "mdb_bce.png").is_file()
+
+
+def test_cli_fit_names_a_missing_column(tmp_path, capsys):
+    table = tmp_path / "results.csv"
+    example_table(table)
+    code = main(["fit", str(table), "--y", "test_los", "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert "column 'test_los' (from --y) not in the table" in capsys.readouterr().err
