@@ -1,9 +1,11 @@
 """Cut one voice of a performance into loop rows.
 
 Notes belong to the loop whose bars hold their nearest 16th-grid position, so
-a downbeat played a few milliseconds early stays with its bar. Such a note has
-a small negative offset from the loop start; it is wrapped to the end of the
-loop, which is where it sounds when the loop repeats.
+a downbeat played a few milliseconds early stays with its bar. Such a note
+would start before the loop; it is placed on the loop's first downbeat, so
+that every loop is self-contained (its notes lie in [0, length)) and starts
+with its own downbeat wherever the assembler puts it. The humanness figures
+are measured before this, on the notes as played.
 """
 
 from __future__ import annotations
@@ -101,19 +103,20 @@ def cut_voice(voice: Voice, grid: BarGrid, plan: list[tuple[int, int]], info: So
         if not inside.any():
             errors.append((info.source, f"loop {start_bar}-{end_bar}{voice.id_suffix}: no notes"))
             continue
-        offset = voice.onset_qn[inside] - start_qn
-        offset = np.where(offset < 0, offset + length_qn, offset)  # early downbeats wrap to the end
+        played = voice.onset_qn[inside] - start_qn
+        offset = np.maximum(played, 0.0)  # an early first downbeat goes on the downbeat
         duration = np.minimum(voice.end_qn[inside] - voice.onset_qn[inside], length_qn - offset)
         duration = np.maximum(duration, 0.0)
         pitch = voice.pitch[inside]
         velocity = np.clip(voice.velocity[inside], 1, 127)
         order = np.lexsort((pitch, offset))
         offset, duration, pitch, velocity = offset[order], duration[order], pitch[order], velocity[order]
+        played = played[order]
 
         start_sec = float(grid.boundary_sec[start_bar])
         end_sec = float(grid.boundary_sec[end_bar])
         tempo = 60.0 * length_qn / (end_sec - start_sec)
-        mad_ms, velocity_std, velocity_distinct = humanness(offset, velocity, tempo)
+        mad_ms, velocity_std, velocity_distinct = humanness(played, velocity, tempo)
         if voice.role == "drums":
             key, key_source = "", ""
         elif info.key_label is not None:
