@@ -8,6 +8,7 @@ once per worker, not once per track (loading MuseScore's SF3 costs seconds).
 from __future__ import annotations
 
 import json
+import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,8 @@ class TrackResult:
     track_id: str
     record: dict | None  # None when the track failed
     error: str | None = None
+    worker: int = 0  # process id of the worker that rendered it
+    banks_created: int = 0  # SoundfontBanks that worker has created so far (1: loaded once)
 
 
 def record_path(out_dir: Path, track_id: str) -> Path:
@@ -64,14 +67,17 @@ def audio_path(out_dir: Path, track_id: str, fmt: str) -> Path:
 
 # One bank per process, created on first use (or by the pool initializer).
 _BANKS: dict[int, Any] = {}
+_banks_created = 0
 
 
 def worker_bank(sample_rate: int):
     """This process's SoundfontBank for `sample_rate`, created once."""
+    global _banks_created
     if sample_rate not in _BANKS:
         from adtos.presets.synth import SoundfontBank
 
         _BANKS[sample_rate] = SoundfontBank(sample_rate=sample_rate)
+        _banks_created += 1
     return _BANKS[sample_rate]
 
 
@@ -84,13 +90,14 @@ def run_job(job: TrackJob, options: RenderOptions, bank=None) -> TrackResult:
     """Render one track; a failure becomes a TrackResult with the reason, never an exception."""
     try:
         bank = bank if bank is not None else worker_bank(options.sample_rate)
-        return TrackResult(job.track_id, render_track(job, options, bank))
-    except Exception as error:  # one bad track must not end the run
-        reason = str(error) or type(error).__name__
-        if not isinstance(error, (ValueError, OSError, SilentStemError)):
+        record, error = render_track(job, options, bank), None
+    except Exception as failure:  # one bad track must not end the run
+        reason = str(failure) or type(failure).__name__
+        if not isinstance(failure, (ValueError, OSError, SilentStemError)):
             # An unexpected error: keep where it happened for the report.
-            reason = f"{type(error).__name__}: {reason} [{_last_frame(error)}]"
-        return TrackResult(job.track_id, None, reason.replace("\n", " "))
+            reason = f"{type(failure).__name__}: {reason} [{_last_frame(failure)}]"
+        record, error = None, reason.replace("\n", " ")
+    return TrackResult(job.track_id, record, error, os.getpid(), _banks_created)
 
 
 def _last_frame(error: Exception) -> str:
