@@ -23,6 +23,7 @@ import numpy as np
 from adtos.fileio import atomic_path
 
 from .keys import parse_key
+from .midi import encode_smf
 from .pack_styles import CHORD_INTERVALS, STYLES, Style
 
 TICKS_PER_BEAT = 480
@@ -80,7 +81,7 @@ def _jitter_qn(rng: np.random.Generator, tempo: float, sd_ms: float) -> float:
 
 
 def _velocity(rng: np.random.Generator, base: float) -> int:
-    return int(np.clip(round(base + rng.normal(0.0, VELOCITY_SD)), 1, 127))
+    return min(127, max(1, int(round(base + rng.normal(0.0, VELOCITY_SD)))))
 
 
 # A note is (onset qn, duration qn, pitch, velocity).
@@ -162,33 +163,31 @@ def _bass_bar(style: Style, tonic: int, chords, bar: int, tempo: float, rng: np.
 
 def _write(path: Path, notes: list[Note], style: Style, tempo: int, *, drums: bool = False,
            program: int = 0) -> Path:
-    """A type-0 MIDI file: tempo, meter, program, then the notes."""
-    import mido
-
+    """A format-0 MIDI file: name, tempo, meter, program, then the notes; ends on a bar line."""
     channel = DRUM_CHANNEL if drums else 0
-    events = []  # (tick, order, message): note-offs before note-ons at one tick
+    name = path.stem.encode("ascii")
+    tempo_us = int(round(60e6 / tempo))
+    numerator, denominator = style.meter
+    events = [
+        (0, -3, 0, b"\xff\x03" + bytes([len(name)]) + name),
+        (0, -2, 0, b"\xff\x51\x03" + tempo_us.to_bytes(3, "big")),
+        (0, -1, 0, b"\xff\x58\x04" + bytes([numerator, denominator.bit_length() - 1, 24, 8])),
+    ]
+    if not drums:
+        events.append((0, -1, 1, bytes([0xC0 | channel, program])))
     for onset, duration, pitch, velocity in notes:
         on = int(round(onset * TICKS_PER_BEAT))
         off = max(on + 1, int(round((onset + duration) * TICKS_PER_BEAT)))
-        events.append((on, 1, pitch, mido.Message("note_on", channel=channel, note=pitch, velocity=velocity)))
-        events.append((off, 0, pitch, mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
+        # At one tick, note-offs come before note-ons so a repeated note is not cut.
+        events.append((on, 1, pitch, bytes([0x90 | channel, pitch, velocity])))
+        events.append((off, 0, pitch, bytes([0x80 | channel, pitch, 0])))
     events.sort(key=lambda e: (e[0], e[1], e[2]))
-    track = mido.MidiTrack()
-    track.append(mido.MetaMessage("track_name", name=path.stem, time=0))
-    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(tempo), time=0))
-    track.append(mido.MetaMessage("time_signature", numerator=style.meter[0], denominator=style.meter[1], time=0))
-    if not drums:
-        track.append(mido.Message("program_change", channel=channel, program=program, time=0))
-    now = 0
-    for tick, _, _, message in events:
-        track.append(message.copy(time=tick - now))
-        now = tick
-    bars_end = int(round(_bars_in(notes, style) * style.bar_qn * TICKS_PER_BEAT))
-    track.append(mido.MetaMessage("end_of_track", time=max(0, bars_end - now)))
-    midi = mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_BEAT)
-    midi.tracks.append(track)
+    bar_line = int(round(_bars_in(notes, style) * style.bar_qn * TICKS_PER_BEAT))
+    timed = [(tick, data) for tick, _, _, data in events]
+    if timed[-1][0] < bar_line:  # a meta event on the bar line makes the end of track land there
+        timed.append((bar_line, b"\xff\x01\x00"))
     with atomic_path(path) as tmp:
-        midi.save(tmp)
+        tmp.write_bytes(encode_smf(TICKS_PER_BEAT, timed))
     return path
 
 
