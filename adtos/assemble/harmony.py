@@ -93,13 +93,12 @@ def chord_roots(starts: np.ndarray, durs: np.ndarray, pitches: np.ndarray, secti
         inside = (window >= 0) & (window < windows)
         window, pc = window[inside], pitches[inside] % 12
         weight = np.minimum(durs[inside], window_qn)
-        profile = np.zeros((windows, 12))
-        np.add.at(profile, (window, pc), weight)
         # The lowest note of a window often is the root: count it again.
         order = np.lexsort((pitches[inside], window))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = window[order][1:] != window[order][:-1]
-        np.add.at(profile, (window[order][first], pc[order][first]), window_qn / 2)
+        lowest = np.zeros(len(order))
+        lowest[order[np.concatenate([[True], window[order][1:] != window[order][:-1]])]] = window_qn / 2
+        profile = np.bincount(window * 12 + pc, weights=weight + lowest,
+                              minlength=windows * 12).reshape(windows, 12)
         scale = np.array([0, 2, 4, 5, 7, 9, 11]) if mode == MAJOR else np.array([0, 2, 3, 5, 7, 8, 10])
         in_key = np.zeros(24)
         in_key[(tonic + scale) % 12] += 0.1   # major triads on scale degrees

@@ -130,6 +130,7 @@ class TrackPlanner:
             drums = drums[~is_fill]
             self.fill_rate = min(1.0, self.fills.size / len(drums))
         self.drums = drums
+        self._guitar_cache: dict[tuple[int, int], tuple] = {}
         order = np.argsort(lib.theme[drums], kind="stable")
         themes, first = np.unique(lib.theme[drums][order], return_index=True)
         self.theme_members = dict(zip(themes.tolist(), np.split(drums[order], first[1:])))
@@ -271,22 +272,25 @@ class TrackPlanner:
                                   *key)
 
     def _place(self, section: Section, loop: int, voice: str, transpose: int, derived: bool,
-               placements: list[Placement] | None, first_bar: int = 0, bars: int | None = None):
-        """The loop's notes repeated over `bars` bars of the section from `first_bar`
-        (default: the whole section), transposed, clipped to that span."""
+               placements: list[Placement] | None, first_bar: int = 0, bars: int | None = None,
+               notes=None):
+        """The loop's notes (or `notes`, one repetition of it) repeated over `bars` bars
+        of the section from `first_bar` (default: the rest of the section),
+        transposed, clipped to that span."""
         bars = section.bars - first_bar if bars is None else bars
-        starts, durs, pitches, velocities = self.library.notes(loop)
+        starts, durs, pitches, velocities = notes if notes is not None else self.library.notes(loop)
         loop_bars = int(self.library.bars[loop])
-        loop_qn = loop_bars * section.bar_qn
         repeats = -(-bars // loop_bars)
         begin = section.start_qn + first_bar * section.bar_qn
         end = begin + bars * section.bar_qn
-        offsets = begin + loop_qn * np.arange(repeats)
+        offsets = begin + loop_bars * section.bar_qn * np.arange(repeats)
         starts = (starts[None, :] + offsets[:, None]).ravel()
-        pitches, velocities = np.tile(pitches + transpose, repeats), np.tile(velocities, repeats)
         inside = starts < end
-        starts, pitches, velocities = starts[inside], pitches[inside], velocities[inside]
-        durs = np.minimum(np.tile(durs, repeats)[inside], end - starts)
+        starts = starts[inside]
+        pitches = np.broadcast_to(pitches + (0 if notes is not None else transpose),
+                                  (repeats, len(pitches))).ravel()[inside]
+        velocities = np.broadcast_to(velocities, (repeats, len(velocities))).ravel()[inside]
+        durs = np.minimum(np.broadcast_to(durs, (repeats, len(durs))).ravel()[inside], end - starts)
         if placements is not None:
             placements.append(Placement(loop, section.index, voice, begin, repeats, transpose, derived))
         return starts, durs, pitches, velocities
@@ -306,7 +310,11 @@ class TrackPlanner:
                                                 context["tempo"], self.tolerance)
         loop = self.selector.draw(rng, candidates, avoid=piano, **context)
         transpose = self._transpose(loop, key)
-        placed = self._place(section, loop, "guitar", transpose, True, None)
-        placements.append(Placement(loop, section.index, "guitar", section.start_qn,
-                                    section.bars // int(self.library.bars[loop]), transpose, True))
-        return derive_guitar(*placed)
+        voiced = self._guitar_cache.get((loop, transpose))
+        if voiced is None:   # voicing depends only on the loop and its transposition
+            starts, durs, pitches, velocities = self.library.notes(loop)
+            voiced = derive_guitar(starts, durs, pitches + transpose, velocities)
+            if len(self._guitar_cache) > 50_000:
+                self._guitar_cache.clear()
+            self._guitar_cache[(loop, transpose)] = voiced
+        return self._place(section, loop, "guitar", transpose, True, placements, notes=voiced)

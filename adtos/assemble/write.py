@@ -22,6 +22,7 @@ from adtos.vocab import GM_TO_CLASS
 # the renderer picks timbres by instrument name, these are for plain players.
 VOICE_CHANNEL = {"drums": 9, "piano": 0, "bass": 1, "guitar": 2}
 VOICE_PROGRAM = {"drums": 0, "piano": 0, "bass": 33, "guitar": 25}
+_LABEL = [GM_TO_CLASS.get(note, "-") for note in range(128)]
 
 
 class TempoMap:
@@ -113,8 +114,9 @@ def write_track(plan: TrackPlan, resolution: int, quantize: bool) -> WrittenTrac
         if voice == "drums":
             times = tempo_map.seconds(on)
             order = np.lexsort((pitches, times))
-            annotation = "".join(f"{t:.6f}\t{p}\t{GM_TO_CLASS.get(p, '-')}\n"
-                                 for t, p in zip(times[order].tolist(), pitches[order].tolist()))
+            notes = pitches[order].tolist()
+            annotation = "".join(map("{:.6f}\t{}\t{}\n".format, times[order].tolist(), notes,
+                                     [_LABEL[n] for n in notes]))
             drum_onsets = len(on)
     midi = midi_file_bytes(resolution, conductor, tracks, end_tick)
     placement_ticks = np.asarray([int(round(p.start_qn * resolution)) for p in plan.placements])
