@@ -1,6 +1,6 @@
 """`adtos build` end to end: built-in loop pack → assembled → rendered → manifest.
 
-One tiny dataset (3 train + 1 val tracks of 8 s, 2 voices, a 8-preset library
+One tiny dataset (2 train + 1 val tracks of 6 s, 2 voices, an 8-preset library
 from TimGM6mb) is built once per session; the tests check that its manifest,
 audio, annotations and MIDI agree, that validation is disjoint from training,
 that a rebuild is identical, that a damaged build resumes, and that variants
@@ -33,9 +33,9 @@ builtin = "loop-pack"
 library = "presets.jsonl"
 
 [tracks]
-train = 3
+train = 2
 val = 1
-duration = 8.0
+duration = 6.0
 voices = 2
 section_bars = [2, 4]
 """
@@ -99,9 +99,8 @@ def test_manifest_audio_annotations_and_midi_agree(built):
     from adtos.fileio import sha256_file
 
     manifest = pq.read_table(built / "manifest.parquet").to_pylist()
-    assert [r["split"] for r in manifest] == ["train", "train", "train", "val"]
-    assert [r["track_id"] for r in manifest] == ["train00000", "train00001", "train00002",
-                                                 "val00000"]
+    assert [r["split"] for r in manifest] == ["train", "train", "val"]
+    assert [r["track_id"] for r in manifest] == ["train00000", "train00001", "val00000"]
     for row in manifest:
         track_id = row["track_id"]
         audio = built / row["audio"]
@@ -142,10 +141,10 @@ def test_card_and_resolved_config(built):
     from adtos.build.config import load_config
 
     card = (built / "README.md").read_text()
-    assert "| train | 3 |" in card and "| val | 1 |" in card
+    assert "| train | 2 |" in card and "| val | 1 |" in card
     assert "`TimGM6mb.sf2`: GPL-2" in card and "loop-pack" in card
     config = load_config(built / "config.toml")
-    assert config.tracks.train == 3 and config.dataset.seed == 1
+    assert config.tracks.train == 2 and config.dataset.seed == 1
     assert config.resolve(config.presets.library) == (built.parents[1] / "presets.jsonl")
     assert "/" + built.parts[1] not in (built / "config.toml").read_text()  # no absolute path
 
@@ -169,7 +168,7 @@ def test_rebuild_is_identical_and_resume_completes(project, built):
     (again / "manifest.parquet").unlink()
     (again / "README.md").unlink()
     (again / "audio" / "train00001.flac").unlink()
-    (again / "audio" / ".train00002.x.partial.flac").write_bytes(b"half")
+    (again / "audio" / ".val00000.x.partial.flac").write_bytes(b"half")
     shutil.rmtree(again / "tracks")
     (again / "assembled" / "val" / "tracks.parquet").unlink()
     assert adtos(["build", str(project / "tiny.toml"), "--out", str(again), "--workers", "1"]) == 0

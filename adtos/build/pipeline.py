@@ -105,11 +105,49 @@ def index_step(config: BuildConfig, out_dir: Path, workers: int | None) -> list[
                                       library=lib.name, progress=True)
             except LibraryError as error:
                 raise CLIError(f"{config.source}: [[libraries]] {name}: {error}") from None
+            if lib.builtin is not None:
+                index.loops = hold_out_sources(index.loops, BUILTIN_VAL_SHARE)
             if index.errors:
                 log(f"{len(index.errors)} inputs of {name} skipped (see {target.stem}.errors.csv)")
             write_loop_index(index, target)
         tables.append((name, lib.builtin or lib.kind, read_loop_index(target)))
     return tables
+
+
+# Share of the built-in pack's source files kept for validation tracks.
+BUILTIN_VAL_SHARE = 0.2
+
+
+def hold_out_sources(loops: pa.Table, share: float) -> pa.Table:
+    """Re-split a small library by source file so that validation has every kind of loop.
+
+    The generic adapter splits by theme (folder), one in ten: right for a large
+    library, but the built-in pack has only 18 folders (role/genre), which
+    can leave validation without any drum loop. Here every (role, genre,
+    beat/fill) group with two or more files gives about `share` of its files,
+    at least one, to `val`; the choice is a hash of the file name, so it is the
+    same on every machine.
+    """
+    import zlib
+
+    def position(source: str) -> float:
+        return zlib.crc32(source.encode()) / 2**32
+
+    groups: dict[tuple, set[str]] = {}
+    for role, genre, beat_type, source in zip(*(loops.column(c).to_pylist() for c in
+                                                ("role", "genre", "beat_type", "source"))):
+        groups.setdefault((role, genre, beat_type), set()).add(source)
+    held_out: set[str] = set()
+    for sources in groups.values():
+        if len(sources) < 2:
+            continue
+        ranked = sorted(sources, key=position)
+        count = min(len(ranked) - 1, max(1, round(share * len(ranked))))
+        held_out.update(ranked[:count])
+    split = ["val" if source in held_out else "train"
+             for source in loops.column("source").to_pylist()]
+    return loops.set_column(loops.column_names.index("split"), "split",
+                            pa.array(split, loops.schema.field("split").type))
 
 
 def read_given_index(config: BuildConfig, path: str) -> pa.Table:
