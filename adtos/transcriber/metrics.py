@@ -1,7 +1,11 @@
 """Metrics: onset precision, recall and F-measure with a 50 ms window, and BCE.
 
 Onsets are matched one-to-one with `mir_eval.util.match_events` (a hit is
-|estimate - reference| <= window), class by class. Two summaries are usual in
+|estimate - reference| <= window), class by class. Threshold tuning tries
+dozens of thresholds per class and track, so it counts hits with
+`count_hits`, a linear-time greedy matching that gives the same count (on a
+line with one window for all, matching each reference to the earliest free
+estimate in reach is a maximum matching; a test checks it against mir_eval). Two summaries are usual in
 the field and both are given:
 
 - sum over tracks: true/false positives and misses are added over all tracks
@@ -55,8 +59,26 @@ def _validated_times(times, name: str) -> np.ndarray:
     return np.sort(times)
 
 
-def onset_counts(reference, estimated, window: float = WINDOW) -> Counts:
-    """Hits, false alarms and misses of one class in one track."""
+def count_hits(reference: np.ndarray, estimated: np.ndarray, window: float = WINDOW) -> int:
+    """Size of a maximum one-to-one matching within `window`; both arrays sorted."""
+    hits, j = 0, 0
+    for time in reference:
+        while j < estimated.size and estimated[j] < time - window:
+            j += 1
+        if j < estimated.size and estimated[j] <= time + window:
+            hits += 1
+            j += 1
+    return hits
+
+
+def onset_counts(reference, estimated, window: float = WINDOW, fast: bool = False) -> Counts:
+    """Hits, false alarms and misses of one class in one track.
+
+    `fast` counts with `count_hits` instead of mir_eval (same result, no checks).
+    """
+    if fast:
+        hits = count_hits(reference, estimated, window)
+        return Counts(hits, len(estimated) - hits, len(reference) - hits)
     import mir_eval
 
     reference = _validated_times(reference, "reference")
