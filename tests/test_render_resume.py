@@ -1,0 +1,61 @@
+"""A render killed at any moment resumes: no truncated files, finished tracks not redone."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import soundfile
+
+from adtos.fileio import sha256_file
+from adtos.presets import save_presets
+from adtos.render import render_tracks
+from test_render_support import make_tracks, small_library
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_killed_render_resumes_without_redoing_finished_tracks(tmp_path):
+    ids = make_tracks(tmp_path / "tracks", n=8, seconds=6.0, voices=4)
+    save_presets(small_library(), tmp_path / "presets.jsonl")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "adtos", "render", str(tmp_path / "tracks"), "--presets",
+               str(tmp_path / "presets.jsonl"), "--out", str(out), "--workers", "1", "--stems",
+               "--no-progress"]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    records = out / ".render"
+    deadline = time.monotonic() + 120
+    while len(list(records.glob("train*.json"))) < 2:
+        assert process.poll() is None, process.stderr.read().decode()
+        assert time.monotonic() < deadline, "the render did not get going"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+    done = sorted(p.stem for p in records.glob("train*.json"))
+    assert 2 <= len(done) < len(ids), "killed too late to test a resume"
+    # Whatever is under a final name is whole.
+    for path in (out / "audio").glob("*.flac"):
+        audio, sr = soundfile.read(path)
+        assert len(audio) == round(7.0 * sr) or abs(len(audio) / sr - 6.5) < 0.6
+    mtimes = {t: (out / "audio" / f"{t}.flac").stat().st_mtime_ns for t in done}
+
+    report = render_tracks(tmp_path / "tracks", tmp_path / "presets.jsonl", out, workers=1,
+                           stems=True, progress=False)
+    assert sorted(report.skipped) == done
+    assert sorted(report.rendered) == sorted(set(ids) - set(done)) and not report.failed
+    assert {t: (out / "audio" / f"{t}.flac").stat().st_mtime_ns for t in done} == mtimes
+    assert not [p for p in out.rglob("*") if ".partial" in p.name]
+    rows = pq.read_table(out / "render.parquet").to_pylist()
+    assert [r["track_id"] for r in rows] == ids
+    for row in rows:
+        assert row["audio_sha256"] == sha256_file(out / "audio" / f"{row['track_id']}.flac")
+        for voice in ("drums", "piano", "bass", "guitar"):
+            soundfile.read(out / "stems" / row["track_id"] / f"{voice}.flac")  # decodes whole
