@@ -14,7 +14,60 @@ name its columns with --x, --y and --group. Rows with a missing or
 non-positive x or y are reported and left out."""
 
 
+SWEEP_HELP = """\
+For each dataset (and variant) of CONFIG, each n and each width, train a CRNN
+on the first n tracks of the training pool (the train split in manifest order,
+or a subset list) with early stopping, and append a row to OUT/results.csv:
+dataset, variant, n, width, parameters, steps, validation loss, test loss and
+F-measure per test set and per class, wall time. Then OUT/best.csv keeps the
+best width per n on validation loss, and OUT/fit/ holds its fitted curves.
+Rerunning resumes: finished (dataset, variant, n, width) runs are not redone.
+
+Without CONFIG, --train names one dataset; options given on the command line
+override CONFIG's. See configs/sweep_demo.toml for the format."""
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
+    sweep = subparsers.add_parser("sweep", help="train over n tracks x widths; results.csv, "
+                                  "best width per n, fitted scaling curve",
+                                  description=SWEEP_HELP,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    sweep.add_argument("config", nargs="?", help="sweep config (TOML)")
+    sweep.add_argument("--out", required=True, help="output folder (results.csv, best.csv, "
+                       "runs/, fit/); reuse it to resume")
+    sweep.add_argument("--train", metavar="DATASET",
+                       help="train on this dataset instead of CONFIG's [[datasets]] ([KIND:]PATH)")
+    sweep.add_argument("--subset", metavar="LIST.txt",
+                       help="with --train: draw the first n tracks from these ids instead")
+    sweep.add_argument("--name", help="with --train: dataset name in results.csv "
+                       "(default: the folder name)")
+    sweep.add_argument("--variant", default="default",
+                       help="with --train: variant name in results.csv (default: default)")
+    sweep.add_argument("--val", metavar="DATASET", help="validation set (its 'val' split) for "
+                       "every dataset (default: each dataset's own)")
+    sweep.add_argument("--test", dest="tests", action="append", default=[],
+                       metavar="NAME=KIND:PATH", help="a test set, e.g. mdb=mdb:../shared/data/"
+                       "mdb_drums; repeat for more; replaces CONFIG's [tests]")
+    sweep.add_argument("--sizes", help="comma-separated n, e.g. 1,2,4,8 (default: CONFIG's, "
+                       "else 1, 2, 4, ... up to the training tracks)")
+    sweep.add_argument("--n-max", type=int, help="largest n of the default sizes")
+    sweep.add_argument("--widths", help="comma-separated CRNN width multipliers, e.g. 0.5,1 "
+                       "(default: CONFIG's, else 1)")
+    sweep.add_argument("--max-steps", type=int, help="training steps per run at most")
+    sweep.add_argument("--patience", type=int, help="validations without improvement "
+                       "before a run stops")
+    sweep.add_argument("--val-every", type=int, help="steps between validations")
+    sweep.add_argument("--batch-size", type=int, help="snippets per step")
+    sweep.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                       help="any other training option for every run, e.g. workers=2; repeat")
+    sweep.add_argument("--seed", type=int, help="seed of every run (default: CONFIG's, else 0)")
+    sweep.add_argument("--device", choices=["auto", "cpu", "cuda"],
+                       help="auto picks CUDA with mixed precision when present")
+    sweep.add_argument("--bootstrap", type=int, help="bootstrap resamples of the final fit")
+    sweep.add_argument("--no-fit", action="store_true", help="stop after results.csv and best.csv")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bars")
+    sweep.set_defaults(func=run_sweep_command)
+
     fit = subparsers.add_parser("fit", help="fit scaling curves L(n) = α·n^-β + γ to a result table",
                                 description=FIT_HELP,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -71,6 +124,131 @@ def run_fit(args: argparse.Namespace) -> int:
         raise CLIError(f"{table}: {error}") from None
     print_report(report)
     return 0
+
+
+def _sweep_config(args: argparse.Namespace):
+    """CONFIG (when given) with the command line's options laid over it, checked as one."""
+    import ast
+    import tomllib
+    from pathlib import Path
+
+    from adtos.cli import CLIError
+    from adtos.scaling.config import SweepConfigError, parse_sweep_config, resolve_spec
+
+    if not args.config and not args.train:
+        raise CLIError("give a sweep CONFIG or --train DATASET")
+    data: dict = {}
+    base = Path.cwd()
+    if args.config:
+        path = Path(args.config)
+        if not path.is_file():
+            raise CLIError(f"{path}: no such sweep config")
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as error:
+            raise CLIError(f"{path}: not valid TOML: {error}") from None
+        base = path.parent
+
+    # Paths typed on the command line are relative to the current folder, those
+    # in the file to the file's folder: make the typed ones absolute.
+    def here(spec: str) -> str:
+        return resolve_spec(spec, Path.cwd().resolve())
+
+    sweep = data.setdefault("sweep", {})
+    train = data.setdefault("train", {})
+    if args.train:
+        entry = {"path": here(args.train), "variant": args.variant}
+        if args.name:
+            entry["name"] = args.name
+        if args.subset:
+            entry["subset"] = str(Path(args.subset).resolve())
+        data["datasets"] = [entry]
+    if args.val:
+        sweep["val"] = here(args.val)
+        for entry in data.get("datasets", []):
+            entry.pop("val", None)
+    if args.tests:
+        data["tests"] = {}
+        for text in args.tests:
+            name, sep, spec = text.partition("=")
+            if not sep or not name or not spec:
+                raise CLIError(f"--test {text!r}: expected NAME=KIND:PATH")
+            data["tests"][name] = here(spec)
+    for key, value in (("n", _int_list(args.sizes, "--sizes")), ("n_max", args.n_max),
+                       ("widths", _float_list(args.widths, "--widths")), ("seed", args.seed),
+                       ("device", args.device), ("bootstrap", args.bootstrap)):
+        if value is not None:
+            sweep[key] = value
+    for key, value in (("max_steps", args.max_steps), ("patience", args.patience),
+                       ("val_every", args.val_every), ("batch_size", args.batch_size)):
+        if value is not None:
+            train[key] = value
+    for text in args.option:
+        key, sep, value = text.partition("=")
+        if not sep:
+            raise CLIError(f"--option {text!r}: expected KEY=VALUE")
+        try:
+            train[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            train[key.strip()] = value.strip()  # a bare word is a string
+    try:
+        return parse_sweep_config(data, base, args.config or "command line")
+    except SweepConfigError as error:
+        raise CLIError(str(error)) from None
+
+
+def _int_list(text: str | None, option: str) -> list[int] | None:
+    from adtos.cli import CLIError
+
+    if text is None:
+        return None
+    try:
+        return [int(v) for v in _split_list(text)]
+    except ValueError:
+        raise CLIError(f"{option} {text!r}: expected comma-separated integers, e.g. 1,2,4") from None
+
+
+def _float_list(text: str | None, option: str) -> list[float] | None:
+    from adtos.cli import CLIError
+
+    if text is None:
+        return None
+    try:
+        return [float(v) for v in _split_list(text)]
+    except ValueError:
+        raise CLIError(f"{option} {text!r}: expected comma-separated numbers, e.g. 0.5,1") from None
+
+
+def run_sweep_command(args: argparse.Namespace) -> int:
+    from adtos.cli import CLIError
+    from adtos.scaling.sweep import run_sweep
+
+    config = _sweep_config(args)
+    try:
+        report = run_sweep(config, args.out, progress=not args.no_progress, fit=not args.no_fit)
+    except (FileNotFoundError, ValueError) as error:
+        raise CLIError(str(error)) from None
+    print_sweep_summary(report)
+    if report.curves is not None:
+        print_report(report.curves)
+    return 1 if report.failed else 0
+
+
+def print_sweep_summary(report) -> None:
+    from adtos.scaling.table import read_table
+
+    print(f"sweep: {len(report.trained)} run(s) trained, {len(report.skipped_done)} already done, "
+          f"{len(report.failed)} failed" + (" (see errors.csv)" if report.failed else ""))
+    columns, rows = read_table(report.best_csv)
+    shown = [c for c in ("dataset", "variant", "n", "width", "params", "steps", "val_loss",
+                         "test_loss", "f_measure") if c in columns]
+    widths = {c: max(len(c), *(len(r.get(c, "")) for r in rows)) if rows else len(c) for c in shown}
+    print("best width per n (on validation loss):")
+    print("  " + "  ".join(c.rjust(widths[c]) for c in shown))
+    for row in rows:
+        print("  " + "  ".join(row.get(c, "").rjust(widths[c]) for c in shown))
+    print(f"wrote {report.results_csv}")
+    print(f"wrote {report.best_csv}")
 
 
 def print_report(report) -> None:

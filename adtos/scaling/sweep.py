@@ -1,0 +1,244 @@
+"""The scaling sweep: one model per (dataset, variant, n, width), one results table.
+
+For each dataset of the config, each n and each width, train a CRNN on the
+first n tracks of the training pool (the train split in manifest order, or a
+subset list in its order) with adtos.transcriber.train, and append a row to
+OUT/results.csv. Then keep the best width per n on validation loss
+(OUT/best.csv) and fit L(n) = α·n^-β + γ to it (OUT/fit/).
+
+Resuming: a (dataset, variant, n, width) already in results.csv is not redone;
+a run folder whose training finished but whose row is missing is read back
+from its results.json; one stopped midway continues from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from adtos.scaling.config import SweepConfig, SweepDataset, default_sizes
+from adtos.scaling.table import read_table, write_csv
+from adtos.vocab import CLASSES
+
+KEY_COLUMNS = ("dataset", "variant", "n", "width")
+ERROR_COLUMNS = (*KEY_COLUMNS, "reason")
+
+
+@dataclass
+class PlannedRun:
+    dataset: SweepDataset
+    n: int
+    width: float
+    train_tracks: list[str]
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.dataset.name, self.dataset.variant, str(self.n), _width_text(self.width))
+
+    def run_dir(self, out_dir: Path) -> Path:
+        return out_dir / "runs" / self.dataset.label / f"n{self.n:04d}-w{_width_text(self.width)}"
+
+
+@dataclass
+class SweepReport:
+    results_csv: Path
+    best_csv: Path
+    trained: list[tuple[str, ...]] = field(default_factory=list)  # keys run in this call
+    skipped_done: list[tuple[str, ...]] = field(default_factory=list)  # already in results.csv
+    failed: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
+    too_large: list[str] = field(default_factory=list)  # n beyond a dataset's training pool
+    curves: object = None  # adtos.scaling.curves.CurvesReport when fitted
+
+
+def _width_text(width: float) -> str:
+    return format(float(width), "g")
+
+
+def result_columns(tests: list[str]) -> list[str]:
+    """results.csv columns: the run, then means over test sets, then each test set.
+
+    The pattern is <metric>[_<test set>][_<class>]; without a test set it is the
+    mean over the test sets, so `test_loss` is the default y of `adtos fit`.
+    """
+    columns = [*KEY_COLUMNS, "reference", "seed", "params", "steps", "stopped_by",
+               "val_loss", "val_f_measure"]
+    for suffix in ["", *(f"_{name}" for name in tests)]:
+        columns += [f"test_loss{suffix}", *(f"test_loss{suffix}_{c}" for c in CLASSES),
+                    f"f_measure{suffix}", *(f"f_measure{suffix}_{c}" for c in CLASSES)]
+    return columns + ["train_tracks", "wall_time_s", "run_dir"]
+
+
+def result_row(run: PlannedRun, result, config: SweepConfig, out_dir: Path) -> dict[str, str]:
+    """One results.csv row from a TrainResult (or its dict from results.json)."""
+    get = (lambda name: result[name]) if isinstance(result, dict) else (lambda name: getattr(result, name))
+    row = dict(zip(KEY_COLUMNS, run.key))
+    row.update(reference=str(run.dataset.reference).lower(), seed=str(config.seed),
+               params=str(get("params")), steps=str(get("steps")),
+               stopped_by=str(get("stopped_by") or ""), val_loss=_num(get("val_loss")),
+               val_f_measure=_num((get("val_f") or {}).get("all", math.nan)),
+               train_tracks=str(len(run.train_tracks)), wall_time_s=f"{get('wall_time_s'):.1f}",
+               run_dir=os.path.relpath(get("run_dir"), out_dir))
+    test_loss, per_class, test_f = get("test_loss"), get("test_loss_per_class"), get("test_f")
+    for name in config.tests:
+        row[f"test_loss_{name}"] = _num(test_loss[name])
+        row[f"f_measure_{name}"] = _num(test_f[name]["all"])
+        for c in CLASSES:
+            row[f"test_loss_{name}_{c}"] = _num(per_class[name][c])
+            row[f"f_measure_{name}_{c}"] = _num(test_f[name][c])
+    if config.tests:  # the mean over test sets, each set weighted equally
+        def mean(values):
+            return _num(sum(values) / len(values))
+        row["test_loss"] = mean([test_loss[n] for n in config.tests])
+        row["f_measure"] = mean([test_f[n]["all"] for n in config.tests])
+        for c in CLASSES:
+            row[f"test_loss_{c}"] = mean([per_class[n][c] for n in config.tests])
+            row[f"f_measure_{c}"] = mean([test_f[n][c] for n in config.tests])
+    return row
+
+
+def _num(value: float) -> str:
+    value = float(value)
+    return "" if not math.isfinite(value) else format(value, ".6g")
+
+
+def training_pool(dataset: SweepDataset) -> list[str]:
+    """Track ids to draw the first n from: the train split in dataset order, or the subset list."""
+    from adtos.transcriber.sources import load_tracks
+
+    spec = f"{dataset.path}:{dataset.subset}" if dataset.subset else dataset.path
+    _, _, tracks = load_tracks(spec, "train")
+    return [track.track_id for track in tracks]
+
+
+def plan_runs(config: SweepConfig, pools: dict[str, list[str]]) -> tuple[list[PlannedRun], list[str]]:
+    """Every (dataset, n, width) to run, in order; and messages for n beyond a pool."""
+    runs, too_large = [], []
+    for dataset in config.datasets:
+        pool = pools[dataset.label]
+        sizes = config.sizes or default_sizes(len(pool), config.n_max)
+        for n in sizes:
+            if config.n_max and n > config.n_max:
+                continue
+            if n > len(pool):
+                too_large.append(f"{dataset.label}: n={n} but only {len(pool)} training tracks")
+                continue
+            for width in config.widths:
+                runs.append(PlannedRun(dataset, n, width, pool[:n]))
+    return runs, too_large
+
+
+def read_results(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    return read_table(path) if path.is_file() else ([], [])
+
+
+def append_row(path: Path, row: dict[str, str], columns: list[str]) -> None:
+    """Rewrite results.csv with one more row (atomically: a kill never leaves half a table).
+
+    Columns are the union of the file's and this sweep's, so a sweep with
+    another test set can share the table.
+    """
+    old_columns, rows = read_results(path)
+    merged = old_columns + [c for c in columns if c not in old_columns]
+    write_csv([*rows, row], merged, path)
+
+
+def run_sweep(config: SweepConfig, out_dir: str | os.PathLike, *, progress: bool = True,
+              fit: bool = True) -> SweepReport:
+    """Run every planned (dataset, n, width) not yet in OUT/results.csv; then best.csv and the fit."""
+    from adtos.transcriber import TrainConfig, train
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = SweepReport(results_csv=out_dir / "results.csv", best_csv=out_dir / "best.csv")
+    columns = result_columns(list(config.tests))
+
+    pools = {dataset.label: training_pool(dataset) for dataset in config.datasets}
+    runs, report.too_large = plan_runs(config, pools)
+    for message in report.too_large:
+        print(f"sweep: skipped {message}", file=sys.stderr)
+    _, done_rows = read_results(report.results_csv)
+    done = {tuple(row.get(c, "") for c in KEY_COLUMNS) for row in done_rows}
+
+    for number, run in enumerate(runs, start=1):
+        name = f"[{number}/{len(runs)}] {run.dataset.label} n={run.n} width={_width_text(run.width)}"
+        if run.key in done:
+            report.skipped_done.append(run.key)
+            continue
+        run_dir = run.run_dir(out_dir)
+        train_config = TrainConfig(
+            train=run.dataset.path, val=run.dataset.val or run.dataset.path, out=str(run_dir),
+            tests=dict(config.tests), width=run.width, seed=config.seed, device=config.device,
+            train_tracks=list(run.train_tracks), **config.train_options)
+        train_config = replace(train_config, progress=progress and train_config.progress)
+        try:
+            result = _train_or_resume(train, train_config, run_dir, name)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as error:  # one failed run must not end a sweep of hundreds
+            reason = f"{type(error).__name__}: {error}"
+            print(f"sweep: {name} failed: {reason}", file=sys.stderr)
+            report.failed.append((run.key, reason))
+            _write_errors(out_dir / "errors.csv", report.failed)
+            continue
+        append_row(report.results_csv, result_row(run, result, config, out_dir), columns)
+        report.trained.append(run.key)
+
+    write_best(report.results_csv, report.best_csv)
+    if fit:
+        report.curves = fit_best(config, report.best_csv, out_dir / "fit")
+    return report
+
+
+def _train_or_resume(train, train_config, run_dir: Path, name: str):
+    finished = run_dir / "results.json"
+    if finished.is_file():
+        print(f"sweep: {name}: finished earlier, reading {finished}")
+        return json.loads(finished.read_text())["result"]
+    if (run_dir / "checkpoints" / "last.pt").is_file():
+        print(f"sweep: {name}: resuming the stopped run in {run_dir}")
+        return train(train_config, resume=True)
+    print(f"sweep: {name}: training", flush=True)
+    return train(train_config)
+
+
+def _write_errors(path: Path, failed: list[tuple[tuple[str, ...], str]]) -> None:
+    rows = [{**dict(zip(KEY_COLUMNS, key)), "reason": reason} for key, reason in failed]
+    write_csv(rows, list(ERROR_COLUMNS), path)
+
+
+def write_best(results_csv: Path, best_csv: Path) -> list[dict[str, str]]:
+    """The row with the lowest validation loss per (dataset, variant, n), n ascending."""
+    columns, rows = read_results(results_csv)
+    best: dict[tuple[str, str, str], dict[str, str]] = {}
+    for row in rows:
+        key = (row["dataset"], row["variant"], row["n"])
+        loss = _float(row.get("val_loss"))
+        if key not in best or loss < _float(best[key].get("val_loss")):
+            best[key] = row
+    order = {}
+    for row in rows:  # datasets in the order they first appear, then n ascending
+        order.setdefault((row["dataset"], row["variant"]), len(order))
+    chosen = sorted(best.values(), key=lambda r: (order[(r["dataset"], r["variant"])], int(r["n"])))
+    write_csv(chosen, columns or result_columns([]), best_csv)
+    return chosen
+
+
+def _float(text: str | None) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return math.inf
+    return value if math.isfinite(value) else math.inf
+
+
+def fit_best(config: SweepConfig, best_csv: Path, out_dir: Path):
+    from adtos.scaling.curves import fit_curves
+
+    ys = config.fit_columns or (["test_loss"] if config.tests else ["val_loss"])
+    per_class = config.fit_per_class and bool(config.tests)  # per-class losses are test losses
+    return fit_curves(best_csv, out_dir, x="n", ys=ys, group_by=["dataset", "variant"],
+                      per_class=per_class, bootstrap=config.bootstrap, seed=config.seed)
