@@ -1,0 +1,136 @@
+"""`adtos presets`: discover soundfont presets and grow the preset library."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "presets",
+        help="discover soundfont presets, check drum kits, grow the preset library",
+        description="Discover every preset of the given SF2/SF3 soundfonts (default: the "
+        "Debian soundfont folders, $ADTOS_SOUNDFONT_PATH, else pretty_midi's TimGM6mb.sf2), "
+        "classify them (drums, piano, bass, guitar, other), check every drum kit on the GM "
+        "notes of the 5-class vocabulary, and grow the library to the requested counts with "
+        "composite kits and seeded effect chains. Writes one JSON definition per line.",
+    )
+    parser.add_argument("--soundfont", action="append", type=Path, metavar="PATH",
+                        help="an SF2/SF3 file to use (repeatable); default: every soundfont on "
+                        "the search path")
+    parser.add_argument("--drums", type=int, default=512, metavar="N",
+                        help="number of drum presets to make (default: 512)")
+    parser.add_argument("--other", type=int, default=458, metavar="N",
+                        help="number of pitched presets (piano, bass, guitar first, then other "
+                        "timbres) to make (default: 458)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed for kit selection, composites, effect chains and pools "
+                        "(default: 0)")
+    parser.add_argument("--val-share", type=float, default=0.1, metavar="F",
+                        help="share of each role assigned to the validation pool; the rest is "
+                        "train (default: 0.1)")
+    parser.add_argument("--out", type=Path, metavar="JSONL",
+                        help="preset library to write, e.g. presets/default.jsonl; a kit-check "
+                        "report goes beside it as <name>.kits.csv")
+    parser.add_argument("--list", action="store_true",
+                        help="only list what was found: presets per role per soundfont")
+    parser.add_argument("--cache", type=Path, default=None, metavar="JSON",
+                        help="kit-check cache file (default: ~/.cache/adtos/kitcheck.json; "
+                        "results are keyed by soundfont name, size and mtime)")
+    parser.add_argument("--no-cache", action="store_true", help="check every kit again")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from adtos.cli import CLIError
+
+    for path in args.soundfont or ():
+        if not path.exists():
+            raise CLIError(f"--soundfont {path}: file not found")
+    if args.list:
+        return _list(args)
+    if args.out is None:
+        raise CLIError("--out: give the library file to write (e.g. presets/default.jsonl), "
+                       "or --list to only list the soundfonts' presets")
+    if args.drums < 0 or args.other < 0:
+        raise CLIError(f"--drums/--other: expected counts >= 0, got {args.drums}/{args.other}")
+    if not 0.0 <= args.val_share < 1.0:
+        raise CLIError(f"--val-share: expected a share in [0, 1), got {args.val_share}")
+
+    from adtos.presets.library import LibraryReport, build_preset_library
+    from adtos.presets.model import save_presets
+
+    cache = None if args.no_cache else (args.cache or _default_cache())
+    report = LibraryReport()
+    try:
+        library = build_preset_library(args.soundfont, drums=args.drums, other=args.other,
+                                       seed=args.seed, val_share=args.val_share, report=report,
+                                       cache=cache)
+    except ValueError as error:
+        raise CLIError(str(error)) from error
+    for path, reason in report.errors:
+        print(f"skipped soundfont {path}: {reason}")
+    save_presets(library, args.out)
+    kits_csv = args.out.with_name(args.out.stem + ".kits.csv")
+    _write_kit_report(report, kits_csv)
+    excluded = report.excluded_kits()
+    remapped = [c for _, c in report.kit_checks if c.usable and c.remap]
+    print(f"checked {len(report.kit_checks)} drum kits: {len(report.kit_checks) - len(excluded)} "
+          f"usable ({len(remapped)} with remapped notes), {len(excluded)} excluded")
+    for patch, check in excluded:
+        print(f"  excluded {patch.soundfont} {patch.name!r}: no sounding note for "
+              f"{', '.join(check.missing_classes)}")
+    counts: dict[tuple[str, str | None], int] = {}
+    for preset in library:
+        counts[(preset.role, preset.pool)] = counts.get((preset.role, preset.pool), 0) + 1
+    for role in sorted({r for r, _ in counts}):
+        print(f"  {role:7s} train {counts.get((role, 'train'), 0):4d}  "
+              f"val {counts.get((role, 'val'), 0):4d}")
+    print(f"wrote {len(library)} presets to {args.out} (kit report: {kits_csv})")
+    return 0
+
+
+def _default_cache() -> Path:
+    import os
+
+    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return root / "adtos" / "kitcheck.json"
+
+
+def _list(args: argparse.Namespace) -> int:
+    from adtos.presets.discover import discover_presets
+    from adtos.presets.model import ROLES
+
+    errors: list[tuple[str, str]] = []
+    presets = discover_presets(args.soundfont, errors=errors)
+    for path, reason in errors:
+        print(f"skipped soundfont {path}: {reason}")
+    fonts = sorted({p.source["soundfont"] for p in presets})
+    header = f"{'soundfont':32s}" + "".join(f"{role:>8s}" for role in ROLES) + f"{'total':>8s}"
+    print(header)
+    for font in fonts:
+        mine = [p for p in presets if p.source["soundfont"] == font]
+        row = "".join(f"{sum(p.role == role for p in mine):8d}" for role in ROLES)
+        print(f"{font:32s}{row}{len(mine):8d}")
+    row = "".join(f"{sum(p.role == role for p in presets):8d}" for role in ROLES)
+    print(f"{'all':32s}{row}{len(presets):8d}")
+    return 0
+
+
+def _write_kit_report(report, path: Path) -> None:
+    import csv
+    import io
+
+    from adtos.fileio import write_text_atomic
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["soundfont", "bank", "program", "name", "status", "failed_notes", "remap"])
+    for patch, check in report.kit_checks:
+        failed = " ".join(f"{c.note}:{c.reason}" for c in check.failures())
+        remap = " ".join(f"{k}->{v}" for k, v in check.remap.items())
+        status = "ok" if check.usable else "excluded (no " + "/".join(check.missing_classes) + ")"
+        writer.writerow([patch.soundfont, patch.bank, patch.program, patch.name, status, failed,
+                         remap])
+    write_text_atomic(path, buffer.getvalue())

@@ -1,0 +1,101 @@
+"""Discover the patches of soundfont files and classify them by role.
+
+Drums: bank 128 (the SF2 percussion bank), bank 120 (GM2/XG rhythm bank), and
+patches whose name says kit, drums, percussion or "4pc" (the AVL kits sit at
+bank 0 program 0). GM's percussive family (programs 112-119: steel drums, taiko,
+synth drum, ...) are single instruments, not kits. Pitched patches follow the GM
+program families (0-7 piano, 24-31 guitar, 32-39 bass); bank 127 is the GS
+"MT-32 map", whose program numbers are not GM, so there only the name counts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+
+from adtos.presets.model import DEFAULT_SYNTH, Preset
+from adtos.presets.soundfonts import SoundfontError, SoundfontPatch, find_soundfonts, read_patches
+
+DRUM_BANKS = (120, 128)
+MT32_BANK = 127
+GM_PERCUSSIVE_PROGRAMS = range(112, 120)
+_DRUM_NAME = re.compile(r"\b(kit|drums?|drumset|percussion)\b|\b\d\s*-?\s*pc\b", re.IGNORECASE)
+_FAMILY_NAMES = {
+    "piano": re.compile(r"piano|\bpno\b", re.IGNORECASE),
+    "guitar": re.compile(r"guitar|\bgtr\b", re.IGNORECASE),
+    "bass": re.compile(r"\bbass\b(?!.*lead)", re.IGNORECASE),
+}
+
+
+def classify_patch(bank: int, program: int, name: str) -> str:
+    """The role of a soundfont patch: drums, piano, bass, guitar or other."""
+    if bank in DRUM_BANKS:
+        return "drums"
+    name = name.replace("_", " ")  # "Black_Pearl_4pc"
+    if _DRUM_NAME.search(name) and program not in GM_PERCUSSIVE_PROGRAMS:
+        return "drums"
+    by_name = [family for family, pattern in _FAMILY_NAMES.items() if pattern.search(name)]
+    if bank == MT32_BANK:
+        return by_name[0] if len(by_name) == 1 else "other"
+    if 0 <= program <= 7:
+        return "piano"
+    if 24 <= program <= 31:
+        return "guitar"
+    if 32 <= program <= 39:
+        return "bass"
+    return by_name[0] if len(by_name) == 1 else "other"
+
+
+def scan_soundfonts(soundfonts: list[str | os.PathLike] | None = None
+                    ) -> tuple[list[SoundfontPatch], list[tuple[str, str]]]:
+    """Every patch of the given files (default: the search path); unreadable files skipped.
+
+    Returns (patches, errors) with errors as (path, reason). The same real file
+    given twice (a symlink and its target) counts once.
+    """
+    paths = find_soundfonts() if soundfonts is None else [Path(p) for p in soundfonts]
+    patches: list[SoundfontPatch] = []
+    errors: list[tuple[str, str]] = []
+    seen: set[Path] = set()
+    for path in paths:
+        try:
+            real = path.resolve(strict=True)
+        except OSError as error:
+            errors.append((str(path), f"cannot open: {error.strerror or error}"))
+            continue
+        if real in seen:
+            continue
+        seen.add(real)
+        try:
+            patches.extend(read_patches(path))
+        except (SoundfontError, OSError, ValueError) as error:
+            errors.append((str(path), str(error)))
+    return patches, errors
+
+
+def patch_preset(patch: SoundfontPatch, role: str | None = None) -> Preset:
+    """A dry preset playing one soundfont patch as it is."""
+    stem = Path(patch.soundfont).stem
+    return Preset(role=role or classify_patch(patch.bank, patch.program, patch.name),
+                  name=f"{stem} {patch.name}".strip(),
+                  source={"type": "soundfont", "soundfont": patch.soundfont, "bank": patch.bank,
+                          "program": patch.program},
+                  synth=dict(DEFAULT_SYNTH))
+
+
+def discover_presets(soundfonts: list[str | os.PathLike] | None = None, *,
+                     errors: list[tuple[str, str]] | None = None) -> list[Preset]:
+    """Every patch of the soundfonts as a dry, classified preset.
+
+    Soundfonts that cannot be read are skipped; their (path, reason) go to
+    `errors` when given, else are reported as warnings.
+    """
+    patches, failures = scan_soundfonts(soundfonts)
+    if errors is not None:
+        errors.extend(failures)
+    else:
+        for path, reason in failures:
+            warnings.warn(f"skipped soundfont {path}: {reason}", stacklevel=2)
+    return [patch_preset(patch) for patch in patches]
