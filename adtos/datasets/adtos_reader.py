@@ -37,11 +37,14 @@ def read_track_table(root: Path) -> dict[str, dict] | None:
         table_path = root / table_name
         if not table_path.exists():
             continue
-        names = pq.read_schema(table_path).names
+        # ParquetFile, not read_table: read_table imports pyarrow.dataset and
+        # pandas, 3 s of a 1,000-track stats run.
+        parquet = pq.ParquetFile(table_path)
+        names = parquet.schema_arrow.names
         if "track_id" not in names:
             raise ValueError(f"{table_path}: no track_id column; found {', '.join(names)}")
         columns = [c for c in TABLE_COLUMNS if c in names]
-        rows = pq.read_table(table_path, columns=columns).to_pylist()
+        rows = parquet.read(columns=columns).to_pylist()
         return {str(row["track_id"]): row for row in rows}
     return None
 
@@ -69,27 +72,29 @@ def read_adtos(path: str | os.PathLike, subset=None, name: str | None = None,
     return finish_dataset(name or root.name, "adtos", root, tracks, skipped)
 
 
-def read_annotation_txt(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """`time<TAB>GM note[<TAB>class]` → (times, GM notes). The class column is
-    recomputed from the note, so one vocabulary decides everywhere."""
+def read_annotation_txt(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """`time<TAB>GM note[<TAB>class]` → (times, GM notes, notes as written).
+    The class column is recomputed from the note, so one vocabulary decides
+    everywhere."""
     text = path.read_text()
     fields = text.split()
     if not fields:
-        return np.zeros(0), np.zeros(0, dtype=np.int64)
-    lines = [line for line in text.splitlines() if line.strip()]
-    width = len(lines[0].split())
-    if width < 2 or len(fields) != width * len(lines):
+        return np.zeros(0), np.zeros(0, dtype=np.int64), []
+    width = len(text[:text.find("\n")].split()) if "\n" in text else len(fields)
+    if width < 2 or len(fields) % width:
         raise ValueError(f"{path}: expected 'time<TAB>GM note<TAB>class' on every line")
+    written = fields[1::width]
     try:
         times = np.array(fields[0::width], dtype=np.float64)
-        notes = np.array(fields[1::width], dtype=np.int64)
+        notes = np.array(written, dtype=np.int64)
     except ValueError as error:
-        raise ValueError(f"{path}: {error}") from None
-    return times, notes
+        raise ValueError(f"{path}: expected 'time<TAB>GM note<TAB>class' on every line "
+                         f"({error})") from None
+    return times, notes, written
 
 
 def read_adtos_track(root: Path, track_id: str, row: dict, velocities: bool = True) -> Track:
-    times, notes = read_annotation_txt(root / "annotations" / f"{track_id}.txt")
+    times, notes, written = read_annotation_txt(root / "annotations" / f"{track_id}.txt")
     onsets, labels, dropped = map_gm_notes(times, notes)
     song_midi = _read_midi(root / "midi" / f"{track_id}.mid", notes=False)
     drum_midi = None
@@ -113,7 +118,7 @@ def read_adtos_track(root: Path, track_id: str, row: dict, velocities: bool = Tr
         track_velocities = track_velocities[_targets(notes)]
     audio = next((root / "audio" / f"{track_id}{s}" for s in AUDIO_SUFFIXES
                   if (root / "audio" / f"{track_id}{s}").exists()), None)
-    return Track(track_id, audio, onsets, labels, original_labels=[str(n) for n in notes],
+    return Track(track_id, audio, onsets, labels, original_labels=written,
                  original_onsets=times, beats=beats, downbeats=downbeats,
                  tempo=None if tempo is None else float(tempo), meter=meter,
                  velocities=track_velocities, split=row.get("split"),

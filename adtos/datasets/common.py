@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from adtos.datasets.track import Dataset, Track
-from adtos.vocab import CLASS_INDEX, gm_class
+from adtos.vocab import CLASS_INDEX, gm_class_indices
 
 
 def read_text_columns(path: str | os.PathLike) -> list[list[str]]:
@@ -110,9 +110,13 @@ def map_labels(times: np.ndarray, labels: list[str], table: Mapping[str, str | N
 
 def map_gm_notes(times: np.ndarray, notes: np.ndarray) -> tuple[np.ndarray, np.ndarray, Counter]:
     """GM notes → (onsets, class indices, dropped notes as str → count)."""
-    classes = np.array([CLASS_INDEX[c] if (c := gm_class(n)) else -1 for n in notes], dtype=np.int64)
+    notes = np.asarray(notes, dtype=np.int64)
+    classes = np.full(notes.shape, -1, dtype=np.int64)
+    in_range = (notes >= 0) & (notes <= 127)
+    classes[in_range] = gm_class_indices(notes[in_range])
     keep = classes >= 0
-    dropped = Counter(str(int(n)) for n in np.asarray(notes)[~keep])
+    values, counts = np.unique(notes[~keep], return_counts=True)
+    dropped = Counter({str(int(v)): int(c) for v, c in zip(values, counts)})
     return times[keep], classes[keep], dropped
 
 

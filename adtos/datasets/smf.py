@@ -104,11 +104,14 @@ def read_midi_events(path: str | os.PathLike, notes: bool = True) -> MidiEvents:
     division = int.from_bytes(data[12:14], "big")
     if division & 0x8000:
         raise ValueError(f"{path}: SMPTE time division is not supported")
+    file_format = int.from_bytes(data[8:10], "big")
+    # Format 1 keeps the tempo map and time signatures in the first track (the
+    # conductor track, which is also all pretty_midi reads for tempo): without
+    # notes, the other tracks need not be walked.
+    if not notes and file_format == 1:
+        n_tracks = min(n_tracks, 1)
     pos = 8 + header_len
-    note_ticks: list[int] = []
-    note_pitches: list[int] = []
-    note_vels: list[int] = []
-    note_chans: list[int] = []
+    note_events: list[int] = []  # flat (tick, pitch, velocity, channel)*: numpy converts it fast
     tempos: list[tuple[int, int]] = []
     signatures: list[tuple[int, int, int]] = []
     end_tick = 0
@@ -116,47 +119,14 @@ def read_midi_events(path: str | os.PathLike, notes: bool = True) -> MidiEvents:
         if data[pos:pos + 4] != b"MTrk":
             raise ValueError(f"{path}: expected a track chunk at byte {pos}")
         length = int.from_bytes(data[pos + 4:pos + 8], "big")
-        pos += 8
-        stop = min(pos + length, len(data))
-        tick = 0
-        status = 0
-        while pos < stop:
-            delta, pos = _varlen(data, pos)
-            tick += delta
-            byte = data[pos]
-            if byte & 0x80:
-                status = byte
-                pos += 1
-            elif not status:
-                raise ValueError(f"{path}: data byte without a status at byte {pos}")
-            kind = status & 0xF0
-            if status == 0xFF:
-                meta = data[pos]
-                size, pos = _varlen(data, pos + 1)
-                if meta == 0x51 and size == 3:
-                    tempos.append((tick, int.from_bytes(data[pos:pos + 3], "big")))
-                elif meta == 0x58 and size >= 2:
-                    signatures.append((tick, data[pos], 2 ** data[pos + 1]))
-                elif meta == 0x2F:
-                    pos += size
-                    break
-                pos += size
-                status = 0  # meta and sysex events cancel running status
-            elif status in (0xF0, 0xF7):
-                size, pos = _varlen(data, pos)
-                pos += size
-                status = 0
-            elif kind in (0xC0, 0xD0):
-                pos += 1
-            else:
-                if kind == 0x90 and notes and data[pos + 1] > 0:
-                    note_ticks.append(tick)
-                    note_pitches.append(data[pos])
-                    note_vels.append(data[pos + 1])
-                    note_chans.append(status & 0x0F)
-                pos += 2
+        stop = min(pos + 8 + length, len(data))
+        try:
+            tick = _parse_track(data, pos + 8, stop, notes, note_events, tempos, signatures)
+        except IndexError:
+            raise ValueError(f"{path}: a track ends in the middle of an event") from None
         end_tick = max(end_tick, tick)
         pos = stop
+    note_array = np.array(note_events, dtype=np.int64).reshape(-1, 4)
     tempos.sort(key=lambda t: t[0])
     if not tempos or tempos[0][0] > 0:
         tempos.insert(0, (0, DEFAULT_TEMPO_US))
@@ -167,12 +137,66 @@ def read_midi_events(path: str | os.PathLike, notes: bool = True) -> MidiEvents:
     signatures.sort(key=lambda s: s[0])
     return MidiEvents(
         resolution=division,
-        note_ticks=np.asarray(note_ticks, dtype=np.int64),
-        note_pitches=np.asarray(note_pitches, dtype=np.int64),
-        note_velocities=np.asarray(note_vels, dtype=np.int64),
-        note_channels=np.asarray(note_chans, dtype=np.int64),
+        note_ticks=note_array[:, 0].copy(),
+        note_pitches=note_array[:, 1].copy(),
+        note_velocities=note_array[:, 2].copy(),
+        note_channels=note_array[:, 3].copy(),
         tempo_ticks=np.asarray(list(merged), dtype=np.int64),
         tempo_us=np.asarray(list(merged.values()), dtype=np.float64),
         time_signatures=signatures,
         end_tick=end_tick,
     )
+
+
+def _parse_track(data: bytes, pos: int, stop: int, notes: bool,
+                 note_events: list, tempos: list, signatures: list) -> int:
+    """Walk one MTrk chunk; append tick, pitch, velocity, channel of note-ons,
+    tempo and time-signature events; return the track's last tick.
+
+    The hot loop of the reader: delta times are inlined because most are one byte.
+    """
+    tick = 0
+    status = 0
+    while pos < stop:
+        byte = data[pos]
+        pos += 1
+        if byte < 0x80:
+            tick += byte
+        else:
+            delta = byte & 0x7F
+            while byte >= 0x80:
+                byte = data[pos]
+                pos += 1
+                delta = (delta << 7) | (byte & 0x7F)
+            tick += delta
+        byte = data[pos]
+        if byte >= 0x80:
+            status = byte
+            pos += 1
+        elif not status:
+            raise ValueError(f"data byte without a status at byte {pos}")
+        kind = status & 0xF0
+        if kind == 0x90:
+            if notes and data[pos + 1]:
+                note_events += (tick, data[pos], data[pos + 1], status & 0x0F)
+            pos += 2
+        elif kind in (0x80, 0xA0, 0xB0, 0xE0):
+            pos += 2
+        elif kind in (0xC0, 0xD0):
+            pos += 1
+        elif status == 0xFF:
+            meta = data[pos]
+            size, pos = _varlen(data, pos + 1)
+            if meta == 0x51 and size == 3:
+                tempos.append((tick, int.from_bytes(data[pos:pos + 3], "big")))
+            elif meta == 0x58 and size >= 2:
+                signatures.append((tick, data[pos], 2 ** data[pos + 1]))
+            elif meta == 0x2F:
+                return tick
+            pos += size
+            status = 0  # meta and sysex events cancel running status
+        else:  # sysex 0xF0 / 0xF7
+            size, pos = _varlen(data, pos)
+            pos += size
+            status = 0
+    return tick

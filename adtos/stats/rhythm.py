@@ -41,18 +41,31 @@ def merge_onsets(onsets: np.ndarray, window: float = 0.05) -> np.ndarray:
     listener hears them; the first onset of the group is kept.
     """
     onsets = np.sort(validate_onsets(onsets))
-    if onsets.size < 2 or window <= 0 or np.all(np.diff(onsets) > window):
+    if onsets.size < 2 or window <= 0:
         return onsets
-    kept = [onsets[0]]
-    for time in onsets[1:]:
-        if time - kept[-1] > window:
-            kept.append(time)
-    return np.asarray(kept)
+    # Chains of onsets closer than `window` to their neighbour; a chain shorter
+    # than `window` is one event. Longer chains (rolls, buzzes) are rare and
+    # walked one onset at a time, keeping each onset more than `window` after
+    # the last one kept.
+    starts = np.flatnonzero(np.concatenate([[True], np.diff(onsets) > window]))
+    ends = np.append(starts[1:], onsets.size)
+    keep = np.zeros(onsets.size, dtype=bool)
+    keep[starts] = True
+    long = onsets[ends - 1] - onsets[starts] > window
+    for start, end in zip(starts[long].tolist(), ends[long].tolist()):
+        last = onsets[start]
+        for i in range(start + 1, end):
+            if onsets[i] - last > window:
+                keep[i], last = True, onsets[i]
+    return onsets[keep]
 
 
 def local_beat_durations(times: np.ndarray, beats: np.ndarray) -> np.ndarray:
     """Duration of the beat each time falls in (the first/last beat outside the grid)."""
-    beats = validate_beats(beats)
+    return _beat_durations(np.asarray(times, dtype=np.float64), validate_beats(beats))
+
+
+def _beat_durations(times: np.ndarray, beats: np.ndarray) -> np.ndarray:
     index = np.clip(np.searchsorted(beats, times, side="right") - 1, 0, beats.size - 2)
     return beats[index + 1] - beats[index]
 
@@ -72,6 +85,6 @@ def onset_intervals_in_beats(onsets: np.ndarray, beats: np.ndarray, merge: float
         return np.zeros(0)
     starts = merged[:-1]
     inside = (starts >= beats[0] - 0.5 * (beats[1] - beats[0])) & (starts < beats[-1])
-    intervals = np.diff(merged)[inside] / local_beat_durations(starts[inside], beats)
+    intervals = np.diff(merged)[inside] / _beat_durations(starts[inside], beats)
     # A tolerance, so that a quarter note measured on a slightly uneven grid is kept.
     return intervals[intervals <= max_beats * (1 + 1e-6)]
