@@ -163,3 +163,19 @@ def test_key_names_are_normalised_to_sharps():
     assert estimate_key([], []) == ""
     with pytest.raises(ValueError, match="not a key"):
         parse_key("H:dur")
+
+
+def test_note_pairing_first_in_first_out():
+    from adtos.index.midi import pair_notes
+
+    events = [0, 0, 5, -1,        # program 5 on channel 0
+              0, 0, 60, 100,      # two overlapping C4s: the first off closes the first on
+              10, 0, 60, 80,
+              20, 0, 60, 0,
+              30, 0, 60, 0,
+              40, 0, 61, 0,       # a stray note-off is ignored
+              50, 9, 36, 90]      # never switched off: ends with the track
+    start, end, pitch, velocity, channel, program = pair_notes(events, end_tick=99)
+    notes = sorted(zip(start.tolist(), end.tolist(), pitch.tolist(), velocity.tolist(), channel.tolist(),
+                       program.tolist()))
+    assert notes == [(0, 20, 60, 100, 0, 5), (10, 30, 60, 80, 0, 5), (50, 99, 36, 90, 9, 0)]

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -42,8 +43,17 @@ _KEY_RE = re.compile(r"(?:^|[^A-Za-z0-9#])([A-G](?:#|b|s)?)[-_ ]?(maj|min|major|
 _WORD_RE = re.compile(r"[a-z]+")
 
 
-def find_midi_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in MIDI_SUFFIXES and p.is_file())
+def find_midi_files(root: Path, first_only: bool = False) -> list[Path]:
+    """MIDI files under `root`, sorted; symlinked folders are followed (libraries are often linked)."""
+    found = []
+    for folder, subfolders, files in os.walk(root, followlinks=True):
+        subfolders.sort()
+        for name in sorted(files):
+            if os.path.splitext(name)[1].lower() in MIDI_SUFFIXES:
+                found.append(Path(folder) / name)
+                if first_only:
+                    return found
+    return sorted(found)
 
 
 def find_jobs(root: Path) -> list[Job]:

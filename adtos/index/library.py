@@ -39,16 +39,27 @@ def detect_kind(root: Path) -> str:
     return "generic"
 
 
-def _index_one(task: tuple[str, str, str, int, Job]) -> tuple[pa.RecordBatch | None, list[tuple[str, str]]]:
-    kind, root, library, loop_bars, job = task
+# Files per task: one Arrow batch per task keeps the per-batch overhead small.
+FILES_PER_TASK = 32
+
+
+def _index_files(task: tuple[str, str, str, int, list[Job]]) -> tuple[pa.RecordBatch | None, list, int]:
+    """Index a few files; return their loops as one batch, the skipped inputs, and the file count."""
+    kind, root, library, loop_bars, jobs = task
     rows = LoopRows()
     errors: list[tuple[str, str]] = []
-    try:
-        ADAPTERS[kind].index_job(Path(root), job, library, loop_bars, rows, errors)
-    except Exception as error:  # one odd file must not end a run of thousands
-        errors.append((job.source, f"failed: {type(error).__name__}: {error}"))
-        rows = LoopRows()
-    return (rows.to_batch() if len(rows) else None), errors
+    for job in jobs:
+        file_rows = LoopRows()
+        file_errors: list[tuple[str, str]] = []
+        try:
+            ADAPTERS[kind].index_job(Path(root), job, library, loop_bars, file_rows, file_errors)
+        except Exception as error:  # one odd file must not end a run of thousands
+            file_rows = LoopRows()
+            file_errors.append((job.source, f"failed: {type(error).__name__}: {error}"))
+        for name, values in file_rows.columns.items():
+            rows.columns[name].extend(values)
+        errors.extend(file_errors)
+    return (rows.to_batch() if len(rows) else None), errors, len(jobs)
 
 
 def index_library(library_dir: str | os.PathLike, kind: str = "auto", *, loop_bars: int = 4,
@@ -71,7 +82,7 @@ def index_library(library_dir: str | os.PathLike, kind: str = "auto", *, loop_ba
         raise LibraryError(f"loop_bars must be one of 1, 2, 4, 8, got {loop_bars}")
     if kind == "auto":
         kind = detect_kind(root)
-    if not any(p.suffix.lower() in generic.MIDI_SUFFIXES for p in root.rglob("*")):
+    if not generic.find_midi_files(root, first_only=True):
         raise LibraryError(f"{root}: no MIDI files (*.mid, *.midi) in this folder or below")
     try:
         jobs = ADAPTERS[kind].find_jobs(root)
@@ -80,7 +91,9 @@ def index_library(library_dir: str | os.PathLike, kind: str = "auto", *, loop_ba
     if not jobs:
         raise LibraryError(f"{root}: no MIDI files found for kind {kind!r}")
     library = library or root.resolve().name
-    tasks = [(kind, str(root), library, loop_bars, job) for job in jobs]
+    # In strict mode one file per task, so the run stops right at the first bad file.
+    per_task = 1 if strict else FILES_PER_TASK
+    tasks = [(kind, str(root), library, loop_bars, jobs[i:i + per_task]) for i in range(0, len(jobs), per_task)]
 
     workers = (os.cpu_count() or 1) if workers is None else max(1, int(workers))
     batches: list[pa.RecordBatch] = []
@@ -90,17 +103,17 @@ def index_library(library_dir: str | os.PathLike, kind: str = "auto", *, loop_ba
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(tasks), unit="file", desc=f"index {library}", dynamic_ncols=True)
+        bar = tqdm(total=len(jobs), unit="file", desc=f"index {library}", dynamic_ncols=True)
     pool = None
     try:
         if workers > 1 and len(tasks) > 1:
             import multiprocessing
 
             pool = multiprocessing.get_context("fork" if os.name == "posix" else "spawn").Pool(workers)
-            results = pool.imap(_index_one, tasks, chunksize=max(1, min(32, len(tasks) // (workers * 8))))
+            results = pool.imap(_index_files, tasks)
         else:
-            results = map(_index_one, tasks)
-        for batch, file_errors in results:
+            results = map(_index_files, tasks)
+        for batch, file_errors, file_count in results:
             if strict and file_errors:
                 source, reason = file_errors[0]
                 raise StrictModeError(f"{source}: {reason} (strict mode stops at the first bad input)")
@@ -109,7 +122,7 @@ def index_library(library_dir: str | os.PathLike, kind: str = "auto", *, loop_ba
                 loop_count += batch.num_rows
             errors.extend(file_errors)
             if bar is not None:
-                bar.update(1)
+                bar.update(file_count)
                 bar.set_postfix(loops=loop_count, skipped=len(errors), refresh=False)
     finally:
         if pool is not None:

@@ -92,26 +92,33 @@ def _list_array(chunks: list[np.ndarray], list_type: pa.DataType) -> pa.Array:
 def cut_voice(voice: Voice, grid: BarGrid, plan: list[tuple[int, int]], info: SourceInfo,
               rows: LoopRows, errors: list[tuple[str, str]]) -> None:
     """Append one row per planned loop of `voice` to `rows`; empty loops go to `errors`."""
-    half_step = GRID_QN / 2
-    shifted = voice.onset_qn + half_step
+    # Onsets are sorted, so each loop's notes are one slice.
+    shifted = voice.onset_qn + GRID_QN / 2
+    if np.any(np.diff(shifted) < 0):
+        order = np.argsort(shifted, kind="stable")
+        voice = Voice(voice.role, voice.onset_qn[order], voice.end_qn[order], voice.pitch[order],
+                      voice.velocity[order], voice.id_suffix)
+        shifted = shifted[order]
     for start_bar, end_bar in plan:
         start_qn = grid.boundary_qn[start_bar]
         end_qn = grid.boundary_qn[end_bar]
         length_qn = end_qn - start_qn
-        inside = (shifted >= start_qn) & (shifted < end_qn)
+        first, last = np.searchsorted(shifted, [start_qn, end_qn], side="left")
         loop_name = f"{info.library}/{_strip_suffix(info.source)}/{start_bar}-{end_bar}{voice.id_suffix}"
-        if not inside.any():
+        if first == last:
             errors.append((info.source, f"loop {start_bar}-{end_bar}{voice.id_suffix}: no notes"))
             continue
+        inside = slice(first, last)
         played = voice.onset_qn[inside] - start_qn
         offset = np.maximum(played, 0.0)  # an early first downbeat goes on the downbeat
         duration = np.minimum(voice.end_qn[inside] - voice.onset_qn[inside], length_qn - offset)
         duration = np.maximum(duration, 0.0)
         pitch = voice.pitch[inside]
         velocity = np.clip(voice.velocity[inside], 1, 127)
-        order = np.lexsort((pitch, offset))
-        offset, duration, pitch, velocity = offset[order], duration[order], pitch[order], velocity[order]
-        played = played[order]
+        if np.any(played < 0):  # notes moved onto the downbeat may now be out of order
+            order = np.lexsort((pitch, offset))
+            offset, duration, pitch, velocity = offset[order], duration[order], pitch[order], velocity[order]
+            played = played[order]
 
         start_sec = float(grid.boundary_sec[start_bar])
         end_sec = float(grid.boundary_sec[end_bar])

@@ -84,44 +84,22 @@ def read_midi(path: str | Path, default_bpm: float | None = None) -> MidiData:
 
     tempos: list[tuple[int, float]] = []
     meters: list[tuple[int, int, int]] = []
-    starts, ends, pitches, vels, chans, track_ids, progs = [], [], [], [], [], [], []
+    parts: list[tuple[np.ndarray, ...]] = []
     names: list[str] = []
     end_tick = 0
     for track_index, track in enumerate(tracks):
-        program = [0] * 16
-        sounding: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
-        for tick, channel, note, velocity in track.notes:
-            if velocity > 0:
-                sounding.setdefault((channel, note), []).append((tick, velocity, program[channel]))
-            elif velocity == -1:  # program change, `note` holds the program
-                program[channel] = note
-            else:
-                stack = sounding.get((channel, note))
-                if stack:
-                    onset, on_velocity, prog = stack.pop(0)
-                    starts.append(onset); ends.append(tick); pitches.append(note)
-                    vels.append(on_velocity); chans.append(channel)
-                    track_ids.append(track_index); progs.append(prog)
-        # Notes never switched off end with their track.
-        for (channel, note), stack in sounding.items():
-            for onset, on_velocity, prog in stack:
-                starts.append(onset); ends.append(track.end_tick); pitches.append(note)
-                vels.append(on_velocity); chans.append(channel); track_ids.append(track_index)
-                progs.append(prog)
+        paired = pair_notes(track.events, track.end_tick)
+        parts.append(paired + (np.full(len(paired[0]), track_index, dtype=np.int64),))
         tempos.extend(track.tempos)
         meters.extend(track.meters)
         names.append(track.name)
         end_tick = max(end_tick, track.end_tick)
-
-    order = np.lexsort((np.asarray(pitches, dtype=np.int64), np.asarray(starts, dtype=np.int64)))
+    start, end, pitch, velocity, channel, program, track_of = (np.concatenate(column) for column in zip(*parts))
+    order = np.lexsort((pitch, start))
     notes = MidiNotes(
-        start_tick=np.asarray(starts, dtype=np.int64)[order],
-        end_tick=np.asarray(ends, dtype=np.int64)[order],
-        pitch=np.asarray(pitches, dtype=np.int16)[order],
-        velocity=np.asarray(vels, dtype=np.int16)[order],
-        channel=np.asarray(chans, dtype=np.int16)[order],
-        track=np.asarray(track_ids, dtype=np.int16)[order],
-        program=np.asarray(progs, dtype=np.int16)[order],
+        start_tick=start[order], end_tick=end[order], pitch=pitch[order].astype(np.int16),
+        velocity=velocity[order].astype(np.int16), channel=channel[order].astype(np.int16),
+        track=track_of[order].astype(np.int16), program=program[order].astype(np.int16),
     )
     if len(notes):
         end_tick = max(end_tick, int(notes.end_tick.max()))
@@ -150,11 +128,41 @@ def read_midi(path: str | Path, default_bpm: float | None = None) -> MidiData:
                     has_tempo=has_tempo, meters=meter_list, end_tick=int(end_tick), track_names=names)
 
 
+def pair_notes(events: list[int], end_tick: int) -> tuple[np.ndarray, ...]:
+    """Pair note-ons with note-offs, first in first out per (channel, note).
+
+    events: flat (tick, channel, note, velocity) quadruples in file order
+    (velocity 0 = note-off, -1 = program change with the program in `note`).
+    A note-off with no sounding note is ignored; a note never switched off ends
+    at `end_tick`. Returns start, end, pitch, velocity, channel and program
+    (the channel's program at the onset) as int64 arrays.
+    """
+    program = [0] * 16
+    sounding: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    paired: list[int] = []
+    for i in range(0, len(events), 4):
+        tick, channel, note, velocity = events[i:i + 4]
+        if velocity > 0:
+            sounding.setdefault((channel, note), []).append((tick, velocity, program[channel]))
+        elif velocity == 0:
+            stack = sounding.get((channel, note))
+            if stack:
+                onset, on_velocity, on_program = stack.pop(0)
+                paired.extend((onset, tick, note, on_velocity, channel, on_program))
+        else:
+            program[channel] = note
+    for (channel, note), stack in sounding.items():
+        for onset, on_velocity, on_program in stack:
+            paired.extend((onset, end_tick, note, on_velocity, channel, on_program))
+    columns = np.asarray(paired, dtype=np.int64).reshape(-1, 6).T
+    return tuple(columns)
+
+
 @dataclass
 class RawTrack:
     """What the indexer needs from one MTrk chunk."""
 
-    notes: list[tuple[int, int, int, int]]  # (tick, channel, note, velocity); velocity -1: program change
+    events: list[int]  # flat (tick, channel, note, velocity) quadruples; velocity -1: program change
     tempos: list[tuple[int, float]]
     meters: list[tuple[int, int, int]]
     name: str
@@ -201,7 +209,8 @@ def parse_smf(data: bytes) -> tuple[int, list[RawTrack]]:
 
 
 def _parse_track(data: bytes, position: int, end: int) -> RawTrack:
-    notes: list[tuple[int, int, int, int]] = []
+    events: list[int] = []
+    add = events.extend
     tempos: list[tuple[int, float]] = []
     meters: list[tuple[int, int, int]] = []
     name = ""
@@ -228,9 +237,9 @@ def _parse_track(data: bytes, position: int, end: int) -> RawTrack:
             if kind == 0x9 or kind == 0x8:
                 note = data[position] & 0x7F
                 velocity = data[position + 1] & 0x7F if kind == 0x9 else 0
-                notes.append((tick, channel, note, velocity))
+                add((tick, channel, note, velocity))
             elif kind == 0xC:
-                notes.append((tick, channel, data[position] & 0x7F, -1))
+                add((tick, channel, data[position] & 0x7F, -1))
             position += _DATA_LENGTH[kind]
             continue
         if status == 0xFF:
@@ -272,7 +281,7 @@ def _parse_track(data: bytes, position: int, end: int) -> RawTrack:
             raise ValueError(f"unexpected status byte 0x{status:02X} at byte {position}")
     if position > end:
         raise IndexError("event runs past the end of its track")
-    return RawTrack(notes=notes, tempos=tempos, meters=meters, name=name, end_tick=tick)
+    return RawTrack(events=events, tempos=tempos, meters=meters, name=name, end_tick=tick)
 
 
 def _vlq(value: int) -> bytes:
