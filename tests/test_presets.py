@@ -1,0 +1,274 @@
+"""Preset library: discovery, classification, kit checks, composites, pools, files, CLI.
+
+Uses pretty_midi's bundled TimGM6mb.sf2 (always installed with pretty_midi), so
+these tests need no Debian soundfont; the few that do are skipped without them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+import pytest
+
+from adtos.presets.discover import classify_patch, discover_presets
+from adtos.presets.kitcheck import check_drum_kit, judge_note, measure_note
+from adtos.presets.library import LibraryReport, assign_pools, build_preset_library
+from adtos.presets.model import PIECE_NOTES, Preset, load_presets, save_presets
+from adtos.presets.soundfonts import SoundfontError, pretty_midi_soundfont, read_patches
+from adtos.presets.synth import SoundfontBank
+
+TIMGM = pretty_midi_soundfont()
+DEBIAN_SF2 = Path("/usr/share/sounds/sf2")
+
+
+@pytest.fixture(scope="module")
+def bank() -> SoundfontBank:
+    return SoundfontBank(44100, soundfonts=[TIMGM])
+
+
+@pytest.fixture(scope="module")
+def small_library(tmp_path_factory):
+    """A library grown from TimGM6mb alone; the kit-check cache is kept for the CLI test."""
+    cache = tmp_path_factory.mktemp("cache") / "kitcheck.json"
+    report = LibraryReport()
+    library = build_preset_library([TIMGM], drums=40, other=30, seed=3, val_share=0.2,
+                                   report=report, cache=cache, progress=False)
+    return library, report, cache
+
+
+# -- discovery and classification --------------------------------------------------------
+
+
+def test_read_patches_lists_every_preset_of_timgm():
+    patches = read_patches(TIMGM)
+    assert len(patches) == 136
+    kits = [p for p in patches if p.bank == 128]
+    assert [p.program for p in kits] == [0, 8, 16, 24, 25, 32, 40, 48]
+    assert {p.soundfont for p in patches} == {"TimGM6mb.sf2"}
+
+
+@pytest.mark.parametrize("bank, program, name, role", [
+    (128, 0, "Standard", "drums"),
+    (120, 0, "Rhythm", "drums"),
+    (0, 0, "Black_Pearl_4pc", "drums"),       # AVL kits sit at bank 0 program 0
+    (0, 0, "Yamaha Grand Piano", "piano"),
+    (0, 25, "Steel Guitar", "guitar"),
+    (8, 33, "Finger Bass 2", "bass"),         # bank variants keep their family
+    (0, 114, "Steel Drums", "other"),         # GM percussive family: not a kit
+    (0, 118, "Synth Drum", "other"),
+    (127, 28, "Synth Bass 1 MT", "bass"),     # GS MT-32 map: by name only
+    (127, 34, "Chorale", "other"),
+    (0, 87, "Bass & Lead", "other"),
+])
+def test_classify_patch(bank, program, name, role):
+    assert classify_patch(bank, program, name) == role
+
+
+def test_bad_soundfont_is_reported_and_skipped(tmp_path):
+    bad = tmp_path / "broken.sf2"
+    bad.write_bytes(b"RIFF\x10\x00\x00\x00not a soundfont")
+    missing = tmp_path / "missing.sf2"
+    errors: list[tuple[str, str]] = []
+    presets = discover_presets([bad, missing, TIMGM], errors=errors)
+    assert len(presets) == 136
+    assert [Path(p).name for p, _ in errors] == ["broken.sf2", "missing.sf2"]
+    with pytest.raises(SoundfontError, match="broken.sf2"):
+        read_patches(bad)
+
+
+def test_symlinked_soundfont_counts_once(tmp_path):
+    link = tmp_path / "default-GM.sf2"
+    link.symlink_to(TIMGM)
+    presets = discover_presets([link, TIMGM])
+    assert len(presets) == 136
+    assert {p.source["soundfont"] for p in presets} == {"TimGM6mb.sf2"}
+
+
+def test_discovery_of_debian_soundfonts_finds_kits_and_pitched_patches():
+    fonts = [DEBIAN_SF2 / n for n in ("FluidR3_GM.sf2", "Black_Pearl_4_LV2.sf2")]
+    if not all(f.is_file() for f in fonts):
+        pytest.skip("Debian soundfonts fluid-soundfont-gm / avldrums.lv2-soundfont not installed")
+    presets = discover_presets(fonts)
+    roles = [p.role for p in presets]
+    assert roles.count("drums") == 32  # FluidR3's 31 kits and Black Pearl
+    assert roles.count("piano") == 11 and roles.count("bass") == 11 and roles.count("guitar") == 15
+
+
+# -- preset files ------------------------------------------------------------------------
+
+
+def _kit(**kw) -> Preset:
+    return Preset(role="drums", source={"type": "soundfont", "soundfont": "TimGM6mb.sf2",
+                                        "bank": 128, "program": 0}, **kw)
+
+
+def test_id_is_a_hash_of_the_definition():
+    a, b = _kit(name="one"), _kit(name="two", pool="val")
+    assert a.id == b.id and a.id.startswith("drums-")
+    assert _kit(remap={59: 51}).id != a.id
+    assert _kit(effects=[{"type": "Gain", "gain_db": 1.0}]).id != a.id
+
+
+def test_save_load_round_trip_keeps_ids(tmp_path):
+    presets = [_kit(name="plain"), _kit(remap={"59": 49}, pool="val"),
+               _kit(pieces={"snare": {"soundfont": "TimGM6mb.sf2", "bank": 128, "program": 25,
+                                      "tune_cents": -30, "gain_db": 1.5}}, pool="train")]
+    path = tmp_path / "lib.jsonl"
+    save_presets(presets, path)
+    loaded = load_presets(path)
+    assert [p.id for p in loaded] == [p.id for p in presets]
+    assert [p.to_json() for p in loaded] == [p.to_json() for p in presets]
+    assert loaded[1].remap == {59: 49}
+
+
+def test_hand_edited_definition_is_refused(tmp_path):
+    line = _kit().to_json()
+    line["source"]["program"] = 25
+    path = tmp_path / "edited.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    with pytest.raises(ValueError, match="line 1.*does not match"):
+        load_presets(path)
+
+
+def test_unknown_field_and_role_are_refused():
+    with pytest.raises(ValueError, match="role"):
+        Preset(role="vocals", source={"soundfont": "x.sf2", "bank": 0, "program": 0})
+    with pytest.raises(ValueError, match="unknown preset fields"):
+        Preset.from_json({"role": "piano", "source": {"soundfont": "x.sf2", "bank": 0,
+                                                      "program": 0}, "colour": "red"})
+
+
+# -- kit check ---------------------------------------------------------------------------
+
+
+def test_real_kit_passes_the_check(bank):
+    check = check_drum_kit(bank, "TimGM6mb.sf2", 128, 0)
+    assert check.usable
+    for label in ("BD", "SD", "TT", "HH", "CY"):
+        assert check.passing_notes(label)
+    # every remap stays within its class and lands on a passing note
+    for source, target in check.remap.items():
+        assert not check.notes[source].ok and check.notes[target].ok
+
+
+def test_melodic_program_used_as_kit_is_excluded(bank):
+    check = check_drum_kit(bank, "TimGM6mb.sf2", 0, 0)  # a piano
+    assert not check.usable
+    assert "HH" in check.missing_classes
+    assert "excluded" in check.describe()
+
+
+def test_note_outside_the_kit_is_flagged_silent(bank):
+    preset = _kit()
+    instrument = pretty_midi.Instrument(0, is_drum=True)
+    instrument.notes.append(pretty_midi.Note(100, 12, 0.1, 1.1))  # below any GM kit's range
+    audio = bank.render(preset, instrument, 1.3)
+    assert judge_note(measure_note(audio, 44100, 4410), "BD") == "silent"
+
+
+# -- library -----------------------------------------------------------------------------
+
+
+def test_library_has_the_requested_distinct_presets(small_library):
+    library, report, _ = small_library
+    drums = [p for p in library if p.role == "drums"]
+    pitched = [p for p in library if p.role != "drums"]
+    assert len(drums) == 40 and len(pitched) == 30
+    assert len({p.id for p in library}) == len(library)
+    # TimGM6mb has 8 piano, 8 bass and 8 guitar patches: all are taken, then other timbres
+    assert sum(p.role in ("piano", "bass", "guitar") for p in pitched) == 24
+    assert sum(p.role == "other" for p in pitched) == 6
+    assert len(report.kit_checks) == 8  # every TimGM kit was checked
+    usable = {(c.bank, c.program) for _, c in report.kit_checks if c.usable}
+    for preset in drums:  # only kits that passed are used, as source or piece
+        assert (preset.source["bank"], preset.source["program"]) in usable
+        assert all((p["bank"], p["program"]) in usable for p in preset.pieces.values())
+
+
+def test_composite_pieces_come_from_different_kits(small_library):
+    library, _, _ = small_library
+    composites = [p for p in library if p.pieces]
+    assert composites
+    for preset in composites:
+        kits = [(p["soundfont"], p["bank"], p["program"]) for p in preset.pieces.values()]
+        source = (preset.source["soundfont"], preset.source["bank"], preset.source["program"])
+        assert len(set(kits)) == len(kits) and source not in kits
+        assert 2 <= len(kits) <= 5
+        for piece in preset.pieces.values():
+            assert -100 <= piece["tune_cents"] <= 100 and -4 <= piece["gain_db"] <= 4
+        for note, target in preset.remap.items():  # a remap never leaves its piece
+            assert any(note in notes and target in notes for notes in PIECE_NOTES.values())
+
+
+def test_effect_chains_are_seeded_and_some_presets_dry(small_library):
+    library, _, cache = small_library
+    assert any(not p.effects for p in library) and any(p.effects for p in library)
+    again = build_preset_library([TIMGM], drums=40, other=30, seed=3, val_share=0.2,
+                                 cache=cache, progress=False)
+    assert [p.to_json() for p in again] == [p.to_json() for p in library]
+    other_seed = build_preset_library([TIMGM], drums=40, other=30, seed=4, val_share=0.2,
+                                      cache=cache, progress=False)
+    assert {p.id for p in other_seed} != {p.id for p in library}
+
+
+def test_pools_are_disjoint_and_cover_each_role(small_library):
+    library, _, _ = small_library
+    train = {p.id for p in library if p.pool == "train"}
+    val = {p.id for p in library if p.pool == "val"}
+    assert not train & val and len(train) + len(val) == len(library)
+    for role in {p.role for p in library}:
+        members = [p for p in library if p.role == role]
+        assert any(p.pool == "val" for p in members) and any(p.pool == "train" for p in members)
+    reassigned = assign_pools([Preset.from_json(p.to_json()) for p in library], 0.5, seed=1)
+    assert sum(p.pool == "val" for p in reassigned) == pytest.approx(len(library) / 2, abs=3)
+
+
+def test_cli_writes_library_and_kit_report(small_library, tmp_path, capsys):
+    from adtos.cli import main
+
+    _, _, cache = small_library
+    local_cache = tmp_path / "cache.json"
+    shutil.copy(cache, local_cache)
+    out = tmp_path / "presets" / "tim.jsonl"
+    code = main(["presets", "--soundfont", str(TIMGM), "--drums", "12", "--other", "6",
+                 "--seed", "1", "--out", str(out), "--cache", str(local_cache)])
+    assert code == 0
+    library = load_presets(out)
+    assert sum(p.role == "drums" for p in library) == 12 and len(library) == 18
+    report = (tmp_path / "presets" / "tim.kits.csv").read_text().splitlines()
+    assert report[0].startswith("soundfont,bank,program,name,status") and len(report) == 9
+    assert "wrote 18 presets" in capsys.readouterr().out
+
+
+def test_cli_list_reports_bad_soundfont(tmp_path, capsys):
+    from adtos.cli import main
+
+    bad = tmp_path / "bad.sf3"
+    bad.write_bytes(b"nothing")
+    assert main(["presets", "--list", "--soundfont", str(bad), "--soundfont", str(TIMGM)]) == 0
+    out = capsys.readouterr().out
+    assert "skipped soundfont" in out and "bad.sf3" in out
+    assert "TimGM6mb.sf2" in out and "136" in out
+
+
+def test_cli_requires_out(capsys):
+    from adtos.cli import main
+
+    assert main(["presets", "--soundfont", str(TIMGM)]) == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_default_library_file_is_valid():
+    path = Path(__file__).resolve().parents[1] / "presets" / "default.jsonl"
+    if not path.is_file():
+        pytest.skip("presets/default.jsonl not generated")
+    library = load_presets(path)
+    drums = [p for p in library if p.role == "drums"]
+    assert len(drums) >= 512 and len(library) - len(drums) >= 458
+    assert len({p.id for p in library}) == len(library)
+    assert {p.pool for p in library} == {"train", "val"}
+    assert np.mean([bool(p.pieces) for p in drums]) > 0.5

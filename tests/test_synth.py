@@ -1,0 +1,237 @@
+"""Synthesis: SoundfontBank.render and apply_effects on real FluidSynth and pedalboard.
+
+Uses pretty_midi's bundled TimGM6mb.sf2; the AVL test needs the Debian package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+import pytest
+from scipy.signal import stft
+
+from adtos.presets.effects import apply_effects, random_effect_chain
+from adtos.presets.model import Preset
+from adtos.presets.soundfonts import pretty_midi_soundfont
+from adtos.presets.synth import FLUID_BLOCK, SoundfontBank
+
+SR = 44100
+TIMGM = pretty_midi_soundfont()
+SPECTRAL_DISTANCE_DB = 1.0  # below this two renders count as the same sound
+
+
+@pytest.fixture(scope="module")
+def bank() -> SoundfontBank:
+    return SoundfontBank(SR, soundfonts=[TIMGM])
+
+
+def kit(program: int = 0, **kw) -> Preset:
+    return Preset(role="drums", source={"type": "soundfont", "soundfont": "TimGM6mb.sf2",
+                                        "bank": 128, "program": program}, **kw)
+
+
+def drum_groove(bars: int = 2) -> pretty_midi.Instrument:
+    instrument = pretty_midi.Instrument(0, is_drum=True)
+    for step in range(16 * bars):
+        t = step * 0.125
+        instrument.notes.append(pretty_midi.Note(90, 42, t, t + 0.05))
+        if step % 8 == 0:
+            instrument.notes.append(pretty_midi.Note(110, 36, t, t + 0.05))
+        if step % 8 == 4:
+            instrument.notes.append(pretty_midi.Note(105, 38, t, t + 0.05))
+        if step % 16 == 14:
+            instrument.notes.append(pretty_midi.Note(100, 45, t, t + 0.05))
+    instrument.notes.append(pretty_midi.Note(110, 49, 0.0, 0.05))
+    return instrument
+
+
+def one_note(pitch: int, start: float = 0.1, velocity: int = 100) -> pretty_midi.Instrument:
+    instrument = pretty_midi.Instrument(0, is_drum=True)
+    instrument.notes.append(pretty_midi.Note(velocity, pitch, start, start + 0.05))
+    return instrument
+
+
+def spectral_distance_db(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference of log-magnitude spectrograms (dB), mono, 2048-point frames."""
+    _, _, sa = stft(a.mean(axis=1), SR, nperseg=2048)
+    _, _, sb = stft(b.mean(axis=1), SR, nperseg=2048)
+    la, lb = 20 * np.log10(np.abs(sa) + 1e-5), 20 * np.log10(np.abs(sb) + 1e-5)
+    return float(np.mean(np.abs(la - lb)))
+
+
+def onset_sample(audio: np.ndarray, threshold: float = 1e-3) -> int:
+    return int(np.argmax(np.abs(audio).max(axis=1) > threshold))
+
+
+def test_render_shape_and_length(bank):
+    audio = bank.render(kit(), drum_groove(), 2.345)
+    assert audio.dtype == np.float32 and audio.shape == (round(2.345 * SR), 2)
+    assert 0.01 < np.abs(audio).max() < 1.0
+    assert bank.render(kit(), drum_groove(), 0.0).shape == (0, 2)
+
+
+def test_same_preset_renders_identical_audio_whatever_came_before(bank):
+    first = bank.render(kit(), drum_groove(), 4.0)
+    piano = Preset(role="piano", source={"soundfont": "TimGM6mb.sf2", "bank": 0, "program": 0})
+    chord = pretty_midi.Instrument(0)
+    chord.notes += [pretty_midi.Note(100, p, 0.0, 2.0) for p in (48, 52, 55, 60)]
+    bank.render(piano, chord, 1.0)  # a render in between must not leak into the next
+    again = bank.render(kit(), drum_groove(), 4.0)
+    other_bank = SoundfontBank(SR, soundfonts=[TIMGM]).render(kit(), drum_groove(), 4.0)
+    assert np.array_equal(first, again) and np.array_equal(first, other_bank)
+
+
+def test_different_presets_render_audibly_different_audio(bank):
+    standard, tr808 = kit(0), kit(25)
+    assert standard.id != tr808.id
+    a = bank.render(standard, drum_groove(), 4.0)
+    b = bank.render(tr808, drum_groove(), 4.0)
+    assert spectral_distance_db(a, a.copy()) == 0.0
+    assert spectral_distance_db(a, b) > SPECTRAL_DISTANCE_DB
+    # an effect-chain variant of the same kit is a different preset and sounds different
+    eq = kit(0, effects=[{"type": "HighShelfFilter", "cutoff_frequency_hz": 4000.0,
+                          "gain_db": -6.0, "q": 0.707}])
+    c = apply_effects(eq, bank.render(eq, drum_groove(), 4.0), SR)
+    assert eq.id != standard.id and spectral_distance_db(a, c) > SPECTRAL_DISTANCE_DB
+
+
+def test_note_starts_at_its_sample(bank):
+    early = bank.render(kit(), one_note(38, start=0.0), 1.0)
+    late = bank.render(kit(), one_note(38, start=0.5), 1.5)
+    shift = onset_sample(late) - onset_sample(early)
+    assert abs(shift - round(0.5 * SR)) <= FLUID_BLOCK
+
+
+def test_drum_hits_ring_past_short_midi_notes(bank):
+    audio = bank.render(kit(), one_note(49, start=0.0), 2.0)  # a 50 ms crash note
+    ring = audio[int(0.8 * SR):int(1.0 * SR)]
+    assert np.sqrt(np.mean(ring ** 2)) > 1e-3
+
+
+def test_remap_plays_the_target_note(bank):
+    remapped = bank.render(kit(remap={59: 51}), one_note(59), 1.0)
+    target = bank.render(kit(), one_note(51), 1.0)
+    assert np.array_equal(remapped, target)
+
+
+def piece(program: int, tune: float = 0.0, gain: float = 0.0) -> dict:
+    return {"soundfont": "TimGM6mb.sf2", "bank": 128, "program": program, "tune_cents": tune,
+            "gain_db": gain}
+
+
+def test_composite_piece_plays_from_its_own_kit(bank):
+    composite = kit(0, pieces={"snare": piece(25)})
+    snare = bank.render(composite, one_note(38), 1.0)
+    kick = bank.render(composite, one_note(36), 1.0)
+    tr808_snare = bank.render(kit(25), one_note(38), 1.0)
+    standard_kick = bank.render(kit(0), one_note(36), 1.0)
+    headroom = 10 ** (-6.0 / 20)  # composites leave 6 dB for piece gains
+    assert np.allclose(snare, tr808_snare * headroom, atol=1e-4)
+    assert np.allclose(kick, standard_kick * headroom, atol=1e-4)
+
+
+def test_piece_gain_changes_level_by_its_db(bank):
+    quiet = bank.render(kit(0, pieces={"toms": piece(25, gain=0.0)}), one_note(45), 1.0)
+    loud = bank.render(kit(0, pieces={"toms": piece(25, gain=3.0)}), one_note(45), 1.0)
+    ratio_db = 20 * np.log10(np.abs(loud).max() / np.abs(quiet).max())
+    assert ratio_db == pytest.approx(3.0, abs=0.2)
+
+
+def pitch_ratio(a: np.ndarray, b: np.ndarray) -> float:
+    """The frequency scale s for which |B(f)| best matches |A(f / s)|."""
+    n = 16384
+    spec_a = np.abs(np.fft.rfft(a[:n].mean(axis=1) * np.hanning(n)))
+    spec_b = np.abs(np.fft.rfft(b[:n].mean(axis=1) * np.hanning(n)))
+    bins = np.arange(len(spec_a))
+    scales = np.linspace(0.9, 1.12, 441)
+    scores = [np.dot(np.interp(bins / s, bins, spec_a), spec_b) for s in scales]
+    return float(scales[int(np.argmax(scores))])
+
+
+def test_piece_tuning_changes_pitch(bank):
+    plain = bank.render(kit(0, pieces={"toms": piece(0)}), one_note(45, start=0.0), 0.5)
+    up = bank.render(kit(0, pieces={"toms": piece(0, tune=100.0)}), one_note(45, start=0.0), 0.5)
+    down = bank.render(kit(0, pieces={"toms": piece(0, tune=-100.0)}), one_note(45, start=0.0),
+                       0.5)
+    semitone = 2 ** (1 / 12)
+    assert pitch_ratio(plain, up) == pytest.approx(semitone, abs=0.01)
+    assert pitch_ratio(plain, down) == pytest.approx(1 / semitone, abs=0.01)
+
+
+def test_pitched_voice_plays_sustain_pedal(bank):
+    piano = Preset(role="piano", source={"soundfont": "TimGM6mb.sf2", "bank": 0, "program": 0})
+    staccato = pretty_midi.Instrument(0)
+    staccato.notes.append(pretty_midi.Note(100, 60, 0.0, 0.1))
+    pedalled = pretty_midi.Instrument(0)
+    pedalled.notes.append(pretty_midi.Note(100, 60, 0.0, 0.1))
+    pedalled.control_changes.append(pretty_midi.ControlChange(64, 127, 0.0))
+    dry = bank.render(piano, staccato, 1.5)
+    held = bank.render(piano, pedalled, 1.5)
+    tail = slice(int(1.0 * SR), int(1.5 * SR))
+    assert np.abs(held[tail]).max() > 10 * np.abs(dry[tail]).max()
+
+
+def test_missing_patch_and_soundfont_raise(bank):
+    with pytest.raises(Exception, match="no preset at bank 5 program 3"):
+        bank.render(Preset(role="other", source={"soundfont": "TimGM6mb.sf2", "bank": 5,
+                                                 "program": 3}), one_note(60), 0.5)
+    with pytest.raises(FileNotFoundError, match="nowhere.sf2"):
+        bank.render(Preset(role="other", source={"soundfont": "nowhere.sf2", "bank": 0,
+                                                 "program": 0}), one_note(60), 0.5)
+
+
+def test_avl_kit_at_bank_0_program_0_sounds():
+    path = Path("/usr/share/sounds/sf2/Black_Pearl_4_LV2.sf2")
+    if not path.is_file():
+        pytest.skip("avldrums.lv2-soundfont not installed")
+    avl = SoundfontBank(SR)
+    preset = Preset(role="drums", source={"soundfont": path.name, "bank": 0, "program": 0})
+    audio = avl.render(preset, one_note(38), 1.0)
+    assert np.abs(audio).max() > 0.01
+
+
+# -- effects -----------------------------------------------------------------------------
+
+
+def test_effects_change_audio_deterministically(bank):
+    dry = bank.render(kit(), drum_groove(), 3.0)
+    chain = [{"type": "HighpassFilter", "cutoff_frequency_hz": 200.0},
+             {"type": "Compressor", "threshold_db": -30.0, "ratio": 4.0},
+             {"type": "Reverb", "room_size": 0.4, "wet_level": 0.3, "dry_level": 0.85}]
+    preset = kit(effects=chain)
+    wet = apply_effects(preset, dry, SR)
+    assert wet.shape == dry.shape and wet.dtype == np.float32
+    assert spectral_distance_db(dry, wet) > SPECTRAL_DISTANCE_DB
+    assert np.array_equal(wet, apply_effects(preset, dry, SR))
+    assert apply_effects(kit(), dry, SR) is not None
+    assert np.array_equal(apply_effects(kit(), dry, SR), dry)
+
+
+def test_bad_effect_is_reported_with_the_preset_id():
+    preset = kit(effects=[{"type": "Flanger9000", "amount": 1}])
+    with pytest.raises(ValueError, match=f"{preset.id}.*Flanger9000"):
+        apply_effects(preset, np.zeros((100, 2), np.float32), SR)
+    bad_param = kit(effects=[{"type": "Gain", "loudness": 3}])
+    with pytest.raises(ValueError, match="bad parameters"):
+        apply_effects(bad_param, np.zeros((100, 2), np.float32), SR)
+
+
+def test_random_chains_stay_in_musical_ranges():
+    rng = np.random.default_rng(0)
+    chains = [random_effect_chain(rng, "drums") for _ in range(300)]
+    assert 0.05 < np.mean([not c for c in chains]) < 0.3
+    for chain in chains:
+        for effect in chain:
+            if effect["type"] == "Reverb":
+                assert effect["wet_level"] <= 0.3 and effect["room_size"] <= 0.6
+            if effect["type"] == "Distortion":
+                assert effect["drive_db"] <= 10.0
+            if effect["type"] == "Compressor":
+                assert 1.0 < effect["ratio"] <= 6.0
+        kit(effects=chain)  # every chain builds into a valid preset
+    audio = np.random.default_rng(1).standard_normal((SR, 2)).astype(np.float32) * 0.1
+    for chain in chains[:10]:
+        out = apply_effects(kit(effects=chain), audio, SR)
+        assert np.isfinite(out).all() and np.abs(out).max() < 4.0
