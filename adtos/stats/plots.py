@@ -257,7 +257,7 @@ def plot_per_class(stats: list[DatasetStats], path: Path, variable: str) -> Path
             ax.set_ylabel("MIDI velocity")
         ax.set_title(name, fontsize=10)
         _columns(ax, stats)
-    fig.suptitle(f"{'Interval between onsets of one class' if variable == 'intervals' else 'Velocity'}"
-                 " per class", fontsize=10)
+    fig.suptitle("Interval between onsets of the same class" if variable == "intervals"
+                 else "Velocity per class", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
