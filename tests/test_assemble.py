@@ -283,3 +283,19 @@ def test_cli_writes_tracks_and_reports_bad_indexes(loops, tmp_path, capsys):
                    "--prefix", "--quantize", "--meter", "--section-bars", "--tempo-tolerance",
                    "--usage-weight", "--selection-noise", "--resolution"):
         assert option in help_text
+
+
+def test_unplaceable_loops_are_left_out_and_counted(loops, tmp_path):
+    tempo = loops.column("tempo").to_numpy().copy()
+    tempo[:3] = 0.0
+    meter = loops.column("meter").to_pylist()
+    meter[3] = "four"
+    broken = loops.set_column(loops.column_names.index("tempo"), "tempo", pa.array(tempo))
+    broken = broken.set_column(broken.column_names.index("meter"), "meter", pa.array(meter))
+    assemble_tracks(broken, tmp_path, AssembleOptions(tracks=2, duration=20, voices=1))
+    summary = json.loads((tmp_path / "assemble.json").read_text())
+    assert summary["invalid_loops"] == 4
+    bad = set(summary["invalid_loop_examples"])
+    used = {p["loop_id"] for row in pq.read_table(tmp_path / "tracks.parquet").column("loops").to_pylist()
+            for p in row}
+    assert not bad & used

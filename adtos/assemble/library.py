@@ -8,6 +8,7 @@ choosing among 150,000 loops is a handful of vectorised numpy operations.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,8 @@ import pyarrow.compute as pc
 
 from adtos.assemble.harmony import parse_key
 from adtos.assemble.options import AssembleError
+
+_METER = re.compile(r"^[1-9]\d*/(1|2|4|8|16|32|64)$")
 
 # The columns the assembler reads, with the type each is cast to.
 REQUIRED_COLUMNS: dict[str, pa.DataType] = {
@@ -111,6 +114,7 @@ class LoopLibrary:
     note_start: np.ndarray     # float32 qn
     note_dur: np.ndarray       # float32 qn
     note_velocity: np.ndarray  # int16
+    valid: np.ndarray          # bool: placeable (bars, bar_qn, tempo > 0, meter N/2^k, has notes)
 
     @classmethod
     def from_table(cls, loops: pa.Table, name: str = "loop index") -> "LoopLibrary":
@@ -137,11 +141,10 @@ class LoopLibrary:
         bars = table.column("bars").to_numpy().astype(np.int64)
         bar_qn = table.column("bar_qn").to_numpy()
         tempo = table.column("tempo").to_numpy()
-        bad = (bars < 1) | ~(bar_qn > 0) | ~(tempo > 0)
-        if bad.any():
-            first = table.column("loop_id")[int(np.flatnonzero(bad)[0])].as_py()
-            raise AssembleError(f"{name}: {int(bad.sum())} loop(s) with bars < 1, bar_qn <= 0 or "
-                                f"tempo <= 0 (first: {first})")
+        # A loop the assembler cannot place is left out (and counted), not fatal.
+        meter_ok = np.array([bool(_METER.match(m)) for m in meter_names] or [True])[meter]
+        valid = (bars >= 1) & (bar_qn > 0) & np.isfinite(bar_qn) & (tempo > 0) & np.isfinite(tempo) \
+            & meter_ok & (np.diff(offsets) > 0)
         return cls(
             loop_id=table.column("loop_id").to_numpy(),
             role=role, role_names=role_names, genre=genre, genre_names=genre_names,
@@ -152,7 +155,7 @@ class LoopLibrary:
             tempo=tempo.astype(np.float64), bars=bars, bar_qn=bar_qn.astype(np.float64),
             key_tonic=tonic_lut[key], key_mode=mode_lut[key],
             note_offsets=offsets, note_pitch=pitch, note_start=start, note_dur=dur,
-            note_velocity=velocity,
+            note_velocity=velocity, valid=valid,
         )
 
     def __len__(self) -> int:

@@ -91,7 +91,7 @@ class TrackPlanner:
         if split < 0:
             raise AssembleError(f"the loop index has no loops of split {options.split!r} "
                                 f"(it has: {', '.join(sorted(lib.split_names)) or 'none'})")
-        usable = (lib.split == split) & (lib.bars <= self.max_bars)
+        usable = (lib.split == split) & (lib.bars <= self.max_bars) & lib.valid
         if options.meters:
             codes = [lib.code(lib.meter_names, m) for m in options.meters]
             usable &= np.isin(lib.meter, [c for c in codes if c >= 0])

@@ -108,25 +108,30 @@ def synthetic_loop_index(counts: dict[str, int] | None = None, *, seed: int = 0,
             onset_parts.append(o)
             dur_parts.append(d)
             vel_parts.append(v)
-            for i in rows.tolist():
-                name = f"{role}{theme[i]:05d}"
-                columns["loop_id"].append(f"{library}/{role}/{i:06d}")
-                columns["library"].append(library)
-                columns["role"].append(role)
-                columns["derived"].append(False)
-                columns["genre"].append(GENRES[theme_genre[theme[i]]])
-                columns["theme"].append(f"{library}/{name}")
-                columns["split"].append(str(theme_split[theme[i]]))
-                columns["beat_type"].append(("fill" if i % 7 == 6 else "beat") if role == "drums" else "")
-                columns["tempo"].append(float(tempo[i]))
-                columns["meter"].append(meters[m])
-                columns["bars"].append(b)
-                columns["bar_qn"].append(_BAR_QN[meters[m]])
-                columns["key"].append("" if role == "drums" else
-                                      f"{PITCH_CLASSES[tonic[i]]}:{'min' if mode[i] else 'maj'}")
-                extra["source"].append(f"{name}.mid")
-                extra["start_bar"].append(0)
-                extra["end_bar"].append(b)
+            ids = rows.tolist()
+            names = [f"{role}{t:05d}" for t in theme[rows].tolist()]
+            genres = [GENRES[g] for g in theme_genre[theme[rows]].tolist()]
+            splits = theme_split[theme[rows]].tolist()
+            n = len(ids)
+            columns["loop_id"] += [f"{library}/{role}/{i:06d}" for i in ids]
+            columns["library"] += [library] * n
+            columns["role"] += [role] * n
+            columns["derived"] += [False] * n
+            columns["genre"] += genres
+            columns["theme"] += [f"{library}/{name}" for name in names]
+            columns["split"] += splits
+            columns["beat_type"] += ([("fill" if i % 7 == 6 else "beat") for i in ids]
+                                     if role == "drums" else [""] * n)
+            columns["tempo"] += tempo[rows].tolist()
+            columns["meter"] += [meters[m]] * n
+            columns["bars"] += [b] * n
+            columns["bar_qn"] += [_BAR_QN[meters[m]]] * n
+            columns["key"] += ([""] * n if role == "drums" else
+                               [f"{PITCH_CLASSES[t]}:{'min' if md else 'maj'}"
+                                for t, md in zip(tonic[rows].tolist(), mode[rows].tolist())])
+            extra["source"] += [f"{name}.mid" for name in names]
+            extra["start_bar"] += [0] * n
+            extra["end_bar"] += [b] * n
     note_counts = np.concatenate(offsets_parts)
     offsets = pa.array(np.concatenate([[0], np.cumsum(note_counts)]).astype(np.int32))
     table = {name: pa.array(columns[name], type=REQUIRED_COLUMNS[name])
@@ -154,8 +159,9 @@ def synthetic_loop_index(counts: dict[str, int] | None = None, *, seed: int = 0,
     table["timing_mad_ms"] = pa.array(np.add.reduceat(deviation_ms, starts) / safe)
     table["velocity_std"] = pa.array(np.sqrt(np.maximum(
         np.add.reduceat(velocities ** 2, starts) / safe - mean_velocity ** 2, 0)))
-    distinct = np.bincount(np.unique(loop_of_note * 256 + velocities.astype(np.int64)) // 256,
-                           minlength=len(tempo))
+    seen = np.zeros((len(tempo), 128), dtype=bool)
+    seen[loop_of_note, velocities.astype(np.int64)] = True
+    distinct = seen.sum(axis=1)
     table["velocity_distinct"] = pa.array(distinct / safe)
     table["drummer"] = pa.array([""] * len(tempo))
     table["kind"] = pa.array(["synthetic"] * len(tempo))

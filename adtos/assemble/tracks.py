@@ -122,6 +122,9 @@ def assemble_tracks(loops: pa.Table, out_dir: str | os.PathLike, options: Assemb
         "sources": [str(s) for s in (sources or [])],
         "loops_in_index": len(library),
         "loops_used": int((uses > 0).sum()),
+        # Rows left out: bars < 1, bar_qn or tempo not > 0, a meter like 4/4 not found, no notes.
+        "invalid_loops": int((~library.valid).sum()),
+        "invalid_loop_examples": [str(i) for i in library.loop_id[~library.valid][:5]],
         "derived_voices": planner.derived_voices,
     }
     write_text_atomic(out / "assemble.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
