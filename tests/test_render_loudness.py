@@ -18,10 +18,22 @@ def tone(seconds=3.0, freq=440.0, amplitude=0.1, sr=SR):
     return np.stack([mono, mono], axis=1).astype(np.float32)
 
 
-def test_loudness_matches_pyloudnorm():
-    audio = tone(amplitude=0.3)
-    assert integrated_loudness(audio, SR) == pytest.approx(
-        pyloudnorm.Meter(SR).integrated_loudness(audio.astype(np.float64)), abs=1e-9)
+@pytest.mark.parametrize("sr", [44100, 48000, 22050])
+@pytest.mark.parametrize("shape", ["stereo", "mono", "sparse", "fading"])
+def test_loudness_matches_pyloudnorm(sr, shape):
+    rng = np.random.default_rng(0)
+    n = int(3.37 * sr)
+    noise = rng.normal(0.0, 0.1, (n, 2))
+    if shape == "mono":
+        audio = noise[:, 0]
+    elif shape == "sparse":  # silence between bursts exercises both gates
+        audio = noise * (np.arange(n)[:, None] % sr < sr // 10)
+    elif shape == "fading":
+        audio = noise * np.geomspace(1.0, 1e-5, n)[:, None]
+    else:
+        audio = noise
+    expected = pyloudnorm.Meter(sr).integrated_loudness(audio)
+    assert integrated_loudness(audio, sr) == pytest.approx(expected, abs=1e-6)
 
 
 @pytest.mark.parametrize("amplitude", [0.001, 0.05, 0.9])
@@ -41,6 +53,13 @@ def test_sparse_hits_are_normalized_too():
         audio[start:start + 2000] = tone(2000 / SR, 200.0, 0.5)
     _, _, after = normalize_stem(audio, SR, -23.0)
     assert after == pytest.approx(-23.0, abs=0.5)
+
+
+def test_too_short_or_wrong_shape_is_an_error():
+    with pytest.raises(ValueError, match="longer than"):
+        integrated_loudness(np.zeros((100, 2)), SR)
+    with pytest.raises(ValueError, match="channels"):
+        integrated_loudness(np.zeros((SR, 8)), SR)
 
 
 def test_silence_is_an_error():

@@ -1,0 +1,238 @@
+"""Benchmark `adtos render` against bare FluidSynth on the same stems.
+
+    .venv/bin/python benchmarks/bench_render.py [--tracks 20] [--seconds 60] [--repeats 3]
+
+Makes `--tracks` assembled tracks of `--seconds` with 4 voices (the built-in
+loop pack, indexed and assembled), and a preset library of SF2 patches with
+seeded random effect chains. Then, each `--repeats` times:
+
+  (a) `adtos render --workers 1` (a fresh process: soundfont loading, effects,
+      loudness, mixing, FLAC and annotations included);
+  (b) the fluidsynth program on every stem alone (`fluidsynth -ni -R 0 -C 0`,
+      reverb and chorus off), one call per stem with that stem's soundfont and
+      patch: bare synthesis, loading the soundfont per call as the program must;
+  (c) `adtos render --workers 2`.
+
+Prints medians: (b)/(a) time (target >= 0.9), the (c) speed-up over (a)
+(target >= 1.8), seconds of audio per CPU-second, and where (a)'s time goes
+(a cProfile of the in-process renderer on a few tracks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from adtos.render.assign import VOICES  # noqa: E402
+
+# SF2 only: the fluidsynth program would decode an SF3 (MuseScore) for 7-8 s per
+# call, which would flatter the renderer that loads it once.
+SOUNDFONTS = ("FluidR3_GM.sf2", "TimGM6mb.sf2")
+PROGRAMS = {"piano": range(0, 8), "bass": range(32, 40), "guitar": range(24, 32)}
+PER_ROLE = 6
+
+
+def make_tracks(work: Path, n: int, seconds: float) -> Path:
+    from adtos.assemble import AssembleOptions, assemble_tracks
+    from adtos.index import index_library, make_loop_pack
+
+    make_loop_pack(work / "pack", seed=0)
+    loops = index_library(work / "pack").loops
+    assemble_tracks(loops, work / "tracks", AssembleOptions(tracks=n, duration=seconds, voices=4,
+                                                            seed=0))
+    return work / "tracks"
+
+
+def make_presets(path: Path, seed: int = 0) -> list:
+    """PER_ROLE presets per role from the SF2 soundfonts, each with a random effect chain."""
+    from adtos.presets import Preset, save_presets
+    from adtos.presets.effects import random_effect_chain
+    from adtos.presets.soundfonts import read_patches, resolve_soundfont
+
+    rng = np.random.default_rng(seed)
+    candidates: dict[str, list] = {role: [] for role in VOICES}
+    for name in SOUNDFONTS:
+        for patch in read_patches(resolve_soundfont(name)):
+            if patch.bank == 128:
+                candidates["drums"].append(patch)
+            elif patch.bank == 0:
+                for role, programs in PROGRAMS.items():
+                    if patch.program in programs:
+                        candidates[role].append(patch)
+    presets = []
+    for role, patches in candidates.items():
+        for i in rng.choice(len(patches), size=min(PER_ROLE, len(patches)), replace=False):
+            patch = patches[int(i)]
+            presets.append(Preset(role=role, name=patch.name,
+                                  source={"soundfont": patch.soundfont, "bank": patch.bank,
+                                          "program": patch.program},
+                                  effects=random_effect_chain(rng, role)))
+    save_presets(presets, path)
+    return presets
+
+
+def stem_midis(tracks: Path, rendered: Path, presets: list, out: Path) -> list[tuple[Path, Path]]:
+    """One MIDI file per stem, its patch selected by program change; (soundfont, midi) pairs."""
+    import mido
+    import pyarrow.parquet as pq
+
+    from adtos.presets.soundfonts import resolve_soundfont
+    from adtos.render.assign import PRESET_COLUMN
+
+    by_id = {p.id: p for p in presets}
+    jobs = []
+    out.mkdir(parents=True, exist_ok=True)
+    for row in pq.read_table(rendered / "render.parquet").to_pylist():
+        source = mido.MidiFile(tracks / "midi" / f"{row['track_id']}.mid")
+        for voice in VOICES:
+            preset = by_id[row[PRESET_COLUMN[voice]]]
+            stem = mido.MidiFile(type=1, ticks_per_beat=source.ticks_per_beat)
+            for track in source.tracks:
+                name = next((m.name for m in track if m.type == "track_name"), "")
+                if not any(not m.is_meta for m in track):
+                    stem.tracks.append(track)
+                elif name == voice:
+                    stem.tracks.append(mido.MidiTrack(
+                        m.copy(program=preset.source["program"]) if m.type == "program_change"
+                        else m for m in track))
+            path = out / f"{row['track_id']}-{voice}.mid"
+            stem.save(path)
+            jobs.append((resolve_soundfont(preset.source["soundfont"]), path))
+    return jobs
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(commands: list[list[str]]) -> tuple[float, float]:
+    """Run commands one after another; (wall seconds, CPU seconds of the processes)."""
+    cpu, wall = children_cpu(), time.perf_counter()
+    for command in commands:
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - wall, children_cpu() - cpu
+
+
+def adtos_render(tracks: Path, presets: Path, out: Path, workers: int) -> list[str]:
+    return [sys.executable, "-m", "adtos", "render", str(tracks), "--presets", str(presets),
+            "--out", str(out), "--workers", str(workers), "--no-progress"]
+
+
+def fluidsynth_commands(stems: list[tuple[Path, Path]], out: Path) -> list[list[str]]:
+    out.mkdir(parents=True, exist_ok=True)
+    return [["fluidsynth", "-ni", "-R", "0", "-C", "0", "-r", "44100", "-F",
+             str(out / f"{midi.stem}.wav"), str(soundfont), str(midi)] for soundfont, midi in stems]
+
+
+def profile(tracks: Path, presets: list, work: Path, n: int) -> list[tuple[str, float]]:
+    """Where the in-process renderer spends its time on the first `n` tracks."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from adtos.render import render_tracks
+
+    subset = work / "subset"
+    shutil.copytree(tracks, subset)
+    table = pq.read_table(tracks / "tracks.parquet")
+    pq.write_table(table.slice(0, n), subset / "tracks.parquet")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    render_tracks(subset, presets, work / "profiled", workers=1, progress=False)
+    profiler.disable()
+    stats = pstats.Stats(profiler, stream=io.StringIO())
+    total = sum(v[2] for v in stats.stats.values())  # total internal time
+    wanted = {"render (FluidSynth)": ("synth.py", "render"),
+              "effects (pedalboard)": ("effects.py", "apply_effects"),
+              "loudness (pyloudnorm)": ("loudness.py", "integrated_loudness"),
+              "audio files (FLAC)": ("worker.py", "_write_audio"),
+              "MIDI parse + copies": ("inputs.py", "load_voices"),
+              "drum/voice MIDI files": ("inputs.py", "midi_with_voices"),
+              "hash": ("fileio.py", "sha256_file")}
+    rows = []
+    for label, (filename, function) in wanted.items():
+        cumulative = sum(v[3] for (f, _, name), v in stats.stats.items()
+                         if f.endswith(filename) and name == function)
+        rows.append((label, cumulative))
+    rows.append(("total (profiled)", total))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tracks", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--profile-tracks", type=int, default=4)
+    parser.add_argument("--work", type=Path, default=None, help="keep the files here")
+    args = parser.parse_args()
+    if shutil.which("fluidsynth") is None:
+        sys.exit("the fluidsynth program is not installed (Debian: apt install fluidsynth)")
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench_render."))
+    work.mkdir(parents=True, exist_ok=True)
+    tracks = make_tracks(work, args.tracks, args.seconds)
+    presets_path = work / "presets.jsonl"
+    presets = make_presets(presets_path)
+    print(f"{args.tracks} tracks x {args.seconds:.0f} s, 4 voices; {len(presets)} presets "
+          f"({', '.join(SOUNDFONTS)}, random effect chains); work folder {work}")
+
+    ours, bare, two = [], [], []
+    stems = None
+    for repeat in range(args.repeats):
+        for name in (f"a{repeat}", f"b{repeat}", f"c{repeat}"):
+            shutil.rmtree(work / name, ignore_errors=True)
+        ours.append(timed([adtos_render(tracks, presets_path, work / f"a{repeat}", 1)]))
+        if stems is None:
+            stems = stem_midis(tracks, work / "a0", presets, work / "stems")
+        bare.append(timed(fluidsynth_commands(stems, work / f"b{repeat}")))
+        two.append(timed([adtos_render(tracks, presets_path, work / f"c{repeat}", 2)]))
+        print(f"repeat {repeat + 1}: (a) workers=1 {ours[-1][0]:.1f} s wall {ours[-1][1]:.1f} s CPU;"
+              f" (b) fluidsynth {bare[-1][0]:.1f} s wall {bare[-1][1]:.1f} s CPU;"
+              f" (c) workers=2 {two[-1][0]:.1f} s wall", flush=True)
+
+    import pyarrow.parquet as pq
+
+    audio_s = sum(pq.read_table(work / "a0" / "render.parquet").column("duration").to_pylist())
+    median = statistics.median
+    a_wall, a_cpu = median(w for w, _ in ours), median(c for _, c in ours)
+    b_wall, b_cpu = median(w for w, _ in bare), median(c for _, c in bare)
+    c_wall = median(w for w, _ in two)
+    print(f"\nmedians over {args.repeats} repeats, {len(stems)} stems, {audio_s:.0f} s of mixed audio")
+    print(f"(a) adtos render --workers 1: {a_wall:.1f} s wall, {a_cpu:.1f} s CPU")
+    print(f"(b) fluidsynth per stem:      {b_wall:.1f} s wall, {b_cpu:.1f} s CPU")
+    print(f"(c) adtos render --workers 2: {c_wall:.1f} s wall")
+    print(f"ratio (b)/(a), CPU time:  {b_cpu / a_cpu:.2f}   (target >= 0.9)")
+    print(f"ratio (b)/(a), wall time: {b_wall / a_wall:.2f}")
+    print(f"speed-up workers 2 over 1 (wall): {a_wall / c_wall:.2f}   (target >= 1.8; "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})")
+    print(f"audio per CPU-second: {audio_s / a_cpu:.1f} s of mix "
+          f"({4 * audio_s / a_cpu:.1f} s of stems); bare fluidsynth {4 * audio_s / b_cpu:.1f} s of stems")
+
+    print(f"\nwhere (a)'s time goes (cProfile, in-process, {args.profile_tracks} tracks):")
+    rows = profile(tracks, presets, work, args.profile_tracks)
+    total = rows[-1][1]
+    for label, seconds in rows:
+        print(f"  {label:24s} {seconds:6.2f} s  {100 * seconds / total:5.1f} %")
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
