@@ -142,9 +142,12 @@ def _genre_rows(s: DatasetStats) -> list[list]:
         tempi = [t.tempo for t in tracks if t.tempo is not None]
         velocities = [t.velocities for t in tracks if t.velocities is not None]
         intervals = [t.intervals for t in tracks if t.intervals is not None]
+        velocity = np.concatenate(velocities) if velocities else np.zeros(0)
+        interval = np.concatenate(intervals) if intervals else np.zeros(0)
         rows.append([s.name, genre, len(tracks), int(counts.sum()),
                      float(np.median(tempi)) if tempi else NO_BEATS,
-                     float(np.concatenate(velocities).mean()) if velocities else NO_VELOCITY,
-                     float(np.median(np.concatenate(intervals))) if intervals else NO_BEATS,
+                     float(velocity.mean()) if velocity.size else NO_VELOCITY,
+                     float(np.median(interval)) if interval.size else
+                     (NO_BEATS if not intervals else ""),
                      *(counts / max(1, counts.sum()))])
     return rows
