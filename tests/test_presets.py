@@ -63,6 +63,8 @@ def test_read_patches_lists_every_preset_of_timgm():
     (127, 28, "Synth Bass 1 MT", "bass"),     # GS MT-32 map: by name only
     (127, 34, "Chorale", "other"),
     (0, 87, "Bass & Lead", "other"),
+    (8, 116, "Concert Bass Drum", "other"),
+    (1, 120, "Gtr. Cut Noise", "other"),
 ])
 def test_classify_patch(bank, program, name, role):
     assert classify_patch(bank, program, name) == role

@@ -25,8 +25,10 @@ _DRUM_NAME = re.compile(r"\b(kit|drums?|drumset|percussion)\b|\b\d\s*-?\s*pc\b",
 _FAMILY_NAMES = {
     "piano": re.compile(r"piano|\bpno\b", re.IGNORECASE),
     "guitar": re.compile(r"guitar|\bgtr\b", re.IGNORECASE),
-    "bass": re.compile(r"\bbass\b(?!.*lead)", re.IGNORECASE),
+    "bass": re.compile(r"\bbass\b(?!.*(lead|drum))", re.IGNORECASE),
 }
+# Sound effects named after an instrument ("Gtr. Cut Noise") are not that instrument.
+_EFFECT_NAME = re.compile(r"noise|\bs?fx\b", re.IGNORECASE)
 
 
 def classify_patch(bank: int, program: int, name: str) -> str:
@@ -36,7 +38,8 @@ def classify_patch(bank: int, program: int, name: str) -> str:
     name = name.replace("_", " ")  # "Black_Pearl_4pc"
     if _DRUM_NAME.search(name) and program not in GM_PERCUSSIVE_PROGRAMS:
         return "drums"
-    by_name = [family for family, pattern in _FAMILY_NAMES.items() if pattern.search(name)]
+    by_name = [family for family, pattern in _FAMILY_NAMES.items()
+               if pattern.search(name) and not _EFFECT_NAME.search(name)]
     if bank == MT32_BANK:
         return by_name[0] if len(by_name) == 1 else "other"
     if 0 <= program <= 7:
