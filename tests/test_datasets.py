@@ -194,3 +194,11 @@ def test_mdb_drums_on_shared_data(shared_data):
     assert drums[0].audio_path.parent.name == "drum_only"
     assert sum(ds.metadata["dropped_labels"].values()) == sum(
         label == "OT" for t in ds for label in t.original_labels)
+
+
+def test_adtos_velocities_from_the_song_midi_when_no_drum_midi(adtos_dir):
+    for drum_midi in (adtos_dir / "annotations").glob("*.mid"):
+        drum_midi.unlink()
+    track = load_dataset("adtos", adtos_dir)[0]
+    assert set(track.velocities[track.labels == BD].tolist()) == {100}
+    assert load_dataset("adtos", adtos_dir, velocities=False)[0].velocities is None

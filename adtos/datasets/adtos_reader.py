@@ -50,11 +50,14 @@ def read_track_table(root: Path) -> dict[str, dict] | None:
 
 
 def read_adtos(path: str | os.PathLike, subset=None, name: str | None = None,
-               velocities: bool = True) -> Dataset:
+               velocities: bool = True, progress: bool = False) -> Dataset:
     """Read an ADTOS dataset folder; `subset` is a list of ids or a file of ids.
 
-    `velocities=False` skips the drum MIDI (faster when only timing matters).
+    `velocities=False` skips the drum MIDI (faster when only timing matters);
+    `progress=True` shows a progress bar (thousands of tracks take seconds).
     """
+    from tqdm import tqdm
+
     root = Path(path)
     annotation_dir = root / "annotations"
     if not annotation_dir.is_dir():
@@ -64,7 +67,9 @@ def read_adtos(path: str | os.PathLike, subset=None, name: str | None = None,
         ids = sorted(p.stem for p in annotation_dir.glob("*.txt") if not p.name.startswith("."))
         table = {track_id: {} for track_id in ids}
     tracks, skipped = [], []
-    for track_id in select(list(table), subset, root):
+    ids = select(list(table), subset, root)
+    for track_id in tqdm(ids, desc=f"reading {root.name}", unit="track", disable=not progress,
+                         leave=False):
         try:
             tracks.append(read_adtos_track(root, track_id, table[track_id], velocities))
         except (OSError, ValueError, IndexError) as error:

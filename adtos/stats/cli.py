@@ -65,7 +65,9 @@ def run_stats(args: argparse.Namespace) -> int:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                dataset = load_dataset(kind, path, name=name)
+                # Only ADTOS folders come in thousands of tracks; real sets are small.
+                extra = {"progress": True} if kind == "adtos" else {}
+                dataset = load_dataset(kind, path, name=name, **extra)
         except (FileNotFoundError, ValueError) as error:
             raise CLIError(f"dataset {spec!r}: {error}") from None
         for warning in caught:
@@ -77,7 +79,7 @@ def run_stats(args: argparse.Namespace) -> int:
         _, written = compare_datasets(datasets, args.out, per_class=args.per_class,
                                       per_genre=args.per_genre, merge=args.merge,
                                       max_beats=args.max_interval, bins=args.bins,
-                                      plots=not args.no_plots)
+                                      plots=not args.no_plots, progress=True)
     except ValueError as error:
         raise CLIError(str(error)) from None
     print(f"wrote {len(written)} files to {args.out}")

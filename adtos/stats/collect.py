@@ -75,14 +75,17 @@ class DatasetStats:
 
 
 def dataset_stats(dataset: Dataset, merge: float = 0.05, max_beats: float = 1.0, bins: int = 12,
-                  per_class: bool = False) -> DatasetStats:
+                  per_class: bool = False, progress: bool = False) -> DatasetStats:
     """Measure every track of `dataset`. Tracks without beats get no tempo
     (unless the dataset states one), no intervals and no fingerprints."""
     tracks: list[TrackStats] = []
     all_fingerprints: list[np.ndarray] = []
     class_intervals: dict[str, list[np.ndarray]] = {c: [] for c in CLASSES}
     class_velocities: dict[str, list[np.ndarray]] = {c: [] for c in CLASSES}
-    for track in dataset.tracks:
+    from tqdm import tqdm
+
+    for track in tqdm(dataset.tracks, desc=f"measuring {dataset.name}", unit="track",
+                      disable=not progress, leave=False):
         beats = track.beats if track.beats is not None and len(track.beats) >= 2 else None
         intervals = None
         if beats is not None:

@@ -11,7 +11,8 @@ from adtos.stats.collect import DatasetStats, dataset_stats
 
 def compare_datasets(datasets: list[Dataset], out: str | os.PathLike, per_class: bool = False,
                      per_genre: bool = False, merge: float = 0.05, max_beats: float = 1.0,
-                     bins: int = 12, plots: bool = True) -> tuple[list[DatasetStats], list[Path]]:
+                     bins: int = 12, plots: bool = True, progress: bool = False
+                     ) -> tuple[list[DatasetStats], list[Path]]:
     """Measure each dataset and write the CSV tables and PNG plots under `out`.
 
     Returns the per-dataset statistics and the files written.
@@ -25,8 +26,8 @@ def compare_datasets(datasets: list[Dataset], out: str | os.PathLike, per_class:
         raise ValueError(f"dataset names must differ, {duplicates[0]!r} is given twice; "
                          "name them with NAME=PATH")
     out = Path(out)
-    stats = [dataset_stats(d, merge=merge, max_beats=max_beats, bins=bins, per_class=per_class)
-             for d in datasets]
+    stats = [dataset_stats(d, merge=merge, max_beats=max_beats, bins=bins, per_class=per_class,
+                           progress=progress) for d in datasets]
     written = write_tables(stats, out, per_class=per_class, per_genre=per_genre)
     if plots:
         beats, unique = coverage_matrices(stats)
