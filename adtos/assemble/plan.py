@@ -308,7 +308,9 @@ class TrackPlanner:
     def _guitar_from_piano(self, rng, section, meter, piano, key, context, placements):
         candidates = self.pools["piano"].window(meter, lambda b: section.bars % b == 0,
                                                 context["tempo"], self.tolerance)
-        loop = self.selector.draw(rng, candidates, avoid=piano, **context)
+        # Another loop of the same song as the piano if there is one: its harmony fits best.
+        loop = self.selector.draw(rng, candidates, avoid=piano, theme=int(self.library.theme[piano]),
+                                  **context)
         transpose = self._transpose(loop, key)
         voiced = self._guitar_cache.get((loop, transpose))
         if voiced is None:   # voicing depends only on the loop and its transposition
