@@ -22,6 +22,7 @@ import numpy as np
 from adtos.datasets.common import finish_dataset, map_gm_notes, select, tempo_from_beats
 from adtos.datasets.smf import MidiEvents, read_midi_events
 from adtos.datasets.track import Dataset, Track
+from adtos.vocab import gm_class_indices
 
 TABLES = ("manifest.parquet", "render.parquet", "tracks.parquet")
 TABLE_COLUMNS = ("track_id", "split", "tempo", "meter", "genre")
@@ -101,12 +102,12 @@ def read_annotation_txt(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
 def read_adtos_track(root: Path, track_id: str, row: dict, velocities: bool = True) -> Track:
     times, notes, written = read_annotation_txt(root / "annotations" / f"{track_id}.txt")
     onsets, labels, dropped = map_gm_notes(times, notes)
-    song_midi = _read_midi(root / "midi" / f"{track_id}.mid", notes=False)
-    drum_midi = None
-    if velocities:
-        drum_midi = _read_midi(root / "annotations" / f"{track_id}.mid", notes=True)
-        if drum_midi is None:
-            drum_midi = song_midi = _read_midi(root / "midi" / f"{track_id}.mid", notes=True)
+    # The drum MIDI gives velocities; the song MIDI the tempo map (and the
+    # velocities too, from its drum channel, when there is no drum MIDI).
+    drum_midi = _read_midi(root / "annotations" / f"{track_id}.mid", True) if velocities else None
+    song_midi = _read_midi(root / "midi" / f"{track_id}.mid", velocities and drum_midi is None)
+    if velocities and drum_midi is None:
+        drum_midi = song_midi
     maps = song_midi or drum_midi
     beats = downbeats = None
     meter, tempo = row.get("meter"), row.get("tempo")
@@ -120,7 +121,7 @@ def read_adtos_track(root: Path, track_id: str, row: dict, velocities: bool = Tr
     if drum_midi is not None:
         track_velocities = _match_velocities(times, notes, drum_midi)
     if track_velocities is not None:
-        track_velocities = track_velocities[_targets(notes)]
+        track_velocities = track_velocities[gm_class_indices(notes) >= 0]
     audio = next((root / "audio" / f"{track_id}{s}" for s in AUDIO_SUFFIXES
                   if (root / "audio" / f"{track_id}{s}").exists()), None)
     return Track(track_id, audio, onsets, labels, original_labels=written,
@@ -145,12 +146,6 @@ def _tick_at(events: MidiEvents, seconds: float) -> int:
         return int(grid[np.searchsorted(times, seconds)])
     extra = (seconds - times[-1]) * 1e6 * events.resolution / events.tempo_us[-1]
     return int(grid[-1] + np.ceil(extra))
-
-
-def _targets(notes: np.ndarray) -> np.ndarray:
-    from adtos.vocab import gm_class_indices
-
-    return gm_class_indices(notes) >= 0
 
 
 def _match_velocities(times: np.ndarray, notes: np.ndarray, midi: MidiEvents) -> np.ndarray | None:
