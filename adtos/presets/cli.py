@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from adtos.presets.library import LibraryReport, build_preset_library
     from adtos.presets.model import save_presets
 
-    cache = None if args.no_cache else (args.cache or _default_cache())
+    cache = None if args.no_cache else (args.cache or "auto")
     report = LibraryReport()
     try:
         library = build_preset_library(args.soundfont, drums=args.drums, other=args.other,
@@ -89,13 +89,6 @@ def run(args: argparse.Namespace) -> int:
               f"val {counts.get((role, 'val'), 0):4d}")
     print(f"wrote {len(library)} presets to {args.out} (kit report: {kits_csv})")
     return 0
-
-
-def _default_cache() -> Path:
-    import os
-
-    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return root / "adtos" / "kitcheck.json"
 
 
 def _list(args: argparse.Namespace) -> int:

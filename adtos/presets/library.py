@@ -43,19 +43,23 @@ class LibraryReport:
 
 def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drums: int = 512,
                          other: int = 458, seed: int = 0, val_share: float = 0.1, *,
-                         report: LibraryReport | None = None, cache: str | os.PathLike | None = None,
+                         report: LibraryReport | None = None,
+                         cache: str | os.PathLike | None = "auto",
                          progress: bool = True, sample_rate: int = 44100) -> list[Preset]:
     """The preset library: `drums` drum presets and `other` pitched ones (see module doc).
 
     `cache` is a JSON file of kit-check results (keyed by soundfont name, size and
-    modification time) that makes a rebuild skip the rendering. Unreadable
-    soundfonts are skipped and listed in `report.errors`.
+    modification time) that makes a rebuild skip the rendering; "auto" is
+    `default_cache_path()`, None checks every kit again. Unreadable soundfonts are
+    skipped and listed in `report.errors`.
     """
     if drums < 0 or other < 0:
         raise ValueError(f"preset counts must be >= 0, got drums={drums}, other={other}")
     if not 0.0 <= val_share < 1.0:
         raise ValueError(f"val_share must be in [0, 1), got {val_share}")
     report = report if report is not None else LibraryReport()
+    if cache == "auto":
+        cache = default_cache_path()
     patches, errors = scan_soundfonts(soundfonts)
     report.errors.extend(errors)
     paths = _soundfont_paths(soundfonts)
@@ -69,6 +73,12 @@ def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drum
     library += _pitched_presets(by_role, other, rng) if other else []
     _assign_pools(library, val_share, seed)
     return library
+
+
+def default_cache_path() -> Path:
+    """~/.cache/adtos/kitcheck.json (or under $XDG_CACHE_HOME)."""
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "adtos" / "kitcheck.json"
 
 
 def _soundfont_paths(soundfonts: list[str | os.PathLike] | None) -> list[Path]:
