@@ -59,8 +59,9 @@ def make_tracks(work: Path, n: int, seconds: float) -> Path:
     return work / "tracks"
 
 
-def make_presets(path: Path, seed: int = 0) -> list:
-    """PER_ROLE presets per role from the SF2 soundfonts, each with a random effect chain."""
+def make_presets(path: Path, seed: int = 0, dry: bool = False) -> list:
+    """PER_ROLE presets per role from the SF2 soundfonts, each with a random effect chain
+    (none with `dry`)."""
     from adtos.presets import Preset, save_presets
     from adtos.presets.effects import random_effect_chain
     from adtos.presets.soundfonts import read_patches, resolve_soundfont
@@ -82,7 +83,7 @@ def make_presets(path: Path, seed: int = 0) -> list:
             presets.append(Preset(role=role, name=patch.name,
                                   source={"soundfont": patch.soundfont, "bank": patch.bank,
                                           "program": patch.program},
-                                  effects=random_effect_chain(rng, role)))
+                                  effects=[] if dry else random_effect_chain(rng, role)))
     save_presets(presets, path)
     return presets
 
@@ -160,7 +161,7 @@ def profile(tracks: Path, presets: list, work: Path, n: int) -> list[tuple[str, 
     total = sum(v[2] for v in stats.stats.values())  # total internal time
     wanted = {"render (FluidSynth)": ("synth.py", "render"),
               "effects (pedalboard)": ("effects.py", "apply_effects"),
-              "loudness (pyloudnorm)": ("loudness.py", "integrated_loudness"),
+              "loudness (BS.1770)": ("loudness.py", "normalize_stem"),
               "audio files (FLAC)": ("worker.py", "_write_audio"),
               "MIDI parse + copies": ("inputs.py", "load_voices"),
               "drum/voice MIDI files": ("inputs.py", "midi_with_voices"),
@@ -181,6 +182,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--profile-tracks", type=int, default=4)
     parser.add_argument("--work", type=Path, default=None, help="keep the files here")
+    parser.add_argument("--dry", action="store_true",
+                        help="presets without effect chains: the pipeline's own cost over synthesis")
     args = parser.parse_args()
     if shutil.which("fluidsynth") is None:
         sys.exit("the fluidsynth program is not installed (Debian: apt install fluidsynth)")
@@ -189,9 +192,10 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     tracks = make_tracks(work, args.tracks, args.seconds)
     presets_path = work / "presets.jsonl"
-    presets = make_presets(presets_path)
+    presets = make_presets(presets_path, dry=args.dry)
     print(f"{args.tracks} tracks x {args.seconds:.0f} s, 4 voices; {len(presets)} presets "
-          f"({', '.join(SOUNDFONTS)}, random effect chains); work folder {work}")
+          f"({', '.join(SOUNDFONTS)}, {'no effects' if args.dry else 'random effect chains'}); "
+          f"work folder {work}")
 
     ours, bare, two = [], [], []
     stems = None

@@ -40,33 +40,44 @@ class SilentStemError(ValueError):
 
 
 @functools.lru_cache(maxsize=4)
-def _k_weighting(sample_rate: int):
+def _k_weighting(sample_rate: int) -> np.ndarray:
+    """pyloudnorm's two K-weighting stages as second-order sections (gain folded in)."""
     import pyloudnorm
 
-    return list(pyloudnorm.Meter(sample_rate, block_size=BLOCK_S)._filters.values())
+    stages = pyloudnorm.Meter(sample_rate, block_size=BLOCK_S)._filters.values()
+    return np.array([np.concatenate([stage.passband_gain * np.asarray(stage.b), stage.a])
+                     for stage in stages])
 
 
 def block_energies(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """Mean square of the K-weighted signal per gating block, shape (channels, blocks)."""
     import scipy.signal
 
-    data = np.asarray(audio, dtype=np.float64)
+    data = np.asarray(audio)
     if data.ndim == 1:
         data = data[:, None]
     if data.ndim != 2 or data.shape[1] > len(CHANNEL_GAINS):
         raise ValueError(f"audio must be (samples,) or (samples, <=5 channels), got {data.shape}")
-    if data.shape[0] < BLOCK_S * sample_rate:
-        raise ValueError(f"audio must be longer than one {BLOCK_S} s block, got {data.shape[0]} samples")
-    for stage in _k_weighting(sample_rate):
-        data = stage.passband_gain * scipy.signal.lfilter(stage.b, stage.a, data, axis=0)
+    n = data.shape[0]
+    if n < BLOCK_S * sample_rate:
+        raise ValueError(f"audio must be longer than one {BLOCK_S} s block, got {n} samples")
+    planar = np.ascontiguousarray(data.T, dtype=np.float64)
+    weighted = scipy.signal.sosfilt(_k_weighting(sample_rate), planar, axis=1)
+    np.square(weighted, out=weighted)
     # Block bounds exactly as pyloudnorm computes them (same float expressions).
     step = 1.0 - OVERLAP
-    n_blocks = int(np.round((data.shape[0] / sample_rate - BLOCK_S) / (BLOCK_S * step))) + 1
+    n_blocks = int(np.round((n / sample_rate - BLOCK_S) / (BLOCK_S * step))) + 1
     j = np.arange(n_blocks)
     lower = (BLOCK_S * (j * step) * sample_rate).astype(np.int64)
-    upper = np.minimum((BLOCK_S * (j * step + 1) * sample_rate).astype(np.int64), data.shape[0])
-    cumulative = np.vstack([np.zeros((1, data.shape[1])), np.cumsum(data * data, axis=0)])
-    return (cumulative[upper] - cumulative[lower]).T / (BLOCK_S * sample_rate)
+    upper = np.minimum((BLOCK_S * (j * step + 1) * sample_rate).astype(np.int64), n)
+    # Overlapping blocks share their 0.1 s hops: sum each stretch between two
+    # bounds once, then a block is a difference of running totals.
+    edges = np.unique(np.concatenate([lower, upper, [n]]))
+    starts = edges[:-1]
+    stretches = np.add.reduceat(weighted, starts, axis=1)
+    totals = np.concatenate([np.zeros((weighted.shape[0], 1)), np.cumsum(stretches, axis=1)], axis=1)
+    return (totals[:, np.searchsorted(edges, upper)] - totals[:, np.searchsorted(edges, lower)]) \
+        / (BLOCK_S * sample_rate)
 
 
 def gated_loudness(energies: np.ndarray) -> float:
