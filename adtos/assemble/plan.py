@@ -86,7 +86,7 @@ class TrackPlanner:
     def __init__(self, library: LoopLibrary, options: AssembleOptions):
         self.library, self.options = library, options
         lib = library
-        low, self.max_bars = options.section_bars
+        self.max_bars = options.section_bars[1]
         split = lib.code(lib.split_names, options.split)
         if split < 0:
             raise AssembleError(f"the loop index has no loops of split {options.split!r} "

@@ -25,7 +25,6 @@ _DRUM_BAR = {
 }
 _BAR_QN = {"4/4": 4.0, "3/4": 3.0, "6/8": 3.0}
 _PROGRESSION = {0: (0, 7, 9, 5), 1: (0, 8, 3, 10)}
-_TRIAD = {0: (0, 4, 7), 1: (0, 3, 7)}
 
 
 def _pitched_bar(role: str, bar_qn: float) -> list[tuple[float, float, int]]:
