@@ -299,3 +299,40 @@ def test_unplaceable_loops_are_left_out_and_counted(loops, tmp_path):
     used = {p["loop_id"] for row in pq.read_table(tmp_path / "tracks.parquet").column("loops").to_pylist()
             for p in row}
     assert not bad & used
+
+
+def test_transposition_and_chord_roots_known_answers():
+    from adtos.assemble.harmony import chord_roots, key_signature, transpose_interval
+
+    C_MAJOR, A_MINOR = (0, 0), (9, 1)
+    assert transpose_interval(2, 0, *C_MAJOR) == -2      # D major -> C major: down a tone
+    assert transpose_interval(7, 0, *C_MAJOR) == 5       # G major -> C major: up a fourth
+    assert transpose_interval(6, 0, *C_MAJOR) == -6      # the tritone goes down
+    assert transpose_interval(9, 1, *C_MAJOR) == 0       # A minor is C major's relative minor
+    assert transpose_interval(4, 1, *C_MAJOR) == 5       # E minor -> A minor
+    assert transpose_interval(0, 0, *A_MINOR) == 0       # C major over A minor stays
+    assert transpose_interval(-1, -1, *C_MAJOR) == 0     # unknown key: left alone
+    assert key_signature(6, 0) == (6, 0) and key_signature(9, 1) == (0, 1) and key_signature(5, 0) == (-1, 0)
+    # Two windows: C major triad, then A minor triad (with A in the bass); then silence.
+    starts = np.array([0.0, 0.0, 0.0, 2.0, 2.0, 2.0])
+    pitches = np.array([60, 64, 67, 57, 60, 64])
+    roots = chord_roots(starts, np.full(6, 1.5), pitches, 0.0, 2.0, 3, 2, C_MAJOR)
+    assert roots.tolist() == [0, 9, 9]
+    # No piano at all: I-V-vi-IV of the key, one chord per bar.
+    empty = np.zeros(0)
+    assert chord_roots(empty, empty, empty.astype(int), 0.0, 2.0, 8, 2, (7, 0)).tolist() == \
+        [7, 7, 2, 2, 4, 4, 0, 0]
+
+
+def test_three_voices_and_six_eight(tmp_path):
+    library = synthetic_loop_index({"drums": 12, "piano": 8, "bass": 8}, seed=4, meters=("6/8",),
+                                   tempo_range=(90.0, 95.0), val_share=0.0)
+    table = assemble_tracks(library, tmp_path, AssembleOptions(tracks=1, duration=20, voices=3))
+    midi = pretty_midi.PrettyMIDI(str(tmp_path / "midi" / "train00000.mid"))
+    assert [i.name for i in midi.instruments] == ["drums", "piano", "bass"]
+    signature = midi.time_signature_changes[0]
+    assert (signature.numerator, signature.denominator) == (6, 8)
+    assert table.column("meter")[0].as_py() == "6/8"
+    # A 6/8 bar is 3 quarter notes: every section starts on such a bar line.
+    qn = [p["start_qn"] for p in table.column("loops")[0].as_py()]
+    assert all(q % 3.0 == 0 for q in qn)
