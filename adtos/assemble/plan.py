@@ -101,6 +101,10 @@ class TrackPlanner:
                                                if options.meters else "")
 
         drums = self._members("drums", usable)
+        if "drums" not in lib.role_names:
+            raise AssembleError("the loop index has no drum loops (roles in it: "
+                                f"{', '.join(sorted(lib.role_names))}); drum loops are section "
+                                "masters, add an index of a drum library such as GMD")
         if not len(drums):
             raise AssembleError(f"no drum loops for {wanted} and at most {self.max_bars} bars: the "
                                 "drum voice needs them (drum loops are section masters)")
