@@ -68,11 +68,15 @@ class SoundfontBank:
     """FluidSynth with soundfonts loaded once; renders presets deterministically.
 
     Every render runs on a fresh FluidSynth synthesizer: a reused one carries
-    state between renders (a recycled voice ramps its output gain from the
-    previous note's), so the same preset would not give the same samples. What
-    is slow to create is kept: a keeper synthesizer holds every soundfont loaded
-    so far, and FluidSynth's sample cache hands its decoded samples to each new
-    synthesizer (loading MuseScore's SF3 again then costs 0.3 s instead of 8 s).
+    state between renders (a recycled voice slot ramps its output gain from the
+    level of the note it last played, so a note's first 64 samples depend on
+    what was rendered before). Resetting, flushing, even replaying every voice
+    slot at zero gain still left differences of 1e-12 to 1e-9 that depended on
+    the previous preset, enough to flip a 24-bit sample now and then. What is
+    slow to create is kept: a keeper synthesizer holds every soundfont loaded so
+    far, and FluidSynth's sample cache hands its samples to each new synthesizer
+    (loading MuseScore's SF3 again costs about 0.3 s instead of 8 s; SF2 files
+    cost nothing measurable, see benchmarks/results/presets.md).
 
     `soundfonts` are explicit files that win over the search path when a preset
     names a soundfont (the CLI's --soundfont, tests' generated files).
@@ -124,16 +128,6 @@ class SoundfontBank:
                 raise SoundfontError(f"FluidSynth could not load soundfont {path}")
             self._paths[name] = path
         return self._paths[name]
-
-    def patch_name(self, soundfont: str, bank: int, program: int) -> str | None:
-        """The name of a patch, or None when the soundfont has none at bank/program."""
-        self.soundfont_path(soundfont)
-        synth = self._new_synth()
-        try:
-            sfid = synth.sfload(str(self._paths[soundfont]))
-            return synth.sfpreset_name(sfid, bank, program)
-        finally:
-            synth.delete()
 
     # -- rendering ----------------------------------------------------------------------
 
