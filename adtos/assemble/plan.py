@@ -158,8 +158,9 @@ class TrackPlanner:
         previous: dict[str, int] = {}
         start_qn = start_sec = 0.0
         while start_sec < duration:
-            if sections:
-                master = self.selector.draw(rng, self.theme_members[int(lib.theme[sections[-1].master])])
+            if sections:   # same theme; a tempo change is allowed but costs
+                master = self.selector.draw(rng, self.theme_members[int(lib.theme[sections[-1].master])],
+                                            tempo=sections[-1].tempo)
             else:
                 master = self.selector.draw(rng, self.drums)
             tempo, meter = float(lib.tempo[master]), int(lib.meter[master])

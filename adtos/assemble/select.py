@@ -2,8 +2,9 @@
 
 distance = compatibility cost + usage term + noise
 
-- compatibility: tempo ratio deviation (0 at the master's tempo, 1 at the
-  tolerance), genre mismatch (0 same or unknown, 0.5 related, 1 unrelated),
+- compatibility: tempo ratio deviation (0 at the master's tempo, growing to
+  0.5 at half the tolerance and no further: a later section's master from the
+  same theme may change tempo, at that price), genre mismatch (0 same or unknown, 0.5 related, 1 unrelated),
   mode mismatch with the track key (0.5), a fill where a beat is wanted (1),
   another theme than the voice's previous loop (0.5);
 - usage: usage_weight * uses / mean uses of the role in this build, so a
@@ -27,6 +28,7 @@ FILL_COST = 1.0
 MODE_COST = 0.5
 THEME_COST = 0.5
 SAME_LOOP_COST = 1.0
+TEMPO_COST_CAP = 0.5   # what a tempo change between sections costs at most
 
 # Genres that share a family sound plausible together (cost 0.5 instead of 1).
 GENRE_FAMILIES: tuple[frozenset[str], ...] = (
@@ -122,8 +124,9 @@ class Selector:
              avoid: int | None = None) -> int:
         lib = self.library
         cost = FILL_COST * lib.is_fill[candidates]
-        if tempo is not None:
-            cost = cost + np.abs(lib.tempo[candidates] / tempo - 1.0) / self.tolerance
+        if tempo is not None:   # capped: a later master may change tempo, at a price
+            deviation = np.abs(lib.tempo[candidates] / tempo - 1.0) / self.tolerance
+            cost = cost + np.minimum(deviation, TEMPO_COST_CAP)
         if genre is not None:
             cost = cost + self.genre_cost[genre, lib.genre[candidates]]
         if mode is not None and mode >= 0:
