@@ -189,3 +189,13 @@ def test_parameter_counts_span_the_scaling_range():
     import torch
     out = CRNN(width=0.25)(torch.zeros(2, 37, 84))
     assert out.shape == (2, 37, 5)   # one output per input frame, any length
+
+
+def test_validation_on_training_tracks_is_refused(tmp_path):
+    from adtos.transcriber.config import TrainConfig
+    from adtos.transcriber.train import train
+
+    no_val = make_toy_dataset(tmp_path / "ds", tracks=2, seconds=2.0, splits=("train",))
+    with pytest.raises(ValueError, match="also training tracks"):
+        train(TrainConfig(train=str(no_val), val=f"adtos:{no_val}", out=str(tmp_path / "run"),
+                          max_steps=1, **TINY))

@@ -3,7 +3,8 @@
 A spec is `[KIND:]PATH`, optionally `PATH:LIST.txt` for a subset (a text file of
 track ids, one per line). From a dataset with splits, training reads the
 "train" split, validation the "val" split and a test the "test" split; a
-dataset without that split is read whole.
+dataset without that split is read whole (with a warning when it has other
+splits, since then whole means mixing them).
 """
 
 from __future__ import annotations
@@ -33,8 +34,12 @@ def load_tracks(spec: str, split: str | None, track_ids: list[str] | None = None
     path, subset_file = _split_subset(path)
     dataset = load_dataset(kind, path)
     tracks = list(dataset.tracks)
-    if split is not None and any(t.split == split for t in tracks):
+    splits = sorted({t.split for t in tracks if t.split})
+    if split is not None and split in splits:
         tracks = [t for t in tracks if t.split == split]
+    elif split is not None and splits and not track_ids and subset_file is None:
+        print(f"warning: {spec} has splits {', '.join(splits)} but no {split!r}; "
+              f"reading all {len(tracks)} tracks")
     wanted = list(track_ids or [])
     if subset_file is not None:
         wanted += read_id_list(subset_file)

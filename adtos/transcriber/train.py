@@ -52,6 +52,23 @@ def prepare_set(config: TrainConfig, spec: str, split: str, track_ids=None):
     return prepared, errors
 
 
+def _check_disjoint(config: TrainConfig, train_tracks, val_tracks) -> None:
+    """Refuse to validate on training tracks (same dataset without a 'val' split)."""
+    from adtos.datasets import parse_dataset_spec
+    from adtos.transcriber.sources import _split_subset
+
+    def folder(spec: str) -> Path:
+        return Path(_split_subset(parse_dataset_spec(spec)[2])[0]).resolve()
+
+    if folder(config.train) != folder(config.val):
+        return
+    shared = {t.track_id for t in train_tracks} & {t.track_id for t in val_tracks}
+    if shared:
+        raise ValueError(f"--val {config.val}: {len(shared)} validation tracks are also training "
+                         f"tracks (e.g. {sorted(shared)[0]}); the dataset needs a 'val' split, "
+                         "or give a separate --val dataset")
+
+
 def validation_loss(model, tracks, device: str) -> np.ndarray:
     """Mean BCE per class over every frame of the validation tracks (whole tracks)."""
     from adtos.transcriber.evaluate import predict_prepared
@@ -106,6 +123,7 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     # 1. data
     train_tracks, _ = prepare_set(config, config.train, "train", config.train_tracks)
     val_tracks, _ = prepare_set(config, config.val, "val")
+    _check_disjoint(config, train_tracks, val_tracks)
     snippet_frames = int(round(config.snippet_seconds * FPS))
     batches = SnippetBatches(train_tracks, config.seed, config.batch_size, snippet_frames, FPS,
                              config.target_widen)
