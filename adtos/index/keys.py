@@ -24,6 +24,11 @@ MODES: tuple[str, ...] = ("maj", "min")
 KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
+# The 24 key profiles (majors then minors, tonic C..B), centred and scaled to unit norm once.
+_PROFILES = np.stack([np.roll(base, tonic) for base in (KK_MAJOR, KK_MINOR) for tonic in range(12)])
+_PROFILES = _PROFILES - _PROFILES.mean(axis=1, keepdims=True)
+_PROFILES /= np.linalg.norm(_PROFILES, axis=1, keepdims=True)
+
 _LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _KEY_RE = re.compile(r"^\s*([A-Ga-g])([#b♯♭]?)\s*[:\s_-]?\s*(maj|major|min|minor|m)?\s*$")
 
@@ -71,13 +76,11 @@ def key_scores(histogram) -> np.ndarray:
     histogram = np.asarray(histogram, dtype=np.float64)
     if histogram.shape != (12,):
         raise ValueError(f"histogram must have 12 pitch classes, got shape {histogram.shape}")
-    profiles = np.stack([np.roll(base, tonic) for base in (KK_MAJOR, KK_MINOR) for tonic in range(12)])
-    centred = profiles - profiles.mean(axis=1, keepdims=True)
-    h = histogram - histogram.mean()
-    denominator = np.linalg.norm(centred, axis=1) * np.linalg.norm(h)
-    if denominator[0] == 0:
+    centred = histogram - histogram.mean()
+    norm = np.linalg.norm(centred)
+    if norm == 0:  # no notes, or every pitch class equally: no key is preferred
         return np.zeros(24)
-    return centred @ h / denominator
+    return _PROFILES @ centred / norm
 
 
 def estimate_key(pitches, durations, *, min_duration: float = 1e-3) -> str:

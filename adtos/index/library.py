@@ -91,11 +91,12 @@ def index_library(library_dir: str | os.PathLike, kind: str = "auto", *, loop_ba
     if not jobs:
         raise LibraryError(f"{root}: no MIDI files found for kind {kind!r}")
     library = library or root.resolve().name
-    # In strict mode one file per task, so the run stops right at the first bad file.
-    per_task = 1 if strict else FILES_PER_TASK
+    workers = (os.cpu_count() or 1) if workers is None else max(1, int(workers))
+    # Enough tasks to keep every worker busy; in strict mode one file per task,
+    # so the run stops right at the first bad file.
+    per_task = 1 if strict else max(1, min(FILES_PER_TASK, len(jobs) // (4 * workers)))
     tasks = [(kind, str(root), library, loop_bars, jobs[i:i + per_task]) for i in range(0, len(jobs), per_task)]
 
-    workers = (os.cpu_count() or 1) if workers is None else max(1, int(workers))
     batches: list[pa.RecordBatch] = []
     loop_count = 0
     errors: list[tuple[str, str]] = []
@@ -131,4 +132,4 @@ def index_library(library_dir: str | os.PathLike, kind: str = "auto", *, loop_ba
         if bar is not None:
             bar.close()
     table = pa.Table.from_batches(batches, schema=LOOP_SCHEMA) if batches else LOOP_SCHEMA.empty_table()
-    return LoopIndex(loops=table.combine_chunks(), errors=errors)
+    return LoopIndex(loops=table, errors=errors)
