@@ -274,3 +274,45 @@ def test_default_library_file_is_valid():
     assert len({p.id for p in library}) == len(library)
     assert {p.pool for p in library} == {"train", "val"}
     assert np.mean([bool(p.pieces) for p in drums]) > 0.5
+
+
+def test_search_path_env_finds_soundfont_by_name(tmp_path, monkeypatch):
+    from adtos.presets.soundfonts import find_soundfonts, resolve_soundfont
+
+    folder = tmp_path / "fonts"
+    folder.mkdir()
+    shutil.copy(TIMGM, folder / "MyKit.sf2")
+    monkeypatch.setenv("ADTOS_SOUNDFONT_PATH", str(folder))
+    assert resolve_soundfont("MyKit.sf2") == folder / "MyKit.sf2"
+    assert "MyKit.sf2" in [p.name for p in find_soundfonts()]
+    with pytest.raises(FileNotFoundError, match="ADTOS_SOUNDFONT_PATH"):
+        resolve_soundfont("NoSuchFont.sf2")
+
+
+def test_presets_of_the_default_library_render():
+    path = Path(__file__).resolve().parents[1] / "presets" / "default.jsonl"
+    library = load_presets(path) if path.is_file() else []
+    from adtos.presets.soundfonts import resolve_soundfont
+
+    def installed(preset: Preset) -> bool:
+        try:
+            return all(resolve_soundfont(name).suffix == ".sf2" for name in preset.soundfonts())
+        except FileNotFoundError:
+            return False
+
+    drums = [p for p in library if p.role == "drums" and p.pieces and installed(p)][:2]
+    pitched = [p for p in library if p.role != "drums" and installed(p)][:1]
+    if not drums or not pitched:
+        pytest.skip("default library or its SF2 soundfonts not available")
+    from adtos.presets.effects import apply_effects
+
+    bank = SoundfontBank(44100)
+    groove = pretty_midi.Instrument(0, is_drum=True)
+    for i, note in enumerate([36, 42, 38, 42, 45, 49]):
+        groove.notes.append(pretty_midi.Note(100, note, i * 0.2, i * 0.2 + 0.05))
+    melody = pretty_midi.Instrument(0)
+    melody.notes += [pretty_midi.Note(100, 60 + i, i * 0.2, i * 0.2 + 0.15) for i in range(5)]
+    for preset in drums + pitched:
+        dry = bank.render(preset, groove if preset.role == "drums" else melody, 1.5)
+        wet = apply_effects(preset, dry, 44100)
+        assert np.abs(dry).max() > 0.01 and np.isfinite(wet).all()
