@@ -97,7 +97,7 @@ def test_discovery_of_debian_soundfonts_finds_kits_and_pitched_patches():
     presets = discover_presets(fonts)
     roles = [p.role for p in presets]
     assert roles.count("drums") == 32  # FluidR3's 31 kits and Black Pearl
-    assert roles.count("piano") == 11 and roles.count("bass") == 11 and roles.count("guitar") == 15
+    assert roles.count("piano") == 11 and roles.count("bass") == 10 and roles.count("guitar") == 15
 
 
 # -- preset files ------------------------------------------------------------------------
