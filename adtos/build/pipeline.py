@@ -173,11 +173,33 @@ def preflight(config: BuildConfig) -> None:
             load_presets(config.resolve(config.presets.library))
         except (OSError, ValueError) as error:
             raise CLIError(f"{config.source}: [presets].library: {error}") from None
+    soundfont_paths(config)
     for split in SPLITS:
         try:
             assemble_options(config, split, max(1, getattr(config.tracks, split)))
         except AssembleError as error:
             raise CLIError(f"{config.source}: [tracks]: {error}") from None
+
+
+def soundfont_paths(config: BuildConfig) -> list[Path] | None:
+    """[presets.generate].soundfonts as files: names are looked up on the soundfont
+    search path (Debian folders, pretty_midi's TimGM6mb, $ADTOS_SOUNDFONT_PATH),
+    paths relative to the config's folder."""
+    from adtos.presets.soundfonts import resolve_soundfont
+
+    names = config.presets.generate.soundfonts if config.presets.generate else None
+    if names is None:
+        return None
+    paths, missing = [], []
+    for name in names:
+        local = config.resolve(name)
+        try:
+            paths.append(local if ("/" in name and local.is_file()) else resolve_soundfont(name))
+        except FileNotFoundError as error:
+            missing.append(f"{config.source}: [presets.generate].soundfonts: {error}")
+    if missing:
+        raise CLIError("\n".join(missing))
+    return paths
 
 
 def presets_step(config: BuildConfig, out_dir: Path) -> list:
@@ -199,7 +221,8 @@ def presets_step(config: BuildConfig, out_dir: Path) -> list:
 
             generate = config.presets.generate
             log(f"generating {generate.drums} drum and {generate.other} other presets")
-            library = build_preset_library(soundfonts=generate.soundfonts, drums=generate.drums,
+            library = build_preset_library(soundfonts=soundfont_paths(config),
+                                           drums=generate.drums,
                                            other=generate.other, seed=config.dataset.seed,
                                            val_share=generate.val_share)
             save_presets(library, target)
