@@ -147,7 +147,7 @@ def _sweep_config(args: argparse.Namespace):
             data = tomllib.loads(path.read_text())
         except tomllib.TOMLDecodeError as error:
             raise CLIError(f"{path}: not valid TOML: {error}") from None
-        base = path.parent
+        base = path.parent.resolve()
 
     # Paths typed on the command line are relative to the current folder, those
     # in the file to the file's folder: make the typed ones absolute.

@@ -102,7 +102,7 @@ def load_sweep_config(path: str | os.PathLike) -> SweepConfig:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as error:
         raise SweepConfigError(f"{path}: not valid TOML: {error}") from None
-    return parse_sweep_config(data, path.parent, str(path))
+    return parse_sweep_config(data, path.parent.resolve(), str(path))
 
 
 def parse_sweep_config(data: dict, base: Path, source: str = "config") -> SweepConfig:

@@ -97,6 +97,7 @@ def _fit_once(n: np.ndarray, loss: np.ndarray, starts: list[tuple[float, float, 
     gamma_max = float(loss.min())
     lower = np.array([-np.inf, BETA_MIN, 0.0])
     upper = np.array([np.inf, BETA_MAX, gamma_max])
+    x_scale = np.array([1.0, 0.1, max(gamma_max, 1e-12)])
     best_params, best_cost = None, np.inf
     for start in starts:
         x0 = np.clip(np.asarray(start, dtype=np.float64), lower, upper)
@@ -104,11 +105,15 @@ def _fit_once(n: np.ndarray, loss: np.ndarray, starts: list[tuple[float, float, 
         x0[1] = min(max(x0[1], BETA_MIN * 1.01), BETA_MAX * 0.99)
         x0[2] = min(max(x0[2], 0.0), gamma_max * 0.99)
         result = least_squares(_log_residuals, x0, jac=_log_jacobian, bounds=(lower, upper),
-                               args=(log_n, log_loss), method="trf",
-                               x_scale=np.array([1.0, 0.1, max(gamma_max, 1e-12)]),
+                               args=(log_n, log_loss), method="trf", x_scale=x_scale,
                                xtol=1e-9, ftol=1e-9, gtol=1e-9, max_nfev=200)
-        if np.all(np.isfinite(result.x)) and result.cost < best_cost:
-            best_params, best_cost = result.x, float(result.cost)
+        params = result.x.copy()
+        # A parameter pinned at its bound is exactly the bound (γ = 0, not 1e-18),
+        # so that an interval can hold "no gap" at all.
+        at_lower = (result.active_mask == -1) | (params - lower < 1e-9 * x_scale)
+        params[at_lower] = lower[at_lower]
+        if np.all(np.isfinite(params)) and result.cost < best_cost:
+            best_params, best_cost = params, float(result.cost)
     if best_params is None:
         raise RuntimeError("the power-law fit did not converge from any starting point")
     return best_params, best_cost
