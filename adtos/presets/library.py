@@ -223,13 +223,17 @@ def _pitched_presets(by_role: dict[str, list[SoundfontPatch]], count: int,
                      rng: np.random.Generator) -> list[Preset]:
     first = _round_robin([[(role, p) for p in by_role.get(role, [])] for role in PITCHED_FIRST],
                          rng)
-    extra = [("other", p) for p in by_role.get("other", [])]
+    # Other timbres: melodic instruments before GM's percussive and sound-effect
+    # programs (112-127: taiko, gunshot, seashore, ...), which fill in only if needed.
+    extra = []
+    for tier in (range(0, 112), range(112, 128)):
+        group = [("other", p) for p in by_role.get("other", []) if p.program in tier]
+        extra += [group[i] for i in rng.permutation(len(group))]
     if not first and not extra:
         raise ValueError("no pitched patches found in the soundfonts")
     chosen = first[:count]
     if len(chosen) < count and extra:
-        picks = rng.permutation(len(extra))[:count - len(chosen)]
-        chosen = chosen + [extra[i] for i in sorted(picks)]
+        chosen = chosen + extra[:count - len(chosen)]
     presets: dict[str, Preset] = {}
     for role, patch in chosen:
         preset = patch_preset(patch, role=role)
