@@ -77,9 +77,9 @@ def bench_steps(prepared, width: float, steps: int, device: str) -> dict:
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)
     use_amp = device == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    times = []
+    times, cpu_times = [], []
     for features, targets in batches:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         features, targets = features.to(device), targets.to(device)
         with torch.autocast(device_type=device, dtype=torch.float16, enabled=use_amp):
             logits = model(features)
@@ -91,8 +91,10 @@ def bench_steps(prepared, width: float, steps: int, device: str) -> dict:
         if device == "cuda":
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
     step = statistics.median(times[1:])  # the first step pays for allocations
-    return {"params": parameter_count(model), "step_s": step, "steps_per_s": 1 / step}
+    return {"params": parameter_count(model), "step_s": step, "steps_per_s": 1 / step,
+            "cpu_s": statistics.median(cpu_times[1:])}
 
 
 def main() -> None:
@@ -103,10 +105,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the feature timing")
     parser.add_argument("--batches", type=int, default=20, help="batches of the snippet timing")
     parser.add_argument("--workers", type=int, default=2, help="loader processes to compare with 0")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = parser.parse_args()
 
     import torch
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     from adtos.transcriber.data import prepare_tracks
     from adtos.transcriber.predict import resolve_device
     from adtos.transcriber.toy import make_toy_dataset
@@ -130,8 +135,12 @@ def main() -> None:
         s = bench_steps(prepared, args.width, args.steps, device)
         print(f"training (width {args.width:g}, {s['params']:,} parameters, batch 32 × 4 s, "
               f"{'mixed precision' if device == 'cuda' else 'fp32'}): {s['step_s']:.2f} s/step = "
-              f"{s['steps_per_s']:.2f} steps/s = {32 * s['steps_per_s']:.0f} snippets/s "
-              f"(median of {args.steps})")
+              f"{s['steps_per_s']:.3f} steps/s = {32 * s['steps_per_s']:.1f} snippets/s; "
+              f"{s['cpu_s']:.1f} CPU-s/step (median of {args.steps})")
+        if device == "cuda":
+            verdict = "keeps up" if rate / 32 > s["steps_per_s"] else "does NOT keep up"
+            print(f"loader with {args.workers} processes: {rate / 32:.1f} batches/s vs "
+                  f"{s['steps_per_s']:.1f} steps/s: the loader {verdict}")
 
 
 if __name__ == "__main__":

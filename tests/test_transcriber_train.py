@@ -199,3 +199,29 @@ def test_validation_on_training_tracks_is_refused(tmp_path):
     with pytest.raises(ValueError, match="also training tracks"):
         train(TrainConfig(train=str(no_val), val=f"adtos:{no_val}", out=str(tmp_path / "run"),
                           max_steps=1, **TINY))
+
+
+def test_untrained_baseline_with_max_steps_0(toy_dataset, tmp_path):
+    """--max-steps 0: no training, thresholds still tuned; the no-training baseline."""
+    from adtos.transcriber.config import TrainConfig
+    from adtos.transcriber.train import train
+
+    result = train(TrainConfig(train=str(toy_dataset), val=str(toy_dataset),
+                               out=str(tmp_path / "untrained"), max_steps=0, **TINY))
+    assert result.steps == 0 and result.stopped_by == "max_steps"
+    assert (tmp_path / "untrained" / "checkpoints" / "best.pt").is_file()
+    assert 0.0 <= result.val_f["all"] <= 1.0 and result.val_loss > 0.5   # ~log 2 untrained
+
+
+def test_ctrl_c_is_deferred_to_the_end_of_a_step():
+    import os
+    import signal
+
+    from adtos.transcriber.train import _StopRequest
+
+    with _StopRequest() as stop:
+        os.kill(os.getpid(), signal.SIGINT)   # would raise KeyboardInterrupt outside
+        assert stop.requested
+        with pytest.raises(KeyboardInterrupt):  # a second Ctrl-C stops at once
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

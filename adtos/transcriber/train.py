@@ -102,6 +102,35 @@ def _set_rng_state(state: dict, device: str) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+class _StopRequest:
+    """While active, Ctrl-C (SIGINT) only sets `requested`; the loop stops at a step boundary,
+    so that last.pt never holds a half-done step. Outside the main thread it does nothing."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:  # a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
 def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     """Train a CRNN as `config` says; with `resume`, continue RUN_DIR's last checkpoint."""
     import torch
@@ -162,18 +191,44 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
                 "sampler": {"seed": config.seed, "next_step": state["step"]},
                 "config": asdict(config)}
 
-    # 4. the loop
+    def validate(interval_s: float) -> None:
+        """Validation loss, best checkpoint, a metrics.csv row, patience, last checkpoint."""
+        val_loss = validation_loss(model, val_tracks, device)
+        mean_val = float(val_loss.mean())
+        if mean_val < state["best_val_loss"]:
+            state.update(best_val_loss=mean_val, best_step=state["step"], bad_validations=0)
+            save_checkpoint(checkpoints / "best.pt", {"model": model.state_dict(),
+                                                     "model_info": model_info(model),
+                                                     "state": dict(state)})
+        else:
+            state["bad_validations"] += 1
+        _append_metrics(run_dir / "metrics.csv", {
+            "step": state["step"], "learning_rate": optimizer.param_groups[0]["lr"],
+            "train_loss": state["train_loss_sum"] / max(state["train_loss_count"], 1),
+            "val_loss": mean_val, **{f"val_loss_{c}": float(v) for c, v in zip(CLASSES, val_loss)},
+            "best_val_loss": state["best_val_loss"], "bad_validations": state["bad_validations"],
+            "wall_time_s": round(time.perf_counter() - started, 3),
+            "snippets_per_s": round(state["train_loss_count"] * config.batch_size / interval_s, 2)})
+        state["train_loss_sum"], state["train_loss_count"] = 0.0, 0
+        if state["bad_validations"] >= config.patience:
+            state["stopped_by"] = "patience"
+        save_checkpoint(checkpoints / "last.pt", checkpoint_dict())
+
     def finished() -> bool:
         return bool(state["stopped_by"]) or (config.max_steps is not None
                                              and state["step"] >= config.max_steps)
 
-    if not finished():
+    # 4. the loop
+    if finished():  # nothing to do: a finished run, or --max-steps 0 (the untrained baseline)
+        state["stopped_by"] = state["stopped_by"] or "max_steps"
+    else:
         loader = batch_loader(batches, state["step"], config.workers, pin_memory=use_amp,
                               seed=config.seed)
         progress = tqdm(total=config.max_steps, initial=state["step"], desc="train",
                         disable=not config.progress, dynamic_ncols=True)
-        interval_start = time.perf_counter()
-        try:
+        interrupt = _StopRequest()  # Ctrl-C ends the run after the current step, not inside it
+        timer_start = time.perf_counter()
+        with interrupt:
             for features, targets in loader:
                 step = state["step"]
                 for group in optimizer.param_groups:
@@ -189,50 +244,25 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
                 scaler.scale(loss).backward()
                 scaler.step(optimizer)
                 scaler.update()
+
+                loss = float(loss.detach())
                 state["step"] = step + 1
-                state["train_loss_sum"] += float(loss.detach())
+                state["train_loss_sum"] += loss
                 state["train_loss_count"] += 1
                 progress.update(1)
-                progress.set_postfix(loss=f"{float(loss.detach()):.4f}",
-                                     best_val=f"{state['best_val_loss']:.4f}")
-
+                progress.set_postfix(loss=f"{loss:.4f}", best_val=f"{state['best_val_loss']:.4f}")
                 if state["step"] % config.val_every == 0:
-                    val_loss = validation_loss(model, val_tracks, device)
-                    elapsed = time.perf_counter() - interval_start
-                    mean_val = float(val_loss.mean())
-                    if mean_val < state["best_val_loss"]:
-                        state.update(best_val_loss=mean_val, best_step=state["step"],
-                                     bad_validations=0)
-                        save_checkpoint(checkpoints / "best.pt",
-                                        {"model": model.state_dict(), "model_info": model_info(model),
-                                         "state": dict(state)})
-                    else:
-                        state["bad_validations"] += 1
-                    _append_metrics(run_dir / "metrics.csv", {
-                        "step": state["step"], "learning_rate": optimizer.param_groups[0]["lr"],
-                        "train_loss": state["train_loss_sum"] / max(state["train_loss_count"], 1),
-                        "val_loss": mean_val,
-                        **{f"val_loss_{c}": float(v) for c, v in zip(CLASSES, val_loss)},
-                        "best_val_loss": state["best_val_loss"],
-                        "bad_validations": state["bad_validations"],
-                        "wall_time_s": round(time.perf_counter() - started, 3),
-                        "snippets_per_s": round(config.val_every * config.batch_size / elapsed, 2)})
-                    state["train_loss_sum"], state["train_loss_count"] = 0.0, 0
-                    if state["bad_validations"] >= config.patience:
-                        state["stopped_by"] = "patience"
-                    save_checkpoint(checkpoints / "last.pt", checkpoint_dict())
-                    interval_start = time.perf_counter()
+                    validate(interval_s=time.perf_counter() - timer_start)
+                    timer_start = time.perf_counter()
                 if config.max_steps is not None and state["step"] >= config.max_steps:
                     state["stopped_by"] = "max_steps"
-                if state["stopped_by"]:
+                if state["stopped_by"] or interrupt.requested:
                     break
-        except KeyboardInterrupt:
-            save_checkpoint(checkpoints / "last.pt", checkpoint_dict())
-            progress.close()
-            print(f"interrupted at step {state['step']}; resume with adtos train --resume {run_dir}")
-            raise
         progress.close()
         save_checkpoint(checkpoints / "last.pt", checkpoint_dict())
+        if interrupt.requested:
+            print(f"stopped at step {state['step']}; continue with adtos train --resume {run_dir}")
+            raise KeyboardInterrupt
 
     # 5. final evaluation with the best model (the last one if no validation ran yet)
     if not (checkpoints / "best.pt").exists():
