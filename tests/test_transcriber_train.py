@@ -225,3 +225,20 @@ def test_ctrl_c_is_deferred_to_the_end_of_a_step():
         with pytest.raises(KeyboardInterrupt):  # a second Ctrl-C stops at once
             os.kill(os.getpid(), signal.SIGINT)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_commands_refuse_a_checkpoint_of_another_width(trained_run, tmp_path, capsys):
+    import shutil
+
+    from adtos.cli import main
+    from adtos.transcriber.checkpoint import model_info, save_checkpoint
+    from adtos.transcriber.model import CRNN
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    other = CRNN(width=0.5)
+    save_checkpoint(run / "checkpoints" / "best.pt",
+                    {"model": other.state_dict(), "model_info": model_info(other)})
+    assert main(["transcribe", str(run), "x.wav", "--out", str(tmp_path / "o"),
+                 "--no-progress"]) == 2
+    assert "width 0.5" in capsys.readouterr().err

@@ -10,6 +10,7 @@ and a resumed run sees exactly the batches the uninterrupted run would have.
 from __future__ import annotations
 
 import itertools
+import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -36,6 +37,21 @@ class PreparedTrack:
         return frame_targets(self.onsets, self.labels, self.n_frames, fps, widen=widen)
 
 
+# (audio path, size, mtime, cache folder, settings) -> (feature path, frames), so that a
+# process training many models (a scaling sweep) hashes each audio file only once.
+_PREPARED: dict[tuple, tuple[str, int]] = {}
+
+
+def _memo_key(track, cache_dir, settings) -> tuple | None:
+    if track.audio_path is None:
+        return None
+    try:
+        stat = os.stat(track.audio_path)
+    except OSError:
+        return None
+    return (str(track.audio_path), stat.st_size, stat.st_mtime_ns, str(cache_dir), settings)
+
+
 def _prepare_one(args) -> tuple[str, str | None, int, str | None]:
     track, cache_dir, settings = args
     try:
@@ -57,19 +73,29 @@ def prepare_tracks(tracks, cache_dir, settings: FeatureSettings = DEFAULT_SETTIN
     from tqdm import tqdm
 
     tracks = list(tracks)
-    jobs = [(track, cache_dir, settings) for track in tracks]
+    keys = [_memo_key(track, cache_dir, settings) for track in tracks]
+    done = {}
+    for index, key in enumerate(keys):
+        if key in _PREPARED and os.path.exists(_PREPARED[key][0]):
+            done[index] = (tracks[index].track_id, *_PREPARED[key], None)
+    todo = [i for i in range(len(tracks)) if i not in done]
+    jobs = [(tracks[i], cache_dir, settings) for i in todo]
     if workers and workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(workers) as pool:
-            done = list(tqdm(pool.map(_prepare_one, jobs, chunksize=4), total=len(jobs),
-                             desc=desc, leave=False, disable=not progress))
+            results = list(tqdm(pool.map(_prepare_one, jobs, chunksize=4), total=len(jobs),
+                                desc=desc, leave=False, disable=not progress))
     else:
-        done = [_prepare_one(job) for job in tqdm(jobs, desc=desc, leave=False,
-                                                          disable=not progress)]
+        results = [_prepare_one(job) for job in tqdm(jobs, desc=desc, leave=False,
+                                                             disable=not progress)]
+    done.update(zip(todo, results))
     prepared, errors = [], []
-    for track, (track_id, path, n_frames, error) in zip(tracks, done):
+    for index, track in enumerate(tracks):
+        track_id, path, n_frames, error = done[index]
         if error is not None:
             errors.append((track_id, error))
             continue
+        if keys[index] is not None:
+            _PREPARED[keys[index]] = (path, n_frames)
         prepared.append(PreparedTrack(track_id, path, n_frames,
                                       np.asarray(track.onsets), np.asarray(track.labels)))
     return prepared, errors

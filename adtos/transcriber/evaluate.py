@@ -136,7 +136,7 @@ def evaluate(run_dir: str | os.PathLike, tests: dict[str, str], device: str = "a
     config = TrainConfig.from_json_file(run_dir / "config.json")
     device = resolve_device(device)
     path = run_dir / "checkpoints" / f"{checkpoint}.pt"
-    model = model_from_checkpoint(load_checkpoint(path), path).to(device)
+    model = model_from_checkpoint(load_checkpoint(path), path, width=config.width).to(device)
     if (run_dir / "thresholds.json").exists():
         thresholds = load_thresholds(run_dir)
     else:

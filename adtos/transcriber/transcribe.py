@@ -7,6 +7,7 @@ For each input `song.wav` the output folder gets
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -56,7 +57,10 @@ def transcribe(run_dir: str | os.PathLike, audio_paths, out_dir: str | os.PathLi
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     device = resolve_device(device)
     path = run_dir / "checkpoints" / f"{checkpoint}.pt"
-    model = model_from_checkpoint(load_checkpoint(path), path).to(device)
+    width = None  # the run's own width, when known: a checkpoint copied in from elsewhere fails
+    if (run_dir / "config.json").is_file():
+        width = json.loads((run_dir / "config.json").read_text()).get("width")
+    model = model_from_checkpoint(load_checkpoint(path), path, width=width).to(device)
     if not (run_dir / "thresholds.json").exists():
         raise FileNotFoundError(f"{run_dir}/thresholds.json not found; finish training or run "
                                 "adtos evaluate on the run first")
