@@ -242,3 +242,13 @@ def test_read_loop_index_names_the_bad_column(tmp_path):
         read_loop_index(tmp_path / "wrong.parquet")
     with pytest.raises(FileNotFoundError):
         read_loop_index(tmp_path / "nope.parquet")
+
+
+def test_wrong_kind_is_a_clear_error(tmp_path):
+    midi_file(tmp_path / "lib" / "drums" / "a.mid", [(9, None, quarter_notes(8, 36))])
+    with pytest.raises(LibraryError, match="info.csv"):
+        index_library(tmp_path / "lib", "groove", workers=1)
+    with pytest.raises(LibraryError, match="no MIDI files found for kind 'pop909'"):
+        index_library(tmp_path / "lib", "pop909", workers=1)
+    with pytest.raises(LibraryError, match="kind must be one of"):
+        index_library(tmp_path / "lib", "slakh", workers=1)

@@ -27,6 +27,9 @@ def is_groove_library(root: Path) -> bool:
 def find_jobs(root: Path) -> list[Job]:
     """One job per row of info.csv, in the file's order."""
     info_path = root / INFO_FILE
+    if not info_path.is_file():
+        raise ValueError(f"{info_path} not found: --kind groove needs the Groove MIDI Dataset's "
+                         f"info.csv at the library root")
     with open(info_path, newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [name for name in REQUIRED_FIELDS if name not in (reader.fieldnames or [])]

@@ -33,7 +33,7 @@ def is_pop909_library(root: Path) -> bool:
 
 
 def find_jobs(root: Path) -> list[Job]:
-    """One job per song folder holding `<song>.mid`."""
+    """One job per song folder holding `<song>.mid` (e.g. `001/001.mid`)."""
     jobs = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         midi_path = folder / f"{folder.name}.mid"
