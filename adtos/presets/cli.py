@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="kit-check cache file (default: ~/.cache/adtos/kitcheck.json; "
                         "results are keyed by soundfont name, size and mtime)")
     parser.add_argument("--no-cache", action="store_true", help="check every kit again")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="processes for the kit checks, one soundfont each (default: one "
+                        "per CPU)")
     parser.set_defaults(func=run)
 
 
@@ -66,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         library = build_preset_library(args.soundfont, drums=args.drums, other=args.other,
                                        seed=args.seed, val_share=args.val_share, report=report,
-                                       cache=cache)
+                                       cache=cache, workers=args.workers)
     except ValueError as error:
         raise CLIError(str(error)) from error
     for path, reason in report.errors:

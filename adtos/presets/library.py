@@ -45,13 +45,15 @@ def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drum
                          other: int = 458, seed: int = 0, val_share: float = 0.1, *,
                          report: LibraryReport | None = None,
                          cache: str | os.PathLike | None = "auto",
-                         progress: bool = True, sample_rate: int = 44100) -> list[Preset]:
+                         progress: bool = True, sample_rate: int = 44100,
+                         workers: int | None = None) -> list[Preset]:
     """The preset library: `drums` drum presets and `other` pitched ones (see module doc).
 
     `cache` is a JSON file of kit-check results (keyed by soundfont name, size and
     modification time) that makes a rebuild skip the rendering; "auto" is
-    `default_cache_path()`, None checks every kit again. Unreadable soundfonts are
-    skipped and listed in `report.errors`.
+    `default_cache_path()`, None checks every kit again. Kit checks run in up to
+    `workers` processes (default: one per CPU), one soundfont per process.
+    Unreadable soundfonts are skipped and listed in `report.errors`.
     """
     if drums < 0 or other < 0:
         raise ValueError(f"preset counts must be >= 0, got drums={drums}, other={other}")
@@ -67,7 +69,8 @@ def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drum
     for patch in patches:
         by_role.setdefault(classify_patch(patch.bank, patch.program, patch.name), []).append(patch)
 
-    kits = _checked_kits(by_role.get("drums", []), paths, report, cache, progress, sample_rate)
+    kits = _checked_kits(by_role.get("drums", []), paths, report, cache, progress, sample_rate,
+                         workers)
     rng = np.random.default_rng(seed)
     library = _drum_presets(kits, drums, rng) if drums else []
     library += _pitched_presets(by_role, other, rng) if other else []
@@ -93,37 +96,83 @@ def _soundfont_paths(soundfonts: list[str | os.PathLike] | None) -> list[Path]:
 
 
 def _checked_kits(patches: list[SoundfontPatch], paths: list[Path], report: LibraryReport,
-                  cache_path: str | os.PathLike | None, progress: bool, sample_rate: int
-                  ) -> list[tuple[SoundfontPatch, KitCheck]]:
+                  cache_path: str | os.PathLike | None, progress: bool, sample_rate: int,
+                  workers: int | None) -> list[tuple[SoundfontPatch, KitCheck]]:
+    """Check every kit (cached ones are not rendered again); the usable ones, in order.
+
+    Kits are checked in groups per soundfont, so that each worker process loads
+    a soundfont once (MuseScore's SF3 takes seconds to load).
+    """
     from tqdm import tqdm
 
-    from adtos.presets.synth import SoundfontBank
-
-    bank = SoundfontBank(sample_rate, soundfonts=paths)
     cache = _load_cache(cache_path)
-    keys = {p.name: _file_key(p) for p in paths}
-    failed_fonts: set[str] = set()
-    usable = []
-    for patch in tqdm(patches, desc="checking drum kits", unit="kit", disable=not progress):
-        if patch.soundfont in failed_fonts:
-            continue
-        key = f"{keys.get(patch.soundfont, patch.soundfont)}:{patch.bank}:{patch.program}"
-        if key in cache:
-            check = _check_from_json(cache[key])
+    keys = {p.resolve().name: _file_key(p) for p in paths}
+
+    def cache_key(patch: SoundfontPatch) -> str:
+        return f"{keys.get(patch.soundfont, patch.soundfont)}:{patch.bank}:{patch.program}"
+
+    todo: dict[str, list[tuple[int, int]]] = {}
+    for patch in patches:
+        if cache_key(patch) not in cache:
+            todo.setdefault(patch.soundfont, []).append((patch.bank, patch.program))
+    jobs = [(font, kits, paths, sample_rate) for font, kits in todo.items()]
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    failed_fonts: dict[str, str] = {}
+    with tqdm(total=sum(len(k) for k in todo.values()), desc="checking drum kits", unit="kit",
+              disable=not progress) as bar:
+        if workers > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(workers) as pool:
+                results = pool.map(_check_soundfont_kits, jobs)
+                for (font, kits, _, _), (checks, error) in zip(jobs, results):
+                    _collect(font, checks, error, cache, failed_fonts, cache_key, bar)
         else:
-            try:
-                check = check_drum_kit(bank, patch.soundfont, patch.bank, patch.program)
-            except (SoundfontError, FileNotFoundError) as error:
-                report.errors.append((patch.soundfont, f"FluidSynth could not play it: {error}"))
-                failed_fonts.add(patch.soundfont)
-                continue
-            cache[key] = asdict(check)
+            for job in jobs:
+                checks, error = _check_soundfont_kits(job, bar)
+                _collect(job[0], checks, error, cache, failed_fonts, cache_key, None)
+    _save_cache(cache_path, cache)
+
+    usable = []
+    for font, reason in failed_fonts.items():
+        report.errors.append((font, f"FluidSynth could not play it: {reason}"))
+    for patch in patches:
+        if patch.soundfont in failed_fonts or cache_key(patch) not in cache:
+            continue
+        check = _check_from_json(cache[cache_key(patch)])
         report.kit_checks.append((patch, check))
         if check.usable:
             usable.append((patch, check))
-    bank.close()
-    _save_cache(cache_path, cache)
     return usable
+
+
+def _check_soundfont_kits(job, bar=None) -> tuple[list[KitCheck], str | None]:
+    """Check the kits of one soundfont: (checks, None), or (checks so far, error)."""
+    from adtos.presets.synth import SoundfontBank
+
+    soundfont, kits, paths, sample_rate = job
+    bank = SoundfontBank(sample_rate, soundfonts=paths)
+    checks: list[KitCheck] = []
+    try:
+        for bank_number, program in kits:
+            checks.append(check_drum_kit(bank, soundfont, bank_number, program))
+            if bar is not None:
+                bar.update(1)
+    except (SoundfontError, FileNotFoundError) as error:
+        return checks, str(error)
+    finally:
+        bank.close()
+    return checks, None
+
+
+def _collect(font, checks, error, cache, failed_fonts, cache_key, bar) -> None:
+    for check in checks:
+        patch = SoundfontPatch(font, check.bank, check.program, "")
+        cache[cache_key(patch)] = asdict(check)
+    if error is not None:
+        failed_fonts[font] = error
+    if bar is not None:
+        bar.update(len(checks))
 
 
 def _file_key(path: Path) -> str:
