@@ -17,6 +17,10 @@ import numpy as np
 DEFAULT_METER = (4, 4)
 
 
+# A file longer than this (about 14 hours at 120 bpm) is taken as corrupt.
+MAX_QUARTER_NOTES = 100_000
+
+
 class BadMidiError(ValueError):
     """A MIDI file that cannot be indexed; the message is the reason."""
 
@@ -119,11 +123,15 @@ def read_midi(path: str | Path, default_bpm: float | None = None) -> MidiData:
     meters.sort(key=lambda item: item[0])
     meter_by_tick: dict[int, tuple[int, int]] = {}
     for tick, numerator, denominator in meters:
+        if numerator < 1 or denominator > 64:
+            raise BadMidiError(f"time signature {numerator}/{denominator} at tick {tick} is not usable")
         meter_by_tick[tick] = (numerator, denominator)
     if 0 not in meter_by_tick:
         meter_by_tick[0] = DEFAULT_METER
     meter_list = [(tick, *meter_by_tick[tick]) for tick in sorted(meter_by_tick)]
 
+    if end_tick / tpb > MAX_QUARTER_NOTES:
+        raise BadMidiError(f"implausibly long: {end_tick / tpb:.0f} quarter notes (a corrupt delta time?)")
     return MidiData(ticks_per_beat=tpb, notes=notes, tempo_ticks=tempo_ticks, tempo_us=tempo_values,
                     has_tempo=has_tempo, meters=meter_list, end_tick=int(end_tick), track_names=names)
 
@@ -182,11 +190,11 @@ def parse_smf(data: bytes) -> tuple[int, list[RawTrack]]:
     """
     if data[:4] != b"MThd":
         raise ValueError("no MThd header: not a Standard MIDI File")
+    if len(data) < 14:
+        raise ValueError("header is truncated")
     header_length = int.from_bytes(data[4:8], "big")
     fmt = int.from_bytes(data[8:10], "big")
     division = int.from_bytes(data[12:14], "big")
-    if len(data) < 14:
-        raise ValueError("header is truncated")
     if fmt == 2:
         raise ValueError("format 2 (independent sequences) is not supported")
     if division & 0x8000 or division == 0:
