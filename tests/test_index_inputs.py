@@ -252,3 +252,12 @@ def test_wrong_kind_is_a_clear_error(tmp_path):
         index_library(tmp_path / "lib", "pop909", workers=1)
     with pytest.raises(LibraryError, match="kind must be one of"):
         index_library(tmp_path / "lib", "slakh", workers=1)
+
+
+def test_corrupt_meter_or_length_is_refused_not_hung(tmp_path):
+    lib = tmp_path / "lib"
+    midi_file(lib / "drums" / "tiny_bars.mid", [(9, None, quarter_notes(8, 36))], meter=(4, 128))
+    midi_file(lib / "drums" / "endless.mid", [(9, None, quarter_notes(8, 36) + [(2**27, 10, 36, 90)])])
+    reasons = dict(index_library(lib, "generic", workers=1).errors)
+    assert reasons["drums/tiny_bars.mid"] == "time signature 4/128 at tick 0 is not usable"
+    assert reasons["drums/endless.mid"].startswith("implausibly long")
