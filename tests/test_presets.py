@@ -33,10 +33,14 @@ def bank() -> SoundfontBank:
 @pytest.fixture(scope="module")
 def small_library(tmp_path_factory):
     """A library grown from TimGM6mb alone; the kit-check cache is kept for the CLI test."""
-    cache = tmp_path_factory.mktemp("cache") / "kitcheck.json"
+    folder = tmp_path_factory.mktemp("cache")
+    cache = folder / "kitcheck.json"
+    broken = folder / "broken.sf2"
+    broken.write_bytes(b"not a soundfont")
     report = LibraryReport()
-    library = build_preset_library([TIMGM], drums=40, other=30, seed=3, val_share=0.2,
-                                   report=report, cache=cache, progress=False)
+    library = build_preset_library([TIMGM, broken, folder / "missing.sf3"], drums=40, other=30,
+                                   seed=3, val_share=0.2, report=report, cache=cache,
+                                   progress=False)
     return library, report, cache
 
 
@@ -185,6 +189,7 @@ def test_library_has_the_requested_distinct_presets(small_library):
     assert sum(p.role in ("piano", "bass", "guitar") for p in pitched) == 24
     assert sum(p.role == "other" for p in pitched) == 6
     assert len(report.kit_checks) == 8  # every TimGM kit was checked
+    assert sorted(Path(p).name for p, _ in report.errors) == ["broken.sf2", "missing.sf3"]
     usable = {(c.bank, c.program) for _, c in report.kit_checks if c.usable}
     for preset in drums:  # only kits that passed are used, as source or piece
         assert (preset.source["bank"], preset.source["program"]) in usable
@@ -210,7 +215,7 @@ def test_effect_chains_are_seeded_and_some_presets_dry(small_library):
     library, _, cache = small_library
     assert any(not p.effects for p in library) and any(p.effects for p in library)
     again = build_preset_library([TIMGM], drums=40, other=30, seed=3, val_share=0.2,
-                                 cache=cache, progress=False)
+                                 cache=cache, progress=False)  # bad files only add errors
     assert [p.to_json() for p in again] == [p.to_json() for p in library]
     other_seed = build_preset_library([TIMGM], drums=40, other=30, seed=4, val_share=0.2,
                                       cache=cache, progress=False)

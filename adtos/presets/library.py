@@ -10,9 +10,8 @@ from the seed; ids are hashes of the definitions, so they are all distinct.
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,10 @@ import numpy as np
 
 from adtos.presets.discover import classify_patch, patch_preset, scan_soundfonts
 from adtos.presets.effects import random_effect_chain
-from adtos.presets.kitcheck import KitCheck, NoteCheck, check_drum_kit
+from adtos.presets.kitcheck import KitCheck
+from adtos.presets.kitruns import checked_kits, default_cache_path
 from adtos.presets.model import PIECE_CLASSES, PIECE_NOTES, Preset
-from adtos.presets.soundfonts import SoundfontError, SoundfontPatch
+from adtos.presets.soundfonts import SoundfontPatch
 
 PITCHED_FIRST = ("piano", "bass", "guitar")
 TUNE_CENTS = 100.0  # composite-kit pieces are retuned by up to ± this
@@ -69,19 +69,13 @@ def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drum
     for patch in patches:
         by_role.setdefault(classify_patch(patch.bank, patch.program, patch.name), []).append(patch)
 
-    kits = _checked_kits(by_role.get("drums", []), paths, report, cache, progress, sample_rate,
+    kits = checked_kits(by_role.get("drums", []), paths, report, cache, progress, sample_rate,
                          workers)
     rng = np.random.default_rng(seed)
     library = _drum_presets(kits, drums, rng) if drums else []
     library += _pitched_presets(by_role, other, rng) if other else []
     _assign_pools(library, val_share, seed)
     return library
-
-
-def default_cache_path() -> Path:
-    """~/.cache/adtos/kitcheck.json (or under $XDG_CACHE_HOME)."""
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return root / "adtos" / "kitcheck.json"
 
 
 def _soundfont_paths(soundfonts: list[str | os.PathLike] | None) -> list[Path]:
@@ -93,115 +87,6 @@ def _soundfont_paths(soundfonts: list[str | os.PathLike] | None) -> list[Path]:
 
 
 # -- drum kits ----------------------------------------------------------------------------
-
-
-def _checked_kits(patches: list[SoundfontPatch], paths: list[Path], report: LibraryReport,
-                  cache_path: str | os.PathLike | None, progress: bool, sample_rate: int,
-                  workers: int | None) -> list[tuple[SoundfontPatch, KitCheck]]:
-    """Check every kit (cached ones are not rendered again); the usable ones, in order.
-
-    Kits are checked in groups per soundfont, so that each worker process loads
-    a soundfont once (MuseScore's SF3 takes seconds to load).
-    """
-    from tqdm import tqdm
-
-    cache = _load_cache(cache_path)
-    keys = {p.resolve().name: _file_key(p) for p in paths}
-
-    def cache_key(patch: SoundfontPatch) -> str:
-        return f"{keys.get(patch.soundfont, patch.soundfont)}:{patch.bank}:{patch.program}"
-
-    todo: dict[str, list[tuple[int, int]]] = {}
-    for patch in patches:
-        if cache_key(patch) not in cache:
-            todo.setdefault(patch.soundfont, []).append((patch.bank, patch.program))
-    jobs = [(font, kits, paths, sample_rate) for font, kits in todo.items()]
-    workers = min(workers or os.cpu_count() or 1, len(jobs))
-    failed_fonts: dict[str, str] = {}
-    with tqdm(total=sum(len(k) for k in todo.values()), desc="checking drum kits", unit="kit",
-              disable=not progress) as bar:
-        if workers > 1:
-            from concurrent.futures import ProcessPoolExecutor
-
-            with ProcessPoolExecutor(workers) as pool:
-                results = pool.map(_check_soundfont_kits, jobs)
-                for (font, kits, _, _), (checks, error) in zip(jobs, results):
-                    _collect(font, checks, error, cache, failed_fonts, cache_key, bar)
-        else:
-            for job in jobs:
-                checks, error = _check_soundfont_kits(job, bar)
-                _collect(job[0], checks, error, cache, failed_fonts, cache_key, None)
-    _save_cache(cache_path, cache)
-
-    usable = []
-    for font, reason in failed_fonts.items():
-        report.errors.append((font, f"FluidSynth could not play it: {reason}"))
-    for patch in patches:
-        if patch.soundfont in failed_fonts or cache_key(patch) not in cache:
-            continue
-        check = _check_from_json(cache[cache_key(patch)])
-        report.kit_checks.append((patch, check))
-        if check.usable:
-            usable.append((patch, check))
-    return usable
-
-
-def _check_soundfont_kits(job, bar=None) -> tuple[list[KitCheck], str | None]:
-    """Check the kits of one soundfont: (checks, None), or (checks so far, error)."""
-    from adtos.presets.synth import SoundfontBank
-
-    soundfont, kits, paths, sample_rate = job
-    bank = SoundfontBank(sample_rate, soundfonts=paths)
-    checks: list[KitCheck] = []
-    try:
-        for bank_number, program in kits:
-            checks.append(check_drum_kit(bank, soundfont, bank_number, program))
-            if bar is not None:
-                bar.update(1)
-    except (SoundfontError, FileNotFoundError) as error:
-        return checks, str(error)
-    finally:
-        bank.close()
-    return checks, None
-
-
-def _collect(font, checks, error, cache, failed_fonts, cache_key, bar) -> None:
-    for check in checks:
-        patch = SoundfontPatch(font, check.bank, check.program, "")
-        cache[cache_key(patch)] = asdict(check)
-    if error is not None:
-        failed_fonts[font] = error
-    if bar is not None:
-        bar.update(len(checks))
-
-
-def _file_key(path: Path) -> str:
-    stat = path.stat()
-    return f"{path.name}:{stat.st_size}:{int(stat.st_mtime)}"
-
-
-def _load_cache(path: str | os.PathLike | None) -> dict[str, Any]:
-    if path is None or not Path(path).is_file():
-        return {}
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}  # a broken cache is only a slower build
-
-
-def _save_cache(path: str | os.PathLike | None, cache: dict[str, Any]) -> None:
-    if path is None:
-        return
-    from adtos.fileio import write_text_atomic
-
-    write_text_atomic(path, json.dumps(cache, sort_keys=True))
-
-
-def _check_from_json(data: dict[str, Any]) -> KitCheck:
-    notes = {int(n): NoteCheck(**c) for n, c in data["notes"].items()}
-    return KitCheck(data["soundfont"], data["bank"], data["program"], notes=notes,
-                    remap={int(k): int(v) for k, v in data["remap"].items()},
-                    missing_classes=list(data["missing_classes"]))
 
 
 def _kit_preset(patch: SoundfontPatch, check: KitCheck, effects: list[dict[str, Any]]) -> Preset:
