@@ -235,3 +235,15 @@ def test_random_chains_stay_in_musical_ranges():
     for chain in chains[:10]:
         out = apply_effects(kit(effects=chain), audio, SR)
         assert np.isfinite(out).all() and np.abs(out).max() < 4.0
+
+
+def test_overlapping_notes_of_one_pitch_do_not_cut_each_other(bank):
+    organ = Preset(role="other", source={"soundfont": "TimGM6mb.sf2", "bank": 0, "program": 19})
+    overlapping = pretty_midi.Instrument(0)
+    overlapping.notes += [pretty_midi.Note(100, 60, 0.0, 1.0), pretty_midi.Note(100, 60, 0.5, 2.0)]
+    single = pretty_midi.Instrument(0)
+    single.notes.append(pretty_midi.Note(100, 60, 0.0, 1.0))
+    both = bank.render(organ, overlapping, 2.5)
+    one = bank.render(organ, single, 2.5)
+    held = slice(int(1.3 * SR), int(1.9 * SR))  # after the first note's end, before the second's
+    assert np.abs(both[held]).max() > 0.02 and np.abs(one[held]).max() < 0.01
