@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_killed_render_resumes_without_redoing_finished_tracks(tmp_path):
-    ids = make_tracks(tmp_path / "tracks", n=8, seconds=6.0, voices=4)
+    ids = make_tracks(tmp_path / "tracks", n=6, seconds=4.0, voices=4)
     save_presets(small_library(), tmp_path / "presets.jsonl")
     out = tmp_path / "out"
     command = [sys.executable, "-m", "adtos", "render", str(tmp_path / "tracks"), "--presets",
@@ -44,7 +44,7 @@ def test_killed_render_resumes_without_redoing_finished_tracks(tmp_path):
     # Whatever is under a final name is whole.
     for path in (out / "audio").glob("*.flac"):
         audio, sr = soundfile.read(path)
-        assert len(audio) == round(7.0 * sr) or abs(len(audio) / sr - 6.5) < 0.6
+        assert abs(len(audio) / sr - 5.0) < 0.6  # 4 s of notes + release tail
     mtimes = {t: (out / "audio" / f"{t}.flac").stat().st_mtime_ns for t in done}
 
     report = render_tracks(tmp_path / "tracks", tmp_path / "presets.jsonl", out, workers=1,
