@@ -240,3 +240,25 @@ def test_variants_share_every_loop_placement(project, built):
         assert np.all(grid_pos == 0)
         np.testing.assert_allclose(read_annotation(quantized / "annotations" / f"{row['track_id']}.txt"),
                                    snapped, atol=1e-5)
+
+
+def test_subset_command_lists_tracks(built, tmp_path, capsys):
+    listing = tmp_path / "p1_r1.txt"
+    assert adtos(["subset", str(built), "--drum-presets", "1", "--reuse", "1",
+                  "--out", str(listing)]) == 0
+    ids = listing.read_text().split()
+    assert len(ids) == 1 and ids[0].startswith("train")
+    out = capsys.readouterr().out
+    assert "selected 1 presets" in out and "wrote 1 track ids" in out
+    assert adtos(["subset", str(tmp_path), "--drum-presets", "1", "--out", str(listing)]) == 2
+
+
+def test_unknown_soundfont_fails_before_any_work(project, capsys):
+    bad = project / "nofont.toml"
+    bad.write_text(CONFIG.replace('library = "presets.jsonl"',
+                                  'generate = { drums = 2, soundfonts = ["NoSuchFont.sf2"] }'))
+    out = project / "out" / "nofont"
+    assert adtos(["build", str(bad), "--out", str(out)]) == 2
+    assert "[presets.generate].soundfonts: soundfont 'NoSuchFont.sf2' not found" \
+        in capsys.readouterr().err
+    assert not out.exists()
