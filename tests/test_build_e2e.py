@@ -143,6 +143,8 @@ def test_card_and_resolved_config(built):
     card = (built / "README.md").read_text()
     assert "| train | 2 |" in card and "| val | 1 |" in card
     assert "`TimGM6mb.sf2`: GPL-2" in card and "loop-pack" in card
+    assert "Loops heard both in training and in another split: 0." in card
+    assert "Presets heard both in training and in another split: 0." in card
     config = load_config(built / "config.toml")
     assert config.tracks.train == 2 and config.dataset.seed == 1
     assert config.resolve(config.presets.library) == (built.parents[1] / "presets.jsonl")

@@ -91,6 +91,8 @@ def test_card_counts_presets_loops_and_licences(tmp_path):
     assert "| train | 2 | 0.006 | 11.2 |" in card
     assert "| val | 1 | 0.002 | 8.0 |" in card
     assert "| drums | 2 | 1 |" in card
+    assert "Presets heard both in training and in another split: 0." in card
+    assert "Loops heard both in training and in another split: 0." in card
     assert "| train | 2 | 1.50 | 2 |" in card  # 2 loops, 3 uses, max 2
     assert "| gmd | groove | 10 | 2 |" in card
     assert "CC BY 4.0" in card and "MIT — POP909" in card

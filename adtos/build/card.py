@@ -115,8 +115,7 @@ def render_card(
         lines.append(f"- drums quantized to the 16th grid: "
                      f"{'yes' if any(r['quantized'] for r in rows) else 'no'}")
 
-    lines += ["", "## Presets", "", "Distinct presets heard per role and split (validation "
-              "tracks use presets no training track uses):", "",
+    lines += ["", "## Presets", "", "Distinct presets heard per role and split:", "",
               "| role | " + " | ".join(splits) + " |", "|---|" + "---:|" * len(splits)]
     for column in PRESET_COLUMNS:
         if column not in columns:
@@ -127,6 +126,14 @@ def render_card(
             lines.append(f"| {ROLE_OF_COLUMN[column]} | "
                          + " | ".join(str(c) for c in counts) + " |")
 
+    if "train" in splits and len(splits) > 1:
+        train_presets = {r[c] for r in rows for c in PRESET_COLUMNS
+                         if c in columns and r["split"] == "train" and r[c]}
+        other_presets = {r[c] for r in rows for c in PRESET_COLUMNS
+                         if c in columns and r["split"] != "train" and r[c]}
+        lines += ["", f"Presets heard both in training and in another split: "
+                      f"{len(train_presets & other_presets)}."]
+
     lines += ["", "## Loops", "", "| split | loops used | mean uses per loop | max uses |",
               "|---|---:|---:|---:|"]
     for split in splits:
@@ -134,6 +141,12 @@ def render_card(
         if uses:
             lines.append(f"| {split} | {len(uses)} | {sum(uses.values()) / len(uses):.2f} | "
                          f"{max(uses.values())} |")
+    if "train" in splits and len(splits) > 1:
+        train_loops = set(loop_reuse(manifest, "train"))
+        other_loops = {loop for split in splits if split != "train"
+                       for loop in loop_reuse(manifest, split)}
+        lines += ["", f"Loops heard both in training and in another split: "
+                      f"{len(train_loops & other_loops)}."]
     used_ids = set(loop_reuse(manifest))
     lines += ["", "| library | kind | loops in index | loops used |", "|---|---|---:|---:|"]
     library_list = list(libraries)
