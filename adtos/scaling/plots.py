@@ -23,7 +23,7 @@ def plot_scaling(fits: list[GroupFit], path: str | os.PathLike, *, x: str = "n",
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     figure, axes = plt.subplots(figsize=(7.0, 4.8), dpi=120)
     colours = plt.get_cmap("tab10")
@@ -59,9 +59,14 @@ def plot_scaling(fits: list[GroupFit], path: str | os.PathLike, *, x: str = "n",
     axes.set_xlabel(f"{x} (training tracks)" if x == "n" else x)
     axes.set_ylabel(y)
     axes.set_title(title or rf"{y} vs {x}: $L = \alpha\,{x}^{{-\beta}} + \gamma$ (dashed: $\gamma$)")
-    # Plain numbers read better than 4×10^-1 on a loss axis spanning one decade or two.
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
-    axes.yaxis.set_minor_formatter(FuncFormatter(_minor_label))
+    # Plain numbers read better than 4×10^-1 on axes spanning a decade or two.
+    for axis in (axes.xaxis, axes.yaxis):
+        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
+        axis.set_minor_formatter(FuncFormatter(_minor_label))
+    sizes = np.unique(np.concatenate([item.points.x for item in fits])) if fits else []
+    if 0 < len(sizes) <= 16:  # a sweep's n (1, 2, 4, ...) as the ticks themselves
+        axes.set_xticks(sizes)
+        axes.xaxis.set_minor_formatter(NullFormatter())
     axes.grid(True, which="both", alpha=0.25)
     if fits:
         axes.legend(fontsize=7, loc="best")
