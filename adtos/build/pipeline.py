@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 
-from adtos.build.config import BuildConfig, config_to_toml, library_name
+from adtos.build.config import BuildConfig, config_to_toml
+from adtos.build.sources import (index_step, library_counts, log, presets_step,
+                                 read_given_index, soundfont_paths)
 from adtos.cli import CLIError
 from adtos.fileio import atomic_path, write_text_atomic
 
@@ -54,10 +55,6 @@ class BuildReport:
         return text
 
 
-def log(message: str) -> None:
-    print(f"[adtos build] {message}", file=sys.stderr, flush=True)
-
-
 # ---------------------------------------------------------------------------
 # Steps
 
@@ -77,86 +74,6 @@ def pin_config(config: BuildConfig, out_dir: Path) -> str:
     out_dir.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, text)
     return text
-
-
-def index_step(config: BuildConfig, out_dir: Path, workers: int | None) -> list[tuple[str, str, pa.Table]]:
-    """(name, kind, loops table) per library; indexes are built once under DIR/index/."""
-    from adtos.index import (LibraryError, index_library, make_loop_pack, read_loop_index,
-                             write_loop_index)
-
-    tables = []
-    for lib in config.libraries:
-        name = library_name(lib)
-        if lib.index is not None:
-            tables.append((name, "index", read_given_index(config, lib.index)))
-            continue
-        target = out_dir / "index" / f"{name}.parquet"
-        if lib.builtin is not None:
-            source, kind = out_dir / "index" / name, "auto"
-            if not target.is_file():
-                log(f"generating the built-in {lib.builtin} into {source}")
-                make_loop_pack(source, seed=config.dataset.seed)
-        else:
-            source, kind = config.resolve(lib.path), lib.kind
-        if not target.is_file():
-            log(f"indexing {source} ({kind})")
-            try:
-                index = index_library(source, kind, loop_bars=lib.loop_bars, workers=workers,
-                                      library=lib.name, progress=True)
-            except LibraryError as error:
-                raise CLIError(f"{config.source}: [[libraries]] {name}: {error}") from None
-            if lib.builtin is not None:
-                index.loops = hold_out_sources(index.loops, BUILTIN_VAL_SHARE)
-            if index.errors:
-                log(f"{len(index.errors)} inputs of {name} skipped (see {target.stem}.errors.csv)")
-            write_loop_index(index, target)
-        tables.append((name, lib.builtin or lib.kind, read_loop_index(target)))
-    return tables
-
-
-# Share of the built-in pack's source files kept for validation tracks.
-BUILTIN_VAL_SHARE = 0.2
-
-
-def hold_out_sources(loops: pa.Table, share: float) -> pa.Table:
-    """Re-split a small library by source file so that validation has every kind of loop.
-
-    The generic adapter splits by theme (folder), one in ten: right for a large
-    library, but the built-in pack has only 18 folders (role/genre), which
-    can leave validation without any drum loop. Here every (role, genre,
-    beat/fill) group with two or more files gives about `share` of its files,
-    at least one, to `val`; the choice is a hash of the file name, so it is the
-    same on every machine.
-    """
-    import zlib
-
-    def position(source: str) -> float:
-        return zlib.crc32(source.encode()) / 2**32
-
-    groups: dict[tuple, set[str]] = {}
-    for role, genre, beat_type, source in zip(*(loops.column(c).to_pylist() for c in
-                                                ("role", "genre", "beat_type", "source"))):
-        groups.setdefault((role, genre, beat_type), set()).add(source)
-    held_out: set[str] = set()
-    for sources in groups.values():
-        if len(sources) < 2:
-            continue
-        ranked = sorted(sources, key=position)
-        count = min(len(ranked) - 1, max(1, round(share * len(ranked))))
-        held_out.update(ranked[:count])
-    split = ["val" if source in held_out else "train"
-             for source in loops.column("source").to_pylist()]
-    return loops.set_column(loops.column_names.index("split"), "split",
-                            pa.array(split, loops.schema.field("split").type))
-
-
-def read_given_index(config: BuildConfig, path: str) -> pa.Table:
-    from adtos.index import read_loop_index
-
-    try:
-        return read_loop_index(config.resolve(path))
-    except (OSError, ValueError) as error:
-        raise CLIError(f"{config.source}: [[libraries]] index = {path!r}: {error}") from None
 
 
 def preflight(config: BuildConfig) -> None:
@@ -179,54 +96,6 @@ def preflight(config: BuildConfig) -> None:
             assemble_options(config, split, max(1, getattr(config.tracks, split)))
         except AssembleError as error:
             raise CLIError(f"{config.source}: [tracks]: {error}") from None
-
-
-def soundfont_paths(config: BuildConfig) -> list[Path] | None:
-    """[presets.generate].soundfonts as files: names are looked up on the soundfont
-    search path (Debian folders, pretty_midi's TimGM6mb, $ADTOS_SOUNDFONT_PATH),
-    paths relative to the config's folder."""
-    from adtos.presets.soundfonts import resolve_soundfont
-
-    names = config.presets.generate.soundfonts if config.presets.generate else None
-    if names is None:
-        return None
-    paths, missing = [], []
-    for name in names:
-        local = config.resolve(name)
-        try:
-            paths.append(local if ("/" in name and local.is_file()) else resolve_soundfont(name))
-        except FileNotFoundError as error:
-            missing.append(f"{config.source}: [presets.generate].soundfonts: {error}")
-    if missing:
-        raise CLIError("\n".join(missing))
-    return paths
-
-
-def presets_step(config: BuildConfig, out_dir: Path) -> list:
-    """The preset library, kept as DIR/presets.jsonl so the dataset names what it used."""
-    from adtos.presets import load_presets, save_presets
-
-    target = out_dir / "presets.jsonl"
-    if not target.is_file():
-        if config.presets.library is not None:
-            source = config.resolve(config.presets.library)
-            try:
-                load_presets(source)  # a broken library fails here, before it is copied
-            except ValueError as error:
-                raise CLIError(f"{config.source}: [presets].library: {error}") from None
-            with atomic_path(target) as tmp:
-                shutil.copyfile(source, tmp)
-        else:
-            from adtos.presets import build_preset_library
-
-            generate = config.presets.generate
-            log(f"generating {generate.drums} drum and {generate.other} other presets")
-            library = build_preset_library(soundfonts=soundfont_paths(config),
-                                           drums=generate.drums,
-                                           other=generate.other, seed=config.dataset.seed,
-                                           val_share=generate.val_share)
-            save_presets(library, target)
-    return load_presets(target)
 
 
 def assemble_step(config: BuildConfig, loops: pa.Table, out_dir: Path) -> Path:
@@ -355,17 +224,6 @@ def finish_step(config: BuildConfig, out_dir: Path, tracks_dir: Path,
                        config_text=config_text, version=__version__, base=base)
     write_text_atomic(out_dir / "README.md", card)
     return manifest
-
-
-def library_counts(tables: list[tuple[str, str, pa.Table]]) -> list[tuple[str, str, int]]:
-    """(library, kind, loops) for the card; a library is named as its loop ids are."""
-    from collections import Counter
-
-    rows = []
-    for _, kind, table in tables:
-        for library, count in sorted(Counter(table.column("library").to_pylist()).items()):
-            rows.append((library, kind, count))
-    return rows
 
 
 # ---------------------------------------------------------------------------

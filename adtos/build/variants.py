@@ -151,7 +151,7 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
     """
     import pyarrow as pa
 
-    from adtos.build import pipeline
+    from adtos.build import pipeline, sources
     from adtos.fileio import atomic_path
 
     if not variant:
@@ -173,8 +173,8 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
 
     pipeline.preflight(config)
     pipeline.pin_config(config, base_dir)
-    tables = pipeline.index_step(config, base_dir, workers)
-    presets = pipeline.presets_step(config, base_dir)
+    tables = sources.index_step(config, base_dir, workers)
+    presets = sources.presets_step(config, base_dir)
     loops = pa.concat_tables([t for _, _, t in tables], promote_options="default")
     base_tracks = pipeline.assemble_step(config, loops, base_dir)
 
@@ -196,7 +196,7 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
     lap("render")
     base_name = os.path.relpath(base_dir.resolve(), out_dir.resolve().parent)
     manifest = pipeline.finish_step(changed, out_dir, tracks_dir,
-                                    pipeline.library_counts(tables), config_text,
+                                    sources.library_counts(tables), config_text,
                                     voices=changed.voices, quantized=changed.tracks.quantize,
                                     base=base_name)
     lap("manifest")
