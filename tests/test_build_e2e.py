@@ -264,3 +264,28 @@ def test_unknown_soundfont_fails_before_any_work(project, capsys):
     assert "[presets.generate].soundfonts: soundfont 'NoSuchFont.sf2' not found" \
         in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_killed_build_completes_when_started_again(project, built):
+    """SIGKILL mid-render (the first track's audio is written), then run again."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = project / "out" / "killed"
+    argv = [sys.executable, "-m", "adtos", "build", str(project / "tiny.toml"), "--out", str(out),
+            "--workers", "1"]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        if (out / "audio").is_dir() and any((out / "audio").glob("*.flac")):
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the build finished before it could be killed"
+    assert not (out / "manifest.parquet").exists()
+    assert adtos(["build", str(project / "tiny.toml"), "--out", str(out), "--workers", "1"]) == 0
+    assert outputs(out) == outputs(built)
+    assert not list(out.rglob(".*.partial*"))
