@@ -161,3 +161,10 @@ def test_example_configs_parse(name):
         lines = [line for line in str(error).splitlines()[1:]
                  if "expected an existing" not in line]
         assert not lines, str(error)
+
+
+def test_a_misspelt_choice_gets_the_nearest(tmp_path):
+    text = GOOD + '\n[[libraries]]\nindex = "loops.parquet"\nkind = "grove"\nname = "other"\n'
+    message = problems_of(tmp_path, text)
+    assert "[libraries[2]].kind: expected one of 'auto', 'groove', 'pop909', 'generic', " \
+        "got 'grove'; did you mean 'groove'?" in message

@@ -204,8 +204,8 @@ def _parse_value(hint, value, where: str, fld: dataclasses.Field, problems: list
     section, _, key = where.rpartition(".")
     name = f"[{section}].{key}" if section else f"[{key}]"
 
-    def bad(expected: str) -> object:
-        problems.append(f"{source}: {name}: expected {expected}, got {_show(value)}")
+    def bad(expected: str, hint: str = "") -> object:
+        problems.append(f"{source}: {name}: expected {expected}, got {_show(value)}{hint}")
         return _INVALID
 
     if dataclasses.is_dataclass(hint):
@@ -240,7 +240,9 @@ def _parse_value(hint, value, where: str, fld: dataclasses.Field, problems: list
             return bad("a string" + (" (path)" if fld.metadata.get("path") else ""))
         choices = fld.metadata.get("choices")
         if choices and value not in choices:
-            return bad("one of " + ", ".join(repr(c) for c in choices))
+            guess = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+            return bad("one of " + ", ".join(repr(c) for c in choices),
+                       f"; did you mean '{guess[0]}'?" if guess else "")
         return value
     meta = fld.metadata
     if meta.get("choices") and value not in meta["choices"]:
