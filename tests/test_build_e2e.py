@@ -204,6 +204,10 @@ def test_variants_share_every_loop_placement(project, built):
     assert adtos(["build", config, "--out", base, "--variant", "quantize=true",
                   "--workers", "1"]) == 0
     voices1, quantized = built.with_name("ds.voices1"), built.with_name("ds.quantized")
+    # A variant's folder says what it is; building into it as a dataset is refused.
+    variant_config = (voices1 / "config.toml").read_text()
+    assert variant_config.startswith("# A variant of ../ds (--variant voices=1)")
+    assert adtos(["build", str(voices1 / "config.toml"), "--out", str(voices1)]) == 2
 
     base_rows = pq.read_table(built / "manifest.parquet").to_pylist()
     for variant in (voices1, quantized):

@@ -59,15 +59,25 @@ class BuildReport:
 # Steps
 
 
-def pin_config(config: BuildConfig, out_dir: Path) -> str:
+VARIANT_MARK = "# A variant of "
+
+
+def pin_config(config: BuildConfig, out_dir: Path, header: str = "") -> str:
     """Write DIR/config.toml, or check that DIR was started with the same config.
 
     Resuming a folder with another config would mix two datasets in one.
+    `header` (comment lines) marks a variant's folder, so that building into it
+    as a dataset of its own is refused too.
     """
-    text = config_to_toml(config, relative_to=out_dir)
+    text = header + config_to_toml(config, relative_to=out_dir)
     path = out_dir / "config.toml"
     if path.is_file():
-        if path.read_text() != text:
+        previous = path.read_text()
+        if previous != text:
+            if previous.startswith(VARIANT_MARK) and not header:
+                how = "".join(line.removeprefix("#") + "\n" for line in
+                              previous.splitlines()[:3] if line.startswith("#"))
+                raise CLIError(f"{out_dir} is a variant of another build:\n{how.rstrip()}")
             raise CLIError(f"{path}: {out_dir} was started with a different config; "
                            "build into a new --out folder, or delete this one to start over")
         return text

@@ -179,7 +179,12 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
     base_tracks = pipeline.assemble_step(config, loops, base_dir)
 
     lap("base")
-    config_text = pipeline.pin_config(changed, out_dir)
+    flags = " ".join(f"--variant {k}={str(v).lower()}" for k, v in variant.items())
+    base_rel = os.path.relpath(base_dir.resolve(), out_dir.resolve())
+    header = (f"{pipeline.VARIANT_MARK}{base_rel} ({flags}): the base's assembled tracks "
+              "rendered again. Rebuild it with\n"
+              f"#   adtos build {base_rel}/config.toml --out {base_rel} {flags}\n")
+    config_text = pipeline.pin_config(changed, out_dir, header=header)
     if changed.tracks.quantize and not config.tracks.quantize:
         tracks_dir = quantize_tracks(base_tracks, out_dir / "tracks")
     else:
