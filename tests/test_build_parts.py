@@ -140,3 +140,14 @@ def test_drum_annotations_from_midi(tmp_path):
     write_drum_annotations(midi, tmp_path / "a.txt")
     assert (tmp_path / "a.txt").read_text() == \
         "0.000000\t36\tBD\n0.500000\t38\tSD\n1.000000\t39\t-\n"
+
+
+def test_set_overrides_parse_as_toml():
+    from adtos.build.cli import parse_overrides
+
+    assert parse_overrides(["tracks.train=64", "tracks.duration=60.0", "tracks.quantize=true",
+                            "dataset.name=big", 'dataset.format="wav"']) == {
+        "tracks.train": 64, "tracks.duration": 60.0, "tracks.quantize": True,
+        "dataset.name": "big", "dataset.format": "wav"}
+    with pytest.raises(CLIError, match="expected SECTION.KEY=VALUE"):
+        parse_overrides(["train=64"])
