@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
+import time
 from pathlib import Path
 
 from adtos.build.config import BuildConfig, VOICE_ORDER
@@ -160,10 +162,6 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
     out_dir = variant_dir(base_dir, variant)
     changed = variant_config(config, variant)
     report = pipeline.BuildReport(out_dir=out_dir)
-
-    # The base's own steps: index, presets and assembly (each skipped when done).
-    import time
-
     clock = time.perf_counter()
 
     def lap(step: str) -> None:
@@ -171,6 +169,7 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
         report.seconds[step] = time.perf_counter() - clock
         clock = time.perf_counter()
 
+    # The base's own steps: index, presets and assembly (each skipped when done).
     pipeline.preflight(config)
     pipeline.pin_config(config, base_dir)
     tables = sources.index_step(config, base_dir, workers)
@@ -190,8 +189,6 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
     else:
         tracks_dir = base_tracks
     if not (out_dir / "presets.jsonl").is_file():
-        import shutil
-
         with atomic_path(out_dir / "presets.jsonl") as tmp:
             shutil.copyfile(base_dir / "presets.jsonl", tmp)
     lap("quantize")
