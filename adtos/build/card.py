@@ -177,7 +177,10 @@ def render_card(
               "key, duration, audio hash, base",
               "- `config.toml` — the config this folder was built from (rebuild: "
               "`adtos build config.toml --out .`)",
-              "- `tracks/` — the assembled tracks (MIDI before rendering) variants reuse"]
+              "- `tracks/` — the assembled tracks (MIDI before rendering) variants reuse"
+              if not base else
+              f"- assembled tracks: those of `{base}` (a quantize variant keeps its quantized "
+              "copies in `tracks/`)"]
     if config_text:
         lines += ["", "## Config", "", "```toml", config_text.strip(), "```"]
     return "\n".join(lines) + "\n"
