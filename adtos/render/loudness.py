@@ -33,6 +33,7 @@ OVERLAP = 0.75
 ABSOLUTE_GATE = -70.0
 RELATIVE_GATE = -10.0
 CHANNEL_GAINS = (1.0, 1.0, 1.0, 1.41, 1.41)  # L, R, C, Ls, Rs
+DENORMAL_GUARD = 1e-15
 
 
 class SilentStemError(ValueError):
@@ -62,6 +63,12 @@ def block_energies(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     if n < BLOCK_S * sample_rate:
         raise ValueError(f"audio must be longer than one {BLOCK_S} s block, got {n} samples")
     planar = np.ascontiguousarray(data.T, dtype=np.float64)
+    # In silence the filter state decays into subnormal numbers, which are up
+    # to 10x slower to compute with (stems are mostly silence between notes).
+    # A +-1e-15 signal at the Nyquist frequency, which both filter stages pass,
+    # keeps the state normal; it adds about -290 LUFS, nothing measurable.
+    planar[:, 0::2] += DENORMAL_GUARD
+    planar[:, 1::2] -= DENORMAL_GUARD
     weighted = scipy.signal.sosfilt(_k_weighting(sample_rate), planar, axis=1)
     np.square(weighted, out=weighted)
     # Block bounds exactly as pyloudnorm computes them (same float expressions).
