@@ -27,10 +27,14 @@ def plot_scaling(fits: list[GroupFit], path: str | os.PathLike, *, x: str = "n",
 
     figure, axes = plt.subplots(figsize=(7.0, 4.8), dpi=120)
     colours = plt.get_cmap("tab10")
+    all_x = np.concatenate([item.points.x for item in fits]) if fits else np.array([1.0, 10.0])
+    all_y = np.concatenate([item.points.y for item in fits]) if fits else np.array([0.1, 1.0])
+    grid = np.geomspace(all_x.min(), all_x.max(), 200)
+    # γ far below the points (a curve that has not bent yet) would squash them into a
+    # line at the top; such a γ is given in the legend but not drawn.
+    shown_floor = 0.1 * all_y.min()
+    y_low, y_high = all_y.min(), all_y.max()
     synthetic_index = 0
-    x_low = min((item.points.x.min() for item in fits), default=1.0)
-    x_high = max((item.points.x.max() for item in fits), default=10.0)
-    grid = np.geomspace(x_low, x_high, 200)
     for item in fits:
         if item.points.reference:
             colour, marker, curve_style = "black", "s", "-."
@@ -46,25 +50,32 @@ def plot_scaling(fits: list[GroupFit], path: str | os.PathLike, *, x: str = "n",
         axes.plot(item.points.x, item.points.y, marker, color=colour, markersize=5,
                   linestyle="none", label=label)
         if item.fit is not None:
-            axes.plot(grid, item.fit.predict(grid), curve_style, color=colour, linewidth=1.4)
-            if item.fit.gamma > 0:
+            curve = item.fit.predict(grid)
+            axes.plot(grid, curve, curve_style, color=colour, linewidth=1.4)
+            y_low, y_high = min(y_low, curve.min()), max(y_high, curve.max())
+            if item.fit.gamma >= shown_floor:
                 axes.axhline(item.fit.gamma, color=colour, linestyle="--", linewidth=1.0,
                              alpha=0.8)
-        elif item.points.reference and item.points.y.size:
+                y_low = min(y_low, item.fit.gamma)
+        elif item.points.reference:
             # A reference too short for a curve (e.g. one model trained on real data)
             # is still a level to compare the synthetic curves with.
             axes.axhline(item.points.y.min(), color=colour, linestyle=":", linewidth=1.2)
     axes.set_xscale("log")
     axes.set_yscale("log")
+    axes.set_ylim(y_low / 1.15, y_high * 1.15)
     axes.set_xlabel(f"{x} (training tracks)" if x == "n" else x)
     axes.set_ylabel(y)
     axes.set_title(title or rf"{y} vs {x}: $L = \alpha\,{x}^{{-\beta}} + \gamma$ (dashed: $\gamma$)")
-    # Plain numbers read better than 4×10^-1 on axes spanning a decade or two.
-    for axis in (axes.xaxis, axes.yaxis):
+    # Plain numbers read better than 4×10^-1 on axes spanning a decade or two;
+    # over more decades only the decades are labelled.
+    for axis, (low, high) in ((axes.xaxis, (all_x.min(), all_x.max())),
+                              (axes.yaxis, (y_low, y_high))):
         axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
-        axis.set_minor_formatter(FuncFormatter(_minor_label))
-    sizes = np.unique(np.concatenate([item.points.x for item in fits])) if fits else []
-    if 0 < len(sizes) <= 16:  # a sweep's n (1, 2, 4, ...) as the ticks themselves
+        few_decades = np.log10(high / low) < 1.5
+        axis.set_minor_formatter(FuncFormatter(_minor_label) if few_decades else NullFormatter())
+    sizes = np.unique(all_x)
+    if fits and len(sizes) <= 16:  # a sweep's n (1, 2, 4, ...) as the ticks themselves
         axes.set_xticks(sizes)
         axes.xaxis.set_minor_formatter(NullFormatter())
     axes.grid(True, which="both", alpha=0.25)
