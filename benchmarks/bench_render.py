@@ -15,16 +15,13 @@ seeded random effect chains. Then, each `--repeats` times:
 
 Prints medians: (b)/(a) time (target >= 0.9), the (c) speed-up over (a)
 (target >= 1.8), seconds of audio per CPU-second, and where (a)'s time goes
-(a cProfile of the in-process renderer on a few tracks).
+(CPU time per step of the in-process renderer on a few tracks).
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
 import os
-import pstats
 import resource
 import shutil
 import statistics
@@ -143,35 +140,53 @@ def fluidsynth_commands(stems: list[tuple[Path, Path]], out: Path) -> list[list[
 
 
 def profile(tracks: Path, presets: list, work: Path, n: int) -> list[tuple[str, float]]:
-    """Where the in-process renderer spends its time on the first `n` tracks."""
-    import pyarrow as pa
+    """CPU seconds per step of the in-process renderer, per track, over `n` tracks.
+
+    Each step is timed by wrapping the function the renderer calls; one track
+    is rendered first and not counted, so imports and soundfont loading (once
+    per worker) do not land on one step.
+    """
     import pyarrow.parquet as pq
 
+    import adtos.fileio
+    import adtos.presets.effects
+    import adtos.presets.synth
+    import adtos.render.worker as worker
     from adtos.render import render_tracks
 
-    subset = work / "subset"
-    shutil.copytree(tracks, subset)
+    spent: dict[str, float] = {}
+
+    def timed_call(owner, name: str, label: str) -> None:
+        function = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            start = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.process_time() - start
+        setattr(owner, name, wrapper)
+
+    timed_call(adtos.presets.synth.SoundfontBank, "render", "synthesis (FluidSynth)")
+    timed_call(adtos.presets.effects, "apply_effects", "effects (pedalboard)")
+    timed_call(worker, "normalize_stem", "loudness (BS.1770)")
+    timed_call(worker, "_write_audio", "FLAC encode + write")
+    timed_call(worker, "load_voices", "MIDI parse")
+    timed_call(worker, "midi_with_voices", "drum MIDI file")
+    timed_call(worker, "sha256_file", "hash")
     table = pq.read_table(tracks / "tracks.parquet")
-    pq.write_table(table.slice(0, n), subset / "tracks.parquet")
-    profiler = cProfile.Profile(time.process_time)  # CPU time: the machine may be shared
-    profiler.enable()
-    render_tracks(subset, presets, work / "profiled", workers=1, progress=False)
-    profiler.disable()
-    stats = pstats.Stats(profiler, stream=io.StringIO())
-    total = sum(v[2] for v in stats.stats.values())  # total internal time
-    wanted = {"render (FluidSynth)": ("synth.py", "render"),
-              "effects (pedalboard)": ("effects.py", "apply_effects"),
-              "loudness (BS.1770)": ("loudness.py", "normalize_stem"),
-              "audio files (FLAC)": ("worker.py", "_write_audio"),
-              "MIDI parse + copies": ("inputs.py", "load_voices"),
-              "drum/voice MIDI files": ("inputs.py", "midi_with_voices"),
-              "hash": ("fileio.py", "sha256_file")}
-    rows = []
-    for label, (filename, function) in wanted.items():
-        cumulative = sum(v[3] for (f, _, name), v in stats.stats.items()
-                         if f.endswith(filename) and name == function)
-        rows.append((label, cumulative))
-    rows.append(("total (profiled)", total))
+    work.mkdir(parents=True, exist_ok=True)
+    for name, rows in (("warm", table.slice(0, 1)), ("profiled", table.slice(1, n))):
+        subset = work / f"subset-{name}"
+        shutil.copytree(tracks, subset, dirs_exist_ok=True)
+        pq.write_table(rows, subset / "tracks.parquet")
+        spent.clear()
+        start = time.process_time()
+        render_tracks(subset, presets, work / name, workers=1, progress=False)
+        total = time.process_time() - start
+    rows = [(label, seconds / n) for label, seconds in spent.items()]
+    rows.append(("other (mix, copies, records)", (total - sum(spent.values())) / n))
+    rows.append(("total per track", total / n))
     return rows
 
 
@@ -232,11 +247,12 @@ def main() -> None:
     print(f"audio per CPU-second: {audio_s / a_cpu:.1f} s of mix "
           f"({4 * audio_s / a_cpu:.1f} s of stems); bare fluidsynth {4 * audio_s / b_cpu:.1f} s of stems")
 
-    print(f"\nwhere (a)'s time goes (cProfile, in-process, {args.profile_tracks} tracks):")
+    print(f"\nwhere (a)'s time goes (CPU s per 4-voice track, in-process, mean of "
+          f"{args.profile_tracks} tracks after a warm-up track):")
     rows = profile(tracks, presets, work, args.profile_tracks)
     total = rows[-1][1]
     for label, seconds in rows:
-        print(f"  {label:24s} {seconds:6.2f} s  {100 * seconds / total:5.1f} %")
+        print(f"  {label:30s} {seconds:6.3f} s  {100 * seconds / total:5.1f} %")
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
 
