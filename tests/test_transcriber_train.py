@@ -7,7 +7,6 @@ import csv
 import json
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
 from adtos.transcriber.toy import make_toy_dataset
