@@ -63,7 +63,7 @@ def plot_scaling(fits: list[GroupFit], path: str | os.PathLike, *, x: str = "n",
             axes.axhline(item.points.y.min(), color=colour, linestyle=":", linewidth=1.2)
     axes.set_xscale("log")
     axes.set_yscale("log")
-    axes.set_ylim(y_low / 1.15, y_high * 1.15)
+    axes.set_ylim(y_low / 1.08, y_high * 1.08)
     axes.set_xlabel(f"{x} (training tracks)" if x == "n" else x)
     axes.set_ylabel(y)
     axes.set_title(title or rf"{y} vs {x}: $L = \alpha\,{x}^{{-\beta}} + \gamma$ (dashed: $\gamma$)")
