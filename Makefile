@@ -8,7 +8,7 @@ DEB_PACKAGES := libfluidsynth3 fluidsynth fluid-soundfont-gm fluid-soundfont-gs 
 DEMO_OUT ?= demo_out
 PYTEST_ARGS ?=
 
-.PHONY: setup system-deps demo test bench clean
+.PHONY: setup system-deps demo test clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -35,9 +35,6 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
-
-bench: setup
-	$(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

@@ -76,7 +76,7 @@ class SoundfontBank:
     slow to create is kept: a keeper synthesizer holds every soundfont loaded so
     far, and FluidSynth's sample cache hands its samples to each new synthesizer
     (loading MuseScore's SF3 again costs about 0.3 s instead of 8 s; SF2 files
-    cost nothing measurable, see benchmarks/results/presets.md).
+    cost nothing measurable, see benchmarks/RESULTS.md).
 
     `soundfonts` are explicit files that win over the search path when a preset
     names a soundfont (the CLI's --soundfont, tests' generated files).

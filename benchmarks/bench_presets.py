@@ -1,6 +1,6 @@
 """Preset-stage timings: discovery, kit checks, rendering speed, effect chains.
 
-    .venv/bin/python benchmarks/presets.py [--repeats 5]
+    .venv/bin/python benchmarks/bench_presets.py [--repeats 5]
 
 Prints medians of CPU time (process_time) and wall time. Real-time factors are
 seconds of audio per CPU-second. The reference for rendering is the same
