@@ -14,7 +14,7 @@ import numpy as np
 from adtos.assemble.harmony import key_signature
 from adtos.assemble.plan import TrackPlan
 from adtos.assemble.quantize import DUPLICATE_SEC, quantize_qn, snap_velocities
-from adtos.assemble.smf import (NoteTrack, key_signature_event, midi_file_bytes, tempo_event,
+from adtos.smf import (NoteTrack, key_signature_event, midi_file_bytes, tempo_event,
                                 time_signature_event)
 from adtos.vocab import GM_TO_CLASS
 

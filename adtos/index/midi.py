@@ -290,31 +290,3 @@ def _parse_track(data: bytes, position: int, end: int) -> RawTrack:
     if position > end:
         raise IndexError("event runs past the end of its track")
     return RawTrack(events=events, tempos=tempos, meters=meters, name=name, end_tick=tick)
-
-
-def _vlq(value: int) -> bytes:
-    """MIDI variable-length quantity."""
-    out = [value & 0x7F]
-    value >>= 7
-    while value:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    return bytes(reversed(out))
-
-
-def encode_smf(ticks_per_beat: int, events: list[tuple[int, bytes]]) -> bytes:
-    """A format-0 Standard MIDI File from (absolute tick, event bytes), in the order given.
-
-    Events must be sorted by tick; an end-of-track event is appended at the last tick.
-    """
-    body = bytearray()
-    now = 0
-    for tick, event in events:
-        if tick < now:
-            raise ValueError(f"events are not sorted by tick ({tick} after {now})")
-        body += _vlq(tick - now) + event
-        now = tick
-    body += b"\x00\xff\x2f\x00"
-    header = b"MThd" + (6).to_bytes(4, "big") + (0).to_bytes(2, "big") + (1).to_bytes(2, "big") \
-        + ticks_per_beat.to_bytes(2, "big")
-    return header + b"MTrk" + len(body).to_bytes(4, "big") + bytes(body)

@@ -1,10 +1,12 @@
 """A small Standard MIDI File writer, vectorised with numpy.
 
 mido builds one Python object per message, which costs more than planning a
-track; here a voice's note events become one byte array. Output is a
-format-1 file: track 0 holds the tempo map, meter and key; then one track
-per voice with its name, program and notes. Events at the same tick are
+track; here a voice's note events become one byte array. `midi_file_bytes`
+writes a format-1 file: track 0 holds the tempo map, meter and key; then one
+track per voice with its name, program and notes. Events at the same tick are
 ordered note-offs first, then by pitch, so the bytes are deterministic.
+`encode_smf` writes a format-0 file from events already in order (the
+built-in loop pack).
 """
 
 from __future__ import annotations
@@ -85,14 +87,32 @@ class NoteTrack:
         return _chunk(head + body + tail)
 
 
+def _conductor_body(events: list[tuple[int, bytes]], end_tick: int | None = None) -> bytes:
+    """Delta-time encode (tick, event bytes) in the given order, then end the track."""
+    body = bytearray()
+    now = 0
+    for tick, event in events:
+        if tick < now:
+            raise ValueError(f"events are not sorted by tick ({tick} after {now})")
+        body += vlq(tick - now) + event
+        now = tick
+    body += vlq(max((end_tick if end_tick is not None else now) - now, 0)) + meta(0x2F, b"")
+    return bytes(body)
+
+
+def encode_smf(ticks_per_beat: int, events: list[tuple[int, bytes]]) -> bytes:
+    """A format-0 Standard MIDI File from (absolute tick, event bytes), sorted by tick.
+
+    An end-of-track event is appended at the last tick.
+    """
+    header = b"MThd" + struct.pack(">IHHH", 6, 0, 1, ticks_per_beat)
+    return header + _chunk(_conductor_body(events))
+
+
 def midi_file_bytes(resolution: int, conductor: list[tuple[int, bytes]], tracks: list[NoteTrack],
                     end_tick: int) -> bytes:
     """`conductor`: (tick, meta event bytes), in the order they should appear."""
-    body = b""
-    now = 0
-    for tick, event in sorted(conductor, key=lambda item: item[0]):  # stable: keeps given order
-        body += vlq(tick - now) + event
-        now = tick
-    body += vlq(max(end_tick - now, 0)) + meta(0x2F, b"")
+    # sorted() is stable: events at one tick keep the order they were given in.
+    body = _conductor_body(sorted(conductor, key=lambda item: item[0]), end_tick)
     header = b"MThd" + struct.pack(">IHHH", 6, 1, 1 + len(tracks), resolution)
     return header + _chunk(body) + b"".join(track.to_bytes(end_tick) for track in tracks)
