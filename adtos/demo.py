@@ -5,7 +5,7 @@
 1. `adtos build configs/demo.toml --out OUT/dataset` (built-in loop pack, a
    small generated preset library, ten short tracks);
 2. then, for each later stage whose command is installed, a tiny run of it on
-   that dataset: statistics, a few training steps, a two-point sweep and the
+   that dataset: statistics, a few training steps, a four-point sweep and the
    scaling fit. The whole demo is sized to finish in a few minutes on a
    2-core laptop; it proves the pipeline runs end to end, not that the tiny
    model transcribes anything.
@@ -60,14 +60,19 @@ def demo_steps(out: Path, dataset: Path, commands: set[str]) -> list[tuple[str, 
                                 "--out", str(out / "run"), "--max-steps", "4", *tiny,
                                 "--workers", "0", "--feature-workers", "1", *tests]))
     if "sweep" in commands:
+        # Four sizes, so that the fit has a point to spare and its bootstrap
+        # intervals exist; tested on MDB Drums when it is there.
+        tests = ["--test", f"mdb=mdb:{mdb}"] if mdb else []
         steps.append(("sweep", ["sweep", "--train", str(dataset), "--val", str(dataset),
-                                "--out", str(out / "sweep"), "--sizes", "2,4,8",
+                                "--name", "demo", "--variant", "4voices",
+                                "--out", str(out / "sweep"), "--sizes", "1,2,4,8",
                                 "--widths", "0.25", "--max-steps", "2", "--batch-size", "4",
                                 "--val-every", "2", "--option", "workers=0",
-                                "--option", "feature_workers=1", "--no-fit"]))
+                                "--option", "feature_workers=1", "--no-fit", *tests]))
     if "fit" in commands and "sweep" in commands:
-        steps.append(("fit", ["fit", str(out / "sweep" / "results.csv"), "--y", "val_loss",
-                              "--out", str(out / "fit"), "--bootstrap", "50"]))
+        y = "test_loss" if mdb else "val_loss"
+        steps.append(("fit", ["fit", str(out / "sweep" / "results.csv"), "--y", y,
+                              "--out", str(out / "fit"), "--bootstrap", "200"]))
     return steps
 
 
