@@ -72,8 +72,14 @@ def plot_scaling(fits: list[GroupFit], path: str | os.PathLike, *, x: str = "n",
     for axis, (low, high) in ((axes.xaxis, (all_x.min(), all_x.max())),
                               (axes.yaxis, (y_low, y_high))):
         axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
-        few_decades = np.log10(high / low) < 1.5
-        axis.set_minor_formatter(FuncFormatter(_minor_label) if few_decades else NullFormatter())
+        decades = np.log10(high / low)
+        if decades < 0.6:  # no decade in view: every minor tick is a label the reader needs
+            minor = FuncFormatter(lambda value, _: f"{value:.3g}")
+        elif decades < 1.5:
+            minor = FuncFormatter(_minor_label)
+        else:
+            minor = NullFormatter()
+        axis.set_minor_formatter(minor)
     sizes = np.unique(all_x)
     if fits and len(sizes) <= 16:  # a sweep's n (1, 2, 4, ...) as the ticks themselves
         axes.set_xticks(sizes)
