@@ -202,3 +202,14 @@ def test_adtos_velocities_from_the_song_midi_when_no_drum_midi(adtos_dir):
     track = load_dataset("adtos", adtos_dir)[0]
     assert set(track.velocities[track.labels == BD].tolist()) == {100}
     assert load_dataset("adtos", adtos_dir, velocities=False)[0].velocities is None
+
+
+def test_adtos_manifest_audio_hash_reaches_the_track(adtos_dir):
+    """The transcriber keys its feature cache on it, so audio is not hashed again."""
+    write_manifest(adtos_dir, [
+        {"track_id": "train00000", "split": "train", "audio_sha256": "ab" * 32},
+        {"track_id": "train00001", "split": "train", "audio_sha256": None},
+    ])
+    tracks = {t.track_id: t for t in load_dataset("adtos", adtos_dir)}
+    assert tracks["train00000"].metadata["audio_sha256"] == "ab" * 32
+    assert "audio_sha256" not in tracks["train00001"].metadata

@@ -25,7 +25,7 @@ from adtos.datasets.track import Dataset, Track
 from adtos.vocab import gm_class_indices
 
 TABLES = ("manifest.parquet", "render.parquet", "tracks.parquet")
-TABLE_COLUMNS = ("track_id", "split", "tempo", "meter", "genre")
+TABLE_COLUMNS = ("track_id", "split", "tempo", "meter", "genre", "audio_sha256")
 AUDIO_SUFFIXES = (".flac", ".wav", ".ogg", ".mp3")
 DRUM_CHANNEL = 9
 
@@ -129,7 +129,9 @@ def read_adtos_track(root: Path, track_id: str, row: dict, velocities: bool = Tr
                  tempo=None if tempo is None else float(tempo), meter=meter,
                  velocities=track_velocities, split=row.get("split"),
                  metadata={"dropped_labels": dict(dropped), "unknown_labels": {},
-                           "genre": row.get("genre") or ""})
+                           "genre": row.get("genre") or "",
+                           # the manifest's hash keys the feature cache without rereading the audio
+                           **({"audio_sha256": row["audio_sha256"]} if row.get("audio_sha256") else {})})
 
 
 def _read_midi(path: Path, notes: bool) -> MidiEvents | None:
