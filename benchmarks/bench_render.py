@@ -247,12 +247,13 @@ def main() -> None:
     print(f"audio per CPU-second: {audio_s / a_cpu:.1f} s of mix "
           f"({4 * audio_s / a_cpu:.1f} s of stems); bare fluidsynth {4 * audio_s / b_cpu:.1f} s of stems")
 
-    print(f"\nwhere (a)'s time goes (CPU s per 4-voice track, in-process, mean of "
-          f"{args.profile_tracks} tracks after a warm-up track):")
-    rows = profile(tracks, presets, work, args.profile_tracks)
-    total = rows[-1][1]
-    for label, seconds in rows:
-        print(f"  {label:30s} {seconds:6.3f} s  {100 * seconds / total:5.1f} %")
+    if args.profile_tracks > 0:  # 0 skips the breakdown
+        print(f"\nwhere (a)'s time goes (CPU s per 4-voice track, in-process, mean of "
+              f"{args.profile_tracks} tracks after a warm-up track):")
+        rows = profile(tracks, presets, work, args.profile_tracks)
+        total = rows[-1][1]
+        for label, seconds in rows:
+            print(f"  {label:30s} {seconds:6.3f} s  {100 * seconds / total:5.1f} %")
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
 
