@@ -137,6 +137,17 @@ class RawTrack:
 _DATA_LENGTH = {0x8: 2, 0x9: 2, 0xA: 2, 0xB: 2, 0xC: 1, 0xD: 1, 0xE: 2}
 
 
+def _read_vlq(data: bytes, position: int) -> tuple[int, int]:
+    """A variable-length quantity at `position`: (value, position after it)."""
+    value = 0
+    while True:
+        byte = data[position]
+        position += 1
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, position
+
+
 def parse_smf(data: bytes, max_tracks: int | None = None) -> tuple[int, list[RawTrack]]:
     """Ticks per quarter note and the tracks of a Standard MIDI File.
 
@@ -211,13 +222,7 @@ def _parse_track(data: bytes, position: int, end: int) -> RawTrack:
         if status == 0xFF:
             meta_type = data[position]
             position += 1
-            length = 0
-            while True:
-                byte = data[position]
-                position += 1
-                length = (length << 7) | (byte & 0x7F)
-                if byte < 0x80:
-                    break
+            length, position = _read_vlq(data, position)
             body = data[position:position + length]
             if len(body) < length:
                 raise IndexError("truncated meta event")
@@ -234,13 +239,7 @@ def _parse_track(data: bytes, position: int, end: int) -> RawTrack:
                 break
             status = 0  # meta events cancel running status
         elif status in (0xF0, 0xF7):
-            length = 0
-            while True:
-                byte = data[position]
-                position += 1
-                length = (length << 7) | (byte & 0x7F)
-                if byte < 0x80:
-                    break
+            length, position = _read_vlq(data, position)
             position += length
             status = 0
         else:
