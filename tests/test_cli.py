@@ -1,0 +1,53 @@
+"""The `adtos` dispatcher: every command is found, and only its own module is imported."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from adtos.cli import COMMAND_MODULES, STAGE_CLI_MODULES, build_parser, main
+
+
+def registered_commands() -> dict[str, str]:
+    """command -> module, from what each stage module actually registers."""
+    import argparse
+    import importlib
+
+    found = {}
+    for name in STAGE_CLI_MODULES:
+        parser = argparse.ArgumentParser()
+        subparsers = parser.add_subparsers()
+        importlib.import_module(name).register(subparsers)
+        found.update({command: name for command in subparsers.choices})
+    return found
+
+
+def test_command_table_matches_what_the_modules_register():
+    assert COMMAND_MODULES == registered_commands()
+
+
+@pytest.mark.parametrize("command", sorted(COMMAND_MODULES))
+def test_each_command_parses_with_its_module_alone(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser(command).parse_args([command, "--help"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: adtos {command}")
+
+
+def test_a_command_imports_only_its_own_stage():
+    # In a fresh interpreter: this test process has imported every stage already.
+    probe = ("import sys, runpy; sys.argv = ['adtos', 'fit', '--help']\n"
+             "try:\n    runpy.run_module('adtos', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.endswith('.cli') and m.startswith('adtos')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "['adtos.cli', 'adtos.scaling.cli']"
+
+
+def test_unknown_command_still_lists_every_command(capsys):
+    with pytest.raises(SystemExit):
+        main(["no-such-command"])
+    err = capsys.readouterr().err
+    assert "invalid choice" in err and "render" in err and "fit" in err
