@@ -83,6 +83,19 @@ def test_same_preset_renders_identical_audio_whatever_came_before(bank):
     assert np.array_equal(first, again) and np.array_equal(first, other_bank)
 
 
+def test_lent_soundfont_renders_like_one_the_synth_loads_itself(bank, monkeypatch):
+    lent = bank.render(kit(25), drum_groove(), 2.0)
+    own = SoundfontBank(SR, soundfonts=[TIMGM])
+
+    def select_by_loading(channel, soundfont, bank_number, program):
+        if soundfont not in own._sfids:  # the synthesizer reads the file itself
+            own._sfids[soundfont] = own._synth.sfload(str(own.soundfont_path(soundfont)))
+        assert own._synth.program_select(channel, own._sfids[soundfont], bank_number, program) == 0
+
+    monkeypatch.setattr(own, "_select", select_by_loading)
+    assert np.array_equal(lent, own.render(kit(25), drum_groove(), 2.0))
+
+
 def test_different_presets_render_audibly_different_audio(bank):
     standard, tr808 = kit(0), kit(25)
     assert standard.id != tr808.id
@@ -199,7 +212,8 @@ def test_effects_change_audio_deterministically(bank):
     dry = bank.render(kit(), drum_groove(), 3.0)
     chain = [{"type": "HighpassFilter", "cutoff_frequency_hz": 200.0},
              {"type": "Compressor", "threshold_db": -30.0, "ratio": 4.0},
-             {"type": "Reverb", "room_size": 0.4, "wet_level": 0.3, "dry_level": 0.85}]
+             {"type": "Reverb", "room_size": 0.4, "wet_level": 0.3, "dry_level": 0.85},
+             {"type": "Room", "decay_s": 0.5, "wet_level": 0.2, "seed": 7}]
     preset = kit(effects=chain)
     wet = apply_effects(preset, dry, SR)
     assert wet.shape == dry.shape and wet.dtype == np.float32
@@ -224,8 +238,8 @@ def test_random_chains_stay_in_musical_ranges():
     assert 0.05 < np.mean([not c for c in chains]) < 0.3
     for chain in chains:
         for effect in chain:
-            if effect["type"] == "Reverb":
-                assert effect["wet_level"] <= 0.3 and effect["room_size"] <= 0.6
+            if effect["type"] == "Room":
+                assert effect["wet_level"] <= 0.3 and 0.2 <= effect["decay_s"] <= 0.9
             if effect["type"] == "Distortion":
                 assert effect["drive_db"] <= 10.0
             if effect["type"] == "Compressor":

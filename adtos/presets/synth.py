@@ -2,7 +2,7 @@
 
 One long-lived FluidSynth synthesizer per bank holds every soundfont it has
 needed so far (loading MuseScore's SF3 costs seconds, so each file is loaded
-once per process), and is reset between renders. Events are sent between
+once per process) and lends them to a fresh synthesizer for each render. Events are sent between
 `write_float` calls, so a note starting at t seconds starts at sample
 round(t * sample_rate), within one FluidSynth block of 64 samples.
 """
@@ -43,6 +43,8 @@ PIECE_HEADROOM_CB = 60.0
 # also plays the AVL kits that sit at bank 0 program 0.
 SOURCE_CHANNEL = 0
 PIECE_CHANNELS = {piece: i + 1 for i, piece in enumerate(PIECE_CLASSES)}
+MIDI_CHANNELS = 16  # pyfluidsynth's default of 256 makes every program reset 16x longer
+FLUID_WARN = 2  # FluidSynth's log level for warnings
 
 
 def _bind(name: str, restype, *argtypes):
@@ -74,9 +76,10 @@ class SoundfontBank:
     slot at zero gain still left differences of 1e-12 to 1e-9 that depended on
     the previous preset, enough to flip a 24-bit sample now and then. What is
     slow to create is kept: a keeper synthesizer holds every soundfont loaded so
-    far, and FluidSynth's sample cache hands its samples to each new synthesizer
-    (loading MuseScore's SF3 again costs about 0.3 s instead of 8 s; SF2 files
-    cost nothing measurable, see benchmarks/RESULTS.md).
+    far and lends the loaded soundfont objects to each new synthesizer
+    (`fluid_synth_add_sfont`; they are taken back before it is deleted), so no
+    render reads or parses a soundfont again. The samples are bit-identical to
+    a synthesizer that loads the files itself (tested).
 
     `soundfonts` are explicit files that win over the search path when a preset
     names a soundfont (the CLI's --soundfont, tests' generated files).
@@ -94,8 +97,17 @@ class SoundfontBank:
                                   ctypes.c_void_p, ctypes.c_int, ctypes.c_int)
         self._set_gen = _bind("fluid_synth_set_gen", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
                               ctypes.c_int, ctypes.c_float)
+        self._get_sfont = _bind("fluid_synth_get_sfont_by_id", ctypes.c_void_p, ctypes.c_void_p,
+                                ctypes.c_int)
+        self._add_sfont = _bind("fluid_synth_add_sfont", ctypes.c_int, ctypes.c_void_p,
+                                ctypes.c_void_p)
+        self._remove_sfont = _bind("fluid_synth_remove_sfont", ctypes.c_int, ctypes.c_void_p,
+                                   ctypes.c_void_p)
+        self._set_log_function = _bind("fluid_set_log_function", ctypes.c_void_p, ctypes.c_int,
+                                       ctypes.c_void_p, ctypes.c_void_p)
         self._keeper = self._new_synth()
         self._paths: dict[str, Path] = {}
+        self._loaded: dict[str, int] = {}  # soundfont name -> the keeper's soundfont object
         self._synth = None  # the synthesizer of the render in progress
         self._sfids: dict[str, int] = {}
 
@@ -103,7 +115,7 @@ class SoundfontBank:
         import fluidsynth
 
         return fluidsynth.Synth(
-            gain=float(gain), samplerate=float(self.sample_rate),
+            gain=float(gain), samplerate=float(self.sample_rate), channels=MIDI_CHANNELS,
             **{"synth.cpu-cores": 1, "synth.reverb.active": int(reverb),
                "synth.chorus.active": int(chorus), "synth.polyphony": self.polyphony})
 
@@ -124,17 +136,20 @@ class SoundfontBank:
         """Load a soundfont (by file name, or path) into the keeper once; its path."""
         if name not in self._paths:
             path = resolve_soundfont(name, self.extra_soundfonts)
-            if self._keeper.sfload(str(path)) < 0:
+            sfid = self._keeper.sfload(str(path))
+            if sfid < 0:
                 raise SoundfontError(f"FluidSynth could not load soundfont {path}")
             self._paths[name] = path
+            self._loaded[name] = self._get_sfont(self._keeper.synth, sfid)
         return self._paths[name]
 
     # -- rendering ----------------------------------------------------------------------
 
     def render(self, preset: Preset, instrument: pretty_midi.Instrument,
-               duration: float) -> np.ndarray:
+               duration: float, planar: bool = False) -> np.ndarray:
         """Render `instrument` with `preset`: float32 array of shape (round(duration*sr), 2).
 
+        With `planar` the shape is (2, samples), the layout the renderer keeps.
         Drum notes go through the preset's `remap`, then to the channel of their
         composite-kit piece (or the source kit). Control changes and pitch bends
         are played for pitched roles. Same preset and notes → identical samples.
@@ -143,7 +158,7 @@ class SoundfontBank:
             raise ValueError(f"duration must be >= 0 seconds, got {duration}")
         n = int(round(duration * self.sample_rate))
         events = self._events(preset, instrument, n)
-        out = np.zeros((n, 2), dtype=np.float32)
+        out = np.zeros((2, n) if planar else (n, 2), dtype=np.float32)
         self._synth = self._new_synth(reverb=bool(preset.synth.get("reverb", False)),
                                       chorus=bool(preset.synth.get("chorus", False)),
                                       gain=float(preset.synth.get("gain", 0.4)))
@@ -153,12 +168,22 @@ class SoundfontBank:
             cursor = 0
             for event in events:
                 if event.sample > cursor:
-                    self._write(out, cursor, event.sample - cursor)
+                    self._write(out, cursor, event.sample - cursor, planar)
                     cursor = event.sample
                 self._send(event)
             if n > cursor:
-                self._write(out, cursor, n - cursor)
+                self._write(out, cursor, n - cursor, planar)
         finally:
+            # Lent soundfonts go back before the synthesizer is deleted, which
+            # would otherwise free them.
+            # Removing one makes FluidSynth re-select every channel's program and
+            # warn, once per channel, that the program is gone: expected here.
+            previous = self._set_log_function(FLUID_WARN, None, None)
+            try:
+                for name in self._sfids:
+                    self._remove_sfont(self._synth.synth, self._loaded[name])
+            finally:
+                self._set_log_function(FLUID_WARN, previous, None)
             self._synth.delete()
             self._synth = None
         return out
@@ -181,10 +206,12 @@ class SoundfontBank:
 
     def _select(self, channel: int, soundfont: str, bank: int, program: int) -> None:
         if soundfont not in self._sfids:
-            path = self.soundfont_path(soundfont)
-            sfid = self._synth.sfload(str(path))
+            # The keeper's loaded soundfont is lent to this synthesizer: parsing
+            # FluidR3's 190 presets again cost 0.04 s per render.
+            self.soundfont_path(soundfont)
+            sfid = self._add_sfont(self._synth.synth, self._loaded[soundfont])
             if sfid < 0:
-                raise SoundfontError(f"FluidSynth could not load soundfont {path}")
+                raise SoundfontError(f"FluidSynth could not use soundfont {soundfont}")
             self._sfids[soundfont] = sfid
         if self._synth.program_select(channel, self._sfids[soundfont], bank, program) != 0:
             raise SoundfontError(f"soundfont {soundfont} has no preset at bank {bank} "
@@ -242,7 +269,11 @@ class SoundfontBank:
         else:
             synth.pitch_bend(event.channel, event.a)
 
-    def _write(self, out: np.ndarray, start: int, count: int) -> None:
+    def _write(self, out: np.ndarray, start: int, count: int, planar: bool) -> None:
         pointer = out.ctypes.data
-        self._write_float(self._synth.synth, count, pointer, 2 * start, 2, pointer,
-                          2 * start + 1, 2)
+        if planar:  # (2, n): the left channel's samples, then the right's
+            n = out.shape[1]
+            self._write_float(self._synth.synth, count, pointer, start, 1, pointer, n + start, 1)
+        else:  # (n, 2): interleaved
+            self._write_float(self._synth.synth, count, pointer, 2 * start, 2, pointer,
+                              2 * start + 1, 2)
