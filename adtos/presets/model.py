@@ -72,7 +72,8 @@ class Preset:
         self.effects = [dict(e) for e in self.effects]
         for effect in self.effects:
             if "type" not in effect:
-                raise ValueError(f"every effect needs a 'type' (a pedalboard class), got {effect}")
+                raise ValueError(f"every effect needs a 'type' (a pedalboard class or Room), "
+                                 f"got {effect}")
         expected = preset_id(self)
         if not self.id:
             self.id = expected
