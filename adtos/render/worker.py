@@ -25,6 +25,9 @@ from adtos.render.loudness import SilentStemError, guard_clipping, normalize_ste
 RELEASE_TAIL_S = 1.0
 # FLAC and WAV are written as 16-bit PCM, the resolution of the real test sets.
 PCM_SUBTYPE = "PCM_16"
+# libsndfile's FLAC effort, 0..1 (its default 0.5 is FLAC level 5). Level 0 halves the
+# encoding time for files about 5 % larger (benchmarks/RESULTS.md, "Render benchmark").
+FLAC_COMPRESSION_LEVEL = 0.0
 RECORDS_DIR = ".render"  # per-track done-records; render.parquet is assembled from them
 
 
@@ -125,29 +128,33 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
     n_samples = int(round(duration * sr))
 
     record: dict[str, Any] = {"track_id": job.track_id, "split": job.split}
-    stems: dict[str, np.ndarray] = {}
     for voice in VOICES:
         record[PRESET_COLUMN[voice]] = None
         record[f"{voice}_lufs_before"] = None
         record[f"{voice}_lufs_after"] = None
         record[f"{voice}_stem_gain"] = None
+    # Audio stays planar, (channels, samples), from the synthesizer to the mix:
+    # effects and loudness work per channel, and each transposing copy of a
+    # 60 s stem costs about as much as a filter.
+    mix = np.zeros((2, n_samples), dtype=np.float32)
+    stems: dict[str, np.ndarray] = {}
     for voice in wanted:
         preset = job.presets.get(voice)
         if preset is None:
             raise ValueError(job.missing.get(voice, f"no preset for voice {voice}"))
         notes = _on_nearest_block(instruments[voice], sr)
-        dry = _fit_length(bank.render(preset, notes, duration), n_samples)
-        wet = _fit_length(apply_effects(preset, dry, sr), n_samples)
-        try:
-            stem, before, after = normalize_stem(wet, sr, options.target_lufs)
+        dry = _fit_length(bank.render(preset, notes, duration, planar=True), n_samples)
+        wet = _fit_length(apply_effects(preset, dry, sr, planar=True), n_samples)
+        try:  # normalize_stem takes (samples, channels): the transposed view, no copy
+            stem, before, after = normalize_stem(wet.T, sr, options.target_lufs)
         except SilentStemError as error:
             raise ValueError(f"silent stem {voice} with preset {preset.id} ({error})") from None
-        stems[voice] = stem
+        mix += stem.T
+        if options.stems:
+            stems[voice] = stem.T
         record[PRESET_COLUMN[voice]] = preset.id
         record[f"{voice}_lufs_before"] = before
         record[f"{voice}_lufs_after"] = after
-
-    mix = np.sum([stems[v] for v in wanted], axis=0, dtype=np.float32)
     mix, gain = guard_clipping(mix)
 
     out = Path(options.out_dir)
@@ -206,18 +213,20 @@ def _on_nearest_block(instrument, sample_rate: int):
 
 
 def _fit_length(audio: np.ndarray, n_samples: int) -> np.ndarray:
-    """Trim or zero-pad (n, 2) audio to exactly n_samples frames."""
+    """Trim or zero-pad planar (2, n) audio to exactly n_samples frames."""
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim == 1:
-        audio = np.stack([audio, audio], axis=1)
-    if audio.shape[0] >= n_samples:
-        return audio[:n_samples]
-    return np.pad(audio, ((0, n_samples - audio.shape[0]), (0, 0)))
+        audio = np.stack([audio, audio])
+    if audio.shape[1] >= n_samples:
+        return audio[:, :n_samples]
+    return np.pad(audio, ((0, 0), (0, n_samples - audio.shape[1])))
 
 
-def _write_audio(path: Path, audio: np.ndarray, sample_rate: int, fmt: str) -> None:
+def _write_audio(path: Path, planar: np.ndarray, sample_rate: int, fmt: str) -> None:
     import soundfile
 
+    extra = {"compression_level": FLAC_COMPRESSION_LEVEL} if fmt == "flac" else {}
     with atomic_path(path) as tmp:
-        soundfile.write(tmp, audio, sample_rate, format=fmt.upper(), subtype=PCM_SUBTYPE)
+        soundfile.write(tmp, planar.T, sample_rate, format=fmt.upper(), subtype=PCM_SUBTYPE,
+                        **extra)
 
