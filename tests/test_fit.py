@@ -200,3 +200,28 @@ def test_cli_fit_names_a_missing_column(tmp_path, capsys):
     code = main(["fit", str(table), "--y", "test_los", "--out", str(tmp_path / "out")])
     assert code == 2
     assert "column 'test_los' (from --y) not in the table" in capsys.readouterr().err
+
+
+def test_rising_curve_is_flagged_not_read_as_a_gap(tmp_path, capsys):
+    # What synthetic-to-real transfer can look like: the real test loss rises with n.
+    n = 2.0 ** np.arange(7)
+    loss = 0.055 * n ** 0.06 * np.exp(np.random.default_rng(3).normal(0, 0.01, n.size))
+    fit = fit_power_law(n, loss, bootstrap=0)
+    assert not fit.falls
+    assert fit_power_law(n, 0.3 * n ** -0.4 + 0.05, bootstrap=0).falls
+    table = tmp_path / "results.csv"
+    write_table(table, [{"n": a, "test_loss": b} for a, b in zip(n, loss)], ["n", "test_loss"])
+    assert main(["fit", str(table), "--bootstrap", "0", "--out", str(tmp_path / "out")]) == 0
+    assert "warning: loss does not fall with n" in capsys.readouterr().out
+    _, rows = read_table(tmp_path / "out" / "fit.csv")
+    assert rows[0]["status"].startswith("loss does not fall with n")
+
+
+def test_per_class_skips_losses_without_class_columns(tmp_path):
+    table = tmp_path / "results.csv"
+    example_table(table)
+    report = fit_curves(table, tmp_path / "fit", ys=["test_loss", "val_loss"], per_class=True,
+                        best_by="val_loss", bootstrap=0)
+    assert list(report.fits) == ["test_loss", "val_loss", "test_loss_BD", "test_loss_SD"]
+    with pytest.raises(ValueError, match="no per-class columns .*val_loss"):
+        fit_curves(table, tmp_path / "fit2", ys=["val_loss"], per_class=True, bootstrap=0)

@@ -253,6 +253,8 @@ def print_sweep_summary(report) -> None:
 
 def print_report(report) -> None:
     """Dropped rows and fitted parameters, as a reader wants them on the terminal."""
+    from adtos.scaling.table import NOT_FALLING
+
     for y, dropped in report.dropped.items():
         if dropped:
             print(f"{y}: left out {len(dropped)} row(s):", file=sys.stderr)
@@ -273,6 +275,8 @@ def print_report(report) -> None:
                 parts.append(f"{parameter}={getattr(fit, parameter):.4g} [{low:.3g}, {high:.3g}]")
             print(f"{name}: {', '.join(parts)}, residual={fit.residual:.3g}, "
                   f"{fit.n_points} points")
+            if not fit.falls:
+                print(f"  warning: {NOT_FALLING}")
     print(f"wrote {report.fit_csv}")
     for path in report.plots:
         print(f"wrote {path}")

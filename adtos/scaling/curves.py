@@ -21,13 +21,15 @@ class CurvesReport:
 
 
 def per_class_columns(columns: list[str], ys: list[str]) -> list[str]:
-    """`test_loss` -> `test_loss_BD`, ..., `test_loss_CY` (those the table has)."""
-    expanded = []
-    for y in ys:
-        found = [f"{y}_{name}" for name in CLASSES if f"{y}_{name}" in columns]
-        if not found:
-            raise KeyError(f"no per-class columns {y}_BD ... {y}_CY in the table")
-        expanded.extend(found)
+    """`test_loss` -> `test_loss_BD`, ..., `test_loss_CY` (those the table has).
+
+    A y without per-class columns (the validation loss) adds none; ValueError
+    when no y has any, so that a sweep's own fit fails with a message.
+    """
+    expanded = [f"{y}_{name}" for y in ys for name in CLASSES if f"{y}_{name}" in columns]
+    if not expanded:
+        raise ValueError(f"no per-class columns ({ys[0]}_BD ... {ys[0]}_CY) in the table for "
+                         f"{', '.join(ys)}")
     return expanded
 
 

@@ -42,14 +42,20 @@ def plot_scaling(fits: list[GroupFit], path: str | os.PathLike, *, x: str = "n",
             colour, marker, curve_style = colours(synthetic_index % 10), "o", "-"
             synthetic_index += 1
         label = item.points.label + (" (reference)" if item.points.reference else "")
-        if item.fit is not None:
+        falls = item.fit is not None and item.fit.falls
+        if falls:
             fit = item.fit
             label += f": α={fit.alpha:.3g}, β={fit.beta:.3g}, γ={fit.gamma:.3g}"
+        elif item.fit is not None:  # a flat or rising curve: its α, β, γ mean nothing
+            label += " (does not fall with n: no power law)"
         elif item.error:
             label += " (too few points for a fit)" if "too few" in item.error else " (not fit)"
         axes.plot(item.points.x, item.points.y, marker, color=colour, markersize=5,
                   linestyle="none", label=label)
-        if item.fit is not None:
+        if item.fit is not None and not falls:
+            order = np.argsort(item.points.x)
+            axes.plot(item.points.x[order], item.points.y[order], ":", color=colour, linewidth=1.0)
+        elif item.fit is not None:
             curve = item.fit.predict(grid)
             axes.plot(grid, curve, curve_style, color=colour, linewidth=1.4)
             y_low, y_high = min(y_low, curve.min()), max(y_high, curve.max())

@@ -154,6 +154,7 @@ def fit_groups(groups: list[GroupPoints], *, bootstrap: int = 1000, seed: int = 
     return fits
 
 
+NOT_FALLING = "loss does not fall with n (beta at its lower bound): no scaling law, no gap"
 FIT_COLUMNS = ("y", "x", "group", "reference", "n_points",
                *(f"{p}{suffix}" for p in PARAMETERS for suffix in ("", "_low", "_high")),
                "residual", "bootstrap_used", "status")
@@ -173,7 +174,7 @@ def fit_rows(fits: list[GroupFit], *, y: str, x: str, group_by: list[str]) -> li
             row[name], row[f"{name}_low"], row[f"{name}_high"] = map(_format, (value, low, high))
         row["residual"] = _format(fit.residual if fit else math.nan)
         row["bootstrap_used"] = str(fit.bootstrap_used if fit else 0)
-        row["status"] = "ok" if fit else item.error
+        row["status"] = (item.error if fit is None else "ok" if fit.falls else NOT_FALLING)
         rows.append(row)
     return rows
 
