@@ -9,6 +9,7 @@ round(t * sample_rate), within one FluidSynth block of 64 samples.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 from dataclasses import dataclass
@@ -119,6 +120,18 @@ class SoundfontBank:
             **{"synth.cpu-cores": 1, "synth.reverb.active": int(reverb),
                "synth.chorus.active": int(chorus), "synth.polyphony": self.polyphony})
 
+    @contextlib.contextmanager
+    def _quiet(self):
+        """FluidSynth's warnings off. Adding or removing a soundfont makes it
+        re-select every channel's default program and warn for each channel
+        the soundfont has no program for (channel 10's drum bank, for a kit on
+        bank 0): expected here, since programs are selected explicitly."""
+        previous = self._set_log_function(FLUID_WARN, None, None)
+        try:
+            yield
+        finally:
+            self._set_log_function(FLUID_WARN, previous, None)
+
     def close(self) -> None:
         if self._keeper is not None:
             self._keeper.delete()
@@ -136,7 +149,8 @@ class SoundfontBank:
         """Load a soundfont (by file name, or path) into the keeper once; its path."""
         if name not in self._paths:
             path = resolve_soundfont(name, self.extra_soundfonts)
-            sfid = self._keeper.sfload(str(path))
+            with self._quiet():
+                sfid = self._keeper.sfload(str(path))
             if sfid < 0:
                 raise SoundfontError(f"FluidSynth could not load soundfont {path}")
             self._paths[name] = path
@@ -176,14 +190,9 @@ class SoundfontBank:
         finally:
             # Lent soundfonts go back before the synthesizer is deleted, which
             # would otherwise free them.
-            # Removing one makes FluidSynth re-select every channel's program and
-            # warn, once per channel, that the program is gone: expected here.
-            previous = self._set_log_function(FLUID_WARN, None, None)
-            try:
+            with self._quiet():
                 for name in self._sfids:
                     self._remove_sfont(self._synth.synth, self._loaded[name])
-            finally:
-                self._set_log_function(FLUID_WARN, previous, None)
             self._synth.delete()
             self._synth = None
         return out
@@ -209,7 +218,8 @@ class SoundfontBank:
             # The keeper's loaded soundfont is lent to this synthesizer: parsing
             # FluidR3's 190 presets again cost 0.04 s per render.
             self.soundfont_path(soundfont)
-            sfid = self._add_sfont(self._synth.synth, self._loaded[soundfont])
+            with self._quiet():
+                sfid = self._add_sfont(self._synth.synth, self._loaded[soundfont])
             if sfid < 0:
                 raise SoundfontError(f"FluidSynth could not use soundfont {soundfont}")
             self._sfids[soundfont] = sfid
