@@ -134,14 +134,15 @@ def main() -> None:
                                {"type": "HighShelfFilter", "cutoff_frequency_hz": 6000.0,
                                 "gain_db": 2.0}],
         "compressor": [{"type": "Compressor", "threshold_db": -20.0, "ratio": 3.0}],
-        "room reverb": [{"type": "Reverb", "room_size": 0.4, "wet_level": 0.2}],
+        "room reverb (Room, 0.6 s)": [{"type": "Room", "decay_s": 0.6, "wet_level": 0.2}],
+        "pedalboard Reverb": [{"type": "Reverb", "room_size": 0.4, "wet_level": 0.2}],
         "saturation": [{"type": "Distortion", "drive_db": 6.0}],
     }
     print(f"\neffects on the {DURATION:.0f} s stereo stem (x real time per CPU-second):")
     for label, chain in chains.items():
         preset = Preset(role="drums", source=composite.source, effects=chain)
         cpu, _ = timed(lambda: apply_effects(preset, dry, SR), args.repeats)
-        print(f"  {label:22s} {DURATION / cpu:8.0f}")
+        print(f"  {label:26s} {DURATION / cpu:8.0f}")
 
     print("\nkit check (21 GM notes rendered and judged), per kit:")
     for soundfont, bank_number, program in kits:
