@@ -272,7 +272,8 @@ def print_report(report) -> None:
             parts = []
             for parameter in ("alpha", "beta", "gamma"):
                 low, high = fit.ci[parameter]
-                parts.append(f"{parameter}={getattr(fit, parameter):.4g} [{low:.3g}, {high:.3g}]")
+                interval = f" [{low:.3g}, {high:.3g}]" if fit.bootstrap_used else ""
+                parts.append(f"{parameter}={getattr(fit, parameter):.4g}{interval}")
             print(f"{name}: {', '.join(parts)}, residual={fit.residual:.3g}, "
                   f"{fit.n_points} points")
             if not fit.falls:
