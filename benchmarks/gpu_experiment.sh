@@ -25,6 +25,12 @@
 #   PACKED=.gpu WHEELS=.whl RESULTS_DIR=$OUT SWEEP_PARALLEL=4 SWEEP_MPS=1 SWEEP_LIMIT_S=505 \
 #       SWEEP_OPTIONS="--option workers=2 --option feature_workers=2" \
 #       bash benchmarks/gpu_experiment.sh setup sweep 2>&1 | tee $OUT/log
+# and its second seed (02:03 UTC, one call, 308 s), with a copy of the config holding seed = 1
+# (sed 's/^seed = 0/seed = 1/' configs/sweep_gpu_mdb.toml > .gpu/sweep_gpu_mdb_seed1.toml):
+#   PACKED=.gpu WHEELS=.whl RESULTS_DIR=$OUT SWEEP_CONFIG=.gpu/sweep_gpu_mdb_seed1.toml \
+#       SWEEP_PARALLEL=4 SWEEP_MPS=1 SWEEP_LIMIT_S=480 \
+#       SWEEP_OPTIONS="--option workers=2 --option feature_workers=2" \
+#       bash benchmarks/gpu_experiment.sh setup sweep 2>&1 | tee $OUT/log
 #
 # PACKED was made on the dev machine, where the dataset and MDB Drums are, with
 #   python benchmarks/pack_features.py pack DATASET .gpu/adtos             (features, no audio)
