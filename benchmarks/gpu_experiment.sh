@@ -138,22 +138,18 @@ bench1t() {
         "$PYTHON" benchmarks/bench_transcriber.py --device cuda
 }
 
-smoke() {
-    stamp "smoke: 128 steps"
-    rm -rf "$RUNS/smoke128"
-    local start=$SECONDS
-    adtos train "${common[@]}" --out "$RUNS/smoke128" --max-steps 128
-    echo "smoke wall: $((SECONDS - start)) s"
-    cat "$RUNS/smoke128/metrics.csv"
+# One `adtos train` into $RUNS/NAME with the recipe's defaults and --max-steps STEPS, timed.
+timed_train() {
+    local name=$1 steps=$2 start=$SECONDS
+    stamp "$name: --max-steps $steps"
+    rm -rf "$RUNS/$name"
+    adtos train "${common[@]}" --out "$RUNS/$name" --max-steps "$steps"
+    echo "$name wall: $((SECONDS - start)) s"
 }
 
-baseline() {
-    stamp "baseline: --max-steps 0"
-    rm -rf "$RUNS/untrained"
-    local start=$SECONDS
-    adtos train "${common[@]}" --out "$RUNS/untrained" --max-steps 0
-    echo "baseline wall: $((SECONDS - start)) s"
-}
+smoke() { timed_train smoke128 128; cat "$RUNS/smoke128/metrics.csv"; }
+
+baseline() { timed_train untrained 0; }
 
 train() {
     [ -n "$STEPS" ] || { echo "train: set STEPS" >&2; return 2; }
