@@ -10,8 +10,8 @@ with at most 30 % wet, mild saturation.
 Two effects are computed with numpy instead of by their pedalboard plugin,
 because the render benchmark found them to be most of the effects' cost:
 `Distortion` (pedalboard's is tanh of the driven signal; the same samples
-within 2e-7, tested, 15x faster) and `Room` (no pedalboard counterpart; half
-the cost of pedalboard's Freeverb `Reverb`, which stays available).
+within 2e-7, tested, 15x faster) and `Room` (no pedalboard counterpart;
+0.45-0.65x the cost of pedalboard's Freeverb `Reverb`, which stays available).
 """
 
 from __future__ import annotations

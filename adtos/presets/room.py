@@ -9,8 +9,8 @@ seed, so a preset definition renders the same room every time.
 
 Convolving a mono send of the stem with a two-channel response (decorrelated
 left and right tails; `width` blends them towards mono) costs one forward and
-two inverse FFTs per block: about half of pedalboard's Reverb (Freeverb) on a
-60 s stereo stem, which was the largest single cost of rendering
+two inverse FFTs per block: 0.45-0.65x the cost of pedalboard's Reverb
+(Freeverb) on 30-60 s stereo stems, which was the largest single cost of rendering
 (benchmarks/RESULTS.md, "Render benchmark").
 """
 
@@ -49,7 +49,8 @@ def check_room(params: dict[str, Any]) -> dict[str, Any]:
     full = {**ROOM_DEFAULTS, **params}
     for name, low, high in ROOM_PARAMETERS:
         value = full[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not low <= value <= high:
             raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
     seed = full["seed"]
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -61,7 +62,7 @@ def check_room(params: dict[str, Any]) -> dict[str, Any]:
 def room_impulse_response(sample_rate: int, decay_s: float = 0.6, damping: float = 0.5,
                           predelay_ms: float = 10.0, width: float = 1.0, seed: int = 0
                           ) -> np.ndarray:
-    """A two-channel room response, float32 of shape (2, samples), unit energy per channel.
+    """A two-channel room response, float32 of shape (2, samples), unit mean energy per channel.
 
     The response starts at the predelay (the direct sound is the dry path, so
     onsets are not moved), is `decay_s` + predelay long, and is cached: a
