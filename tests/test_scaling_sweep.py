@@ -207,3 +207,50 @@ def test_cli_sweep_runs_from_the_command_line(toy, tmp_path, capsys):
     _, rows = read_table(tmp_path / "out" / "results.csv")
     assert rows[0]["dataset"] == "ds" and rows[0]["variant"] == "default"
     assert rows[0]["test_loss"] == ""  # no test set given
+
+
+def test_a_run_locked_by_another_process_is_left_to_it(toy, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "shared"
+    lock = out / ".locks" / "toy-4voices-n0002-w0.25.lock"
+    lock.parent.mkdir(parents=True)
+    # Another sweep process holds n = 2: a separate process, as on a second GPU.
+    holder = subprocess.Popen([sys.executable, "-c",
+                               "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
+                               "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); "
+                               "time.sleep(120)", str(lock)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        first = run_sweep(tiny_config(toy), out, progress=False, fit=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert first.trained == [("toy", "4voices", "1", "0.25")]
+    assert first.busy == [("toy", "4voices", "2", "0.25")]
+    # The holder is gone (a crash, here): its lock went with it, and a rerun finishes n = 2.
+    time.sleep(0.1)
+    second = run_sweep(tiny_config(toy), out, progress=False, fit=False)
+    assert second.trained == [("toy", "4voices", "2", "0.25")] and not second.busy
+    _, rows = read_table(out / "results.csv")
+    assert sorted(r["n"] for r in rows) == ["1", "2"]
+
+
+def test_concurrent_appends_lose_no_row(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    path = tmp_path / "results.csv"
+    with ProcessPoolExecutor(4) as pool:
+        list(pool.map(_append_many, [(path, k) for k in range(4)]))
+    _, rows = read_table(path)
+    assert sorted(int(r["i"]) for r in rows) == list(range(4 * 25))
+
+
+def _append_many(args) -> None:
+    from adtos.scaling.sweep import append_row
+
+    path, k = args
+    for i in range(25):
+        append_row(path, {"i": str(k * 25 + i)}, ["i"])

@@ -239,6 +239,9 @@ def print_sweep_summary(report) -> None:
 
     print(f"sweep: {len(report.trained)} run(s) trained, {len(report.skipped_done)} already done, "
           f"{len(report.failed)} failed" + (" (see errors.csv)" if report.failed else ""))
+    if report.busy:
+        print(f"sweep: {len(report.busy)} run(s) left to the other sweep processes on this folder; "
+              "best.csv and the fit cover the finished runs: rerun when they are done")
     columns, rows = read_table(report.best_csv)
     shown = [c for c in ("dataset", "variant", "n", "width", "params", "steps", "val_loss",
                          "test_loss", "f_measure") if c in columns]

@@ -9,10 +9,16 @@ OUT/results.csv. Then keep the best width per n on validation loss
 Resuming: a (dataset, variant, n, width) already in results.csv is not redone;
 a run folder whose training finished but whose row is missing is read back
 from its results.json; one stopped midway continues from its last checkpoint.
+
+Several processes can share one OUT, e.g. one per GPU
+(`CUDA_VISIBLE_DEVICES=k adtos sweep CONFIG --out OUT` on each): a run is
+trained by the process that takes its lock (OUT/.locks/), the others skip it
+and go on, and results.csv is rewritten under its own lock, so no row is lost.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -50,6 +56,7 @@ class SweepReport:
     trained: list[tuple[str, ...]] = field(default_factory=list)  # keys run in this call
     skipped_done: list[tuple[str, ...]] = field(default_factory=list)  # already in results.csv
     failed: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
+    busy: list[tuple[str, ...]] = field(default_factory=list)  # being trained by another process
     too_large: list[str] = field(default_factory=list)  # n beyond a dataset's training pool
     curves: object = None  # adtos.scaling.curves.CurvesReport when fitted
 
@@ -139,18 +146,46 @@ def append_row(path: Path, row: dict[str, str], columns: list[str]) -> None:
     """Rewrite results.csv with one more row (atomically: a kill never leaves half a table).
 
     Columns are the union of the file's and this sweep's, so a sweep with
-    another test set can share the table.
+    another test set can share the table. A lock beside the table makes the
+    read-and-rewrite safe when several sweep processes share OUT.
     """
-    old_columns, rows = read_results(path)
-    merged = old_columns + [c for c in columns if c not in old_columns]
-    write_csv([*rows, row], merged, path)
+    with file_lock(path.with_name(f".{path.name}.lock")):
+        old_columns, rows = read_results(path)
+        merged = old_columns + [c for c in columns if c not in old_columns]
+        write_csv([*rows, row], merged, path)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, wait: bool = True):
+    """An exclusive lock on `path` (created if missing) for the `with` block.
+
+    Yields True when held; with `wait=False`, False at once if another process
+    holds it. The operating system releases the lock of a process that dies,
+    so a killed sweep never leaves a run locked.
+    """
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _done_keys(results_csv: Path) -> set[tuple[str, ...]]:
+    _, rows = read_results(results_csv)
+    return {tuple(row.get(c, "") for c in KEY_COLUMNS) for row in rows}
 
 
 def run_sweep(config: SweepConfig, out_dir: str | os.PathLike, *, progress: bool = True,
               fit: bool = True) -> SweepReport:
     """Run every planned (dataset, n, width) not yet in OUT/results.csv; then best.csv and the fit."""
-    from adtos.transcriber import TrainConfig, train
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = SweepReport(results_csv=out_dir / "results.csv", best_csv=out_dir / "best.csv")
@@ -160,8 +195,7 @@ def run_sweep(config: SweepConfig, out_dir: str | os.PathLike, *, progress: bool
     runs, report.too_large = plan_runs(config, pools)
     for message in report.too_large:
         print(f"sweep: skipped {message}", file=sys.stderr)
-    _, done_rows = read_results(report.results_csv)
-    done = {tuple(row.get(c, "") for c in KEY_COLUMNS) for row in done_rows}
+    done = _done_keys(report.results_csv)
 
     for number, run in enumerate(runs, start=1):
         name = f"[{number}/{len(runs)}] {run.dataset.label} n={run.n} width={_width_text(run.width)}"
@@ -169,28 +203,47 @@ def run_sweep(config: SweepConfig, out_dir: str | os.PathLike, *, progress: bool
             report.skipped_done.append(run.key)
             continue
         run_dir = run.run_dir(out_dir)
-        train_config = TrainConfig(
-            train=run.dataset.path, val=run.dataset.val or run.dataset.path, out=str(run_dir),
-            tests=dict(config.tests), width=run.width, seed=config.seed, device=config.device,
-            train_tracks=list(run.train_tracks), **config.train_options)
-        train_config = replace(train_config, progress=progress and train_config.progress)
-        try:
-            result = _train_or_resume(train, train_config, run_dir, name)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except Exception as error:  # one failed run must not end a sweep of hundreds
-            reason = f"{type(error).__name__}: {error}"
-            print(f"sweep: {name} failed: {reason}", file=sys.stderr)
-            report.failed.append((run.key, reason))
-            _write_errors(out_dir / "errors.csv", report.failed)
-            continue
-        append_row(report.results_csv, result_row(run, result, config, out_dir), columns)
-        report.trained.append(run.key)
+        # Several sweep processes may share OUT (one per GPU): each run is
+        # trained by whichever takes its lock first; the others go on.
+        lock = out_dir / ".locks" / f"{run_dir.parent.name}-{run_dir.name}.lock"
+        with file_lock(lock, wait=False) as mine:
+            if not mine:
+                print(f"sweep: {name}: another process is training it", file=sys.stderr)
+                report.busy.append(run.key)
+                continue
+            if run.key in _done_keys(report.results_csv):  # finished while we trained others
+                report.skipped_done.append(run.key)
+                continue
+            _run_one(run, name, run_dir, config, out_dir, columns, progress, report)
 
     write_best(report.results_csv, report.best_csv)
     if fit:
         report.curves = fit_best(config, report.best_csv, out_dir / "fit")
     return report
+
+
+def _run_one(run: PlannedRun, name: str, run_dir: Path, config: SweepConfig, out_dir: Path,
+             columns: list[str], progress: bool, report: SweepReport) -> None:
+    """Train (or resume, or read back) one run and append its row; a failure is recorded."""
+    from adtos.transcriber import TrainConfig, train
+
+    train_config = TrainConfig(
+        train=run.dataset.path, val=run.dataset.val or run.dataset.path, out=str(run_dir),
+        tests=dict(config.tests), width=run.width, seed=config.seed, device=config.device,
+        train_tracks=list(run.train_tracks), **config.train_options)
+    train_config = replace(train_config, progress=progress and train_config.progress)
+    try:
+        result = _train_or_resume(train, train_config, run_dir, name)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as error:  # one failed run must not end a sweep of hundreds
+        reason = f"{type(error).__name__}: {error}"
+        print(f"sweep: {name} failed: {reason}", file=sys.stderr)
+        report.failed.append((run.key, reason))
+        _write_errors(out_dir / "errors.csv", report.failed)
+        return
+    append_row(report.results_csv, result_row(run, result, config, out_dir), columns)
+    report.trained.append(run.key)
 
 
 def _train_or_resume(train, train_config, run_dir: Path, name: str):
