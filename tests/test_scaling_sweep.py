@@ -254,3 +254,18 @@ def _append_many(args) -> None:
     path, k = args
     for i in range(25):
         append_row(path, {"i": str(k * 25 + i)}, ["i"])
+
+
+def test_errors_of_other_processes_are_kept_and_fixed_runs_drop_out(toy, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    write_csv([{"dataset": "other", "variant": "v", "n": "8", "width": "1", "reason": "GPU fell off"},
+               {"dataset": "toy", "variant": "4voices", "n": "1", "width": "0.25",
+                "reason": "failed in an earlier call"}],
+              ["dataset", "variant", "n", "width", "reason"], out / "errors.csv")
+    broken = SweepDataset(name="broken", variant="x", path=str(toy), val=str(tmp_path / "nowhere"))
+    good = SweepDataset(name="toy", variant="4voices", path=str(toy))
+    run_sweep(tiny_config(toy, sizes=[1], datasets=[good, broken], tests={}), out,
+              progress=False, fit=False)
+    _, errors = read_table(out / "errors.csv")
+    assert [(e["dataset"], e["n"]) for e in errors] == [("other", "8"), ("broken", "1")]

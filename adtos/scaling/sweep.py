@@ -216,6 +216,8 @@ def run_sweep(config: SweepConfig, out_dir: str | os.PathLike, *, progress: bool
                 continue
             _run_one(run, name, run_dir, config, out_dir, columns, progress, report)
 
+    if (out_dir / "errors.csv").is_file():
+        _write_errors(out_dir, report.failed)  # drop the failures that have since succeeded
     write_best(report.results_csv, report.best_csv)
     if fit:
         report.curves = fit_best(config, report.best_csv, out_dir / "fit")
@@ -240,7 +242,7 @@ def _run_one(run: PlannedRun, name: str, run_dir: Path, config: SweepConfig, out
         reason = f"{type(error).__name__}: {error}"
         print(f"sweep: {name} failed: {reason}", file=sys.stderr)
         report.failed.append((run.key, reason))
-        _write_errors(out_dir / "errors.csv", report.failed)
+        _write_errors(out_dir, report.failed)
         return
     append_row(report.results_csv, result_row(run, result, config, out_dir), columns)
     report.trained.append(run.key)
@@ -258,9 +260,18 @@ def _train_or_resume(train, train_config, run_dir: Path, name: str):
     return train(train_config)
 
 
-def _write_errors(path: Path, failed: list[tuple[tuple[str, ...], str]]) -> None:
-    rows = [{**dict(zip(KEY_COLUMNS, key)), "reason": reason} for key, reason in failed]
-    write_csv(rows, list(ERROR_COLUMNS), path)
+def _write_errors(out_dir: Path, failed: list[tuple[tuple[str, ...], str]]) -> None:
+    """errors.csv: this process's failures, and other processes' for runs that are
+    still not in results.csv (a run that has since succeeded drops out)."""
+    path = out_dir / "errors.csv"
+    with file_lock(out_dir / ".errors.csv.lock"):
+        done = _done_keys(out_dir / "results.csv")
+        mine = dict(failed)
+        _, earlier = read_results(path)
+        rows = [row for row in earlier
+                if (key := tuple(row.get(c, "") for c in KEY_COLUMNS)) not in mine and key not in done]
+        rows += [{**dict(zip(KEY_COLUMNS, key)), "reason": reason} for key, reason in failed]
+        write_csv(rows, list(ERROR_COLUMNS), path)
 
 
 def write_best(results_csv: Path, best_csv: Path) -> list[dict[str, str]]:
