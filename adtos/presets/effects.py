@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from adtos.presets.model import Preset
-from adtos.presets.room import apply_room
+from adtos.presets.room import apply_room, check_room
 
 # pedalboard classes a preset may name. Plain processors only: no plugin hosting.
 PEDALBOARD_TYPES = ("HighpassFilter", "LowpassFilter", "LowShelfFilter", "HighShelfFilter",
@@ -30,21 +30,28 @@ PEDALBOARD_TYPES = ("HighpassFilter", "LowpassFilter", "LowShelfFilter", "HighSh
 EFFECT_TYPES = (*PEDALBOARD_TYPES, "Room")
 
 
-def _distortion(planar: np.ndarray, sample_rate: int, params: dict[str, Any]) -> np.ndarray:
-    """pedalboard.Distortion: tanh(x · 10^(drive_db/20))."""
+def _check_distortion(params: dict[str, Any]) -> dict[str, Any]:
+    """Distortion's parameters with pedalboard's default drive filled in."""
     if set(params) - {"drive_db"}:
         raise ValueError(f"unknown parameters {sorted(set(params) - {'drive_db'})}; "
                          "Distortion takes ['drive_db']")
     drive = params.get("drive_db", 25.0)  # pedalboard's default
     if isinstance(drive, bool) or not isinstance(drive, (int, float)):
         raise ValueError(f"drive_db must be a number, got {drive!r}")
+    return {"drive_db": drive}
+
+
+def _distortion(planar: np.ndarray, sample_rate: int, params: dict[str, Any]) -> np.ndarray:
+    """pedalboard.Distortion: tanh(x · 10^(drive_db/20))."""
+    drive = _check_distortion(params)["drive_db"]
     return np.tanh(planar * np.float32(10.0 ** (drive / 20.0)))
 
 
-# Effects computed here: (planar float32 audio, sample rate, parameters) -> audio.
-NUMPY_EFFECTS: dict[str, Callable[[np.ndarray, int, dict[str, Any]], np.ndarray]] = {
-    "Distortion": _distortion,
-    "Room": apply_room,
+# Effects computed here: name -> (check the parameters, process planar float32 audio).
+NUMPY_EFFECTS: dict[str, tuple[Callable[[dict[str, Any]], dict[str, Any]],
+                               Callable[[np.ndarray, int, dict[str, Any]], np.ndarray]]] = {
+    "Distortion": (_check_distortion, _distortion),
+    "Room": (check_room, apply_room),
 }
 
 
@@ -80,10 +87,10 @@ def build_chain(effects: list[dict[str, Any]]) -> list[Callable[[np.ndarray, int
         params = {k: v for k, v in effect.items() if k != "type"}
         try:
             if kind in NUMPY_EFFECTS:
-                # A run on one sample checks the parameters before any real audio.
-                NUMPY_EFFECTS[kind](np.zeros((1, 1), np.float32), 44100, params)
+                check, process = NUMPY_EFFECTS[kind]
+                checked = check(params)
                 close_board()
-                steps.append(lambda audio, sr, f=NUMPY_EFFECTS[kind], p=params: f(audio, sr, p))
+                steps.append(lambda audio, sr, f=process, p=checked: f(audio, sr, p))
             else:
                 plugins.append(_pedalboard_plugin(effect))
         except (TypeError, ValueError) as error:
