@@ -168,21 +168,30 @@ def parse_smf(data: bytes, max_tracks: int | None = None) -> tuple[int, list[Raw
         raise ValueError("format 2 (independent sequences) is not supported")
     if division & 0x8000 or division == 0:
         raise ValueError("SMPTE time division is not supported")
-    position = 8 + header_length
     tracks: list[RawTrack] = []
-    while position + 8 <= len(data) and (max_tracks is None or len(tracks) < max_tracks):
-        chunk_type = data[position:position + 4]
-        length = int.from_bytes(data[position + 4:position + 8], "big")
-        body_start = position + 8
-        position = body_start + length
-        if chunk_type != b"MTrk":
-            continue  # unknown chunks are skipped, as the standard asks
-        if position > len(data):
-            raise ValueError("track chunk is truncated")
-        tracks.append(_parse_track(data, body_start, position))
+    for _, body_start, end in _track_chunks(data, 8 + header_length):
+        if max_tracks is not None and len(tracks) >= max_tracks:
+            break
+        tracks.append(_parse_track(data, body_start, end))
     if not tracks:
         raise ValueError("no track chunks")
     return division, tracks
+
+
+def _track_chunks(data: bytes, position: int):
+    """(chunk start, body start, end) of each MTrk chunk from `position` on.
+
+    Chunks of other types are skipped, as the standard asks; a track chunk
+    longer than the data raises ValueError.
+    """
+    while position + 8 <= len(data):
+        body_start = position + 8
+        end = body_start + int.from_bytes(data[position + 4:position + 8], "big")
+        if data[position:position + 4] == b"MTrk":
+            if end > len(data):
+                raise ValueError("track chunk is truncated")
+            yield position, body_start, end
+        position = end
 
 
 def select_tracks(data: bytes, keep) -> bytes:
@@ -195,17 +204,8 @@ def select_tracks(data: bytes, keep) -> bytes:
     if data[:4] != b"MThd" or len(data) < 14:
         raise ValueError("no MThd header: not a Standard MIDI File")
     header_end = 8 + int.from_bytes(data[4:8], "big")
-    position = header_end
-    kept: list[bytes] = []
-    while position + 8 <= len(data):
-        length = int.from_bytes(data[position + 4:position + 8], "big")
-        end = position + 8 + length
-        if data[position:position + 4] == b"MTrk":
-            if end > len(data):
-                raise ValueError("track chunk is truncated")
-            if keep(_parse_track(data, position + 8, end)):
-                kept.append(data[position:end])
-        position = end
+    kept = [data[start:end] for start, body_start, end in _track_chunks(data, header_end)
+            if keep(_parse_track(data, body_start, end))]
     header = data[:10] + len(kept).to_bytes(2, "big") + data[12:header_end]
     return header + b"".join(kept)
 
