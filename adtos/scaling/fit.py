@@ -29,6 +29,11 @@ BETA_STARTS = (0.05, 0.2, 0.5, 1.0, 2.0)
 GAMMA_START_FRACTIONS = (0.0, 0.5, 0.9)  # of min(L)
 
 
+def beta_falls(beta: float) -> bool:
+    """Whether a fitted β describes a falling curve rather than sitting on its bound."""
+    return beta > BETA_MIN * 1.5
+
+
 @dataclass(frozen=True)
 class PowerLawFit:
     """A fitted L(n) = alpha * n**-beta + gamma.
@@ -50,7 +55,7 @@ class PowerLawFit:
     def falls(self) -> bool:
         """Whether the loss falls with n. A curve that is flat or rising pins β at
         its lower bound: α, β and γ then describe no scaling, and γ is no gap."""
-        return self.beta > BETA_MIN * 1.5  # the same test fit_power_law makes
+        return beta_falls(self.beta)
 
     def predict(self, n: np.ndarray | float) -> np.ndarray:
         n = np.asarray(n, dtype=np.float64)
@@ -166,8 +171,7 @@ def fit_power_law(n: np.ndarray, loss: np.ndarray, *, bootstrap: int = 1000, see
     ci = {name: (math.nan, math.nan) for name in PARAMETERS}
     # A curve that does not fall has no α, β, γ to put intervals on; its
     # resamples were also the slowest to fit (50 ms each, against 8 ms).
-    falls = params[1] > BETA_MIN * 1.5
-    samples = _bootstrap(n, loss, params, bootstrap if falls else 0, seed)
+    samples = _bootstrap(n, loss, params, bootstrap if beta_falls(params[1]) else 0, seed)
     if len(samples) >= max(10, bootstrap // 10):
         tail = 100.0 * (1.0 - confidence) / 2.0
         low, high = np.percentile(samples, [tail, 100.0 - tail], axis=0)
