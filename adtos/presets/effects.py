@@ -55,13 +55,6 @@ NUMPY_EFFECTS: dict[str, tuple[Callable[[dict[str, Any]], dict[str, Any]],
 }
 
 
-def _pedalboard_plugin(effect: dict[str, Any]):
-    import pedalboard
-
-    params = {k: v for k, v in effect.items() if k != "type"}
-    return getattr(pedalboard, effect["type"])(**params)
-
-
 def build_chain(effects: list[dict[str, Any]]) -> list[Callable[[np.ndarray, int], np.ndarray]]:
     """The steps that process planar float32 audio for a list of effect definitions.
 
@@ -92,7 +85,7 @@ def build_chain(effects: list[dict[str, Any]]) -> list[Callable[[np.ndarray, int
                 close_board()
                 steps.append(lambda audio, sr, f=process, p=checked: f(audio, sr, p))
             else:
-                plugins.append(_pedalboard_plugin(effect))
+                plugins.append(getattr(pedalboard, kind)(**params))
         except (TypeError, ValueError) as error:
             raise ValueError(f"effect {i} ({kind}): bad parameters {params}: {error}") from error
     close_board()
