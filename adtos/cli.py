@@ -11,6 +11,8 @@ import argparse
 import importlib
 import sys
 
+from adtos.errors import AdtosError
+
 # Order is the order of the pipeline, which is also the order of `--help`.
 STAGE_CLI_MODULES = (
     "adtos.index.cli",
@@ -41,8 +43,11 @@ COMMAND_MODULES = {
 }
 
 
-class CLIError(Exception):
-    """An error the user can fix; printed without a traceback."""
+class CLIError(AdtosError):
+    """A command-line argument the user can fix; printed without a traceback.
+
+    Library code raises the errors of `adtos.errors`; this one is for the CLI modules.
+    """
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -81,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         result = args.func(args)
-    except CLIError as error:
+    except AdtosError as error:
         print(f"adtos {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -11,7 +11,7 @@ from adtos.build.card import loop_reuse, render_card
 from adtos.build.config import parse_config
 from adtos.build.manifest import MANIFEST_SCHEMA, build_manifest
 from adtos.build.variants import parse_variants, variant_config, variant_dir, write_drum_annotations
-from adtos.cli import CLIError
+from adtos.errors import AdtosError
 
 
 def tracks_table() -> pa.Table:
@@ -108,11 +108,11 @@ def test_variant_names_and_parsing(tmp_path):
     assert variant_dir(tmp_path / "ds", {"quantize": True}).name == "ds.quantized"
     assert variant_dir(tmp_path / "ds", {"voices": 1, "quantize": True}).name == \
         "ds.voices1.quantized"
-    with pytest.raises(CLIError, match="did you mean 'voices'"):
+    with pytest.raises(AdtosError, match="did you mean 'voices'"):
         parse_variants(["voice=1"])
-    with pytest.raises(CLIError, match="voices=1, 2, 3 or 4"):
+    with pytest.raises(AdtosError, match="voices=1, 2, 3 or 4"):
         parse_variants(["voices=5"])
-    with pytest.raises(CLIError, match="quantize=true or quantize=false"):
+    with pytest.raises(AdtosError, match="quantize=true or quantize=false"):
         parse_variants(["quantize=maybe"])
 
 
@@ -123,7 +123,7 @@ def test_variant_config_only_removes_voices():
     changed = variant_config(config, {"voices": 1, "quantize": True})
     assert changed.voices == ("drums",) and changed.tracks.quantize
     assert config.tracks.voices == 2 and not config.tracks.quantize  # the base is untouched
-    with pytest.raises(CLIError, match="can only render fewer"):
+    with pytest.raises(AdtosError, match="can only render fewer"):
         variant_config(config, {"voices": 3})
 
 
@@ -149,5 +149,5 @@ def test_set_overrides_parse_as_toml():
                             "dataset.name=big", 'dataset.format="wav"']) == {
         "tracks.train": 64, "tracks.duration": 60.0, "tracks.quantize": True,
         "dataset.name": "big", "dataset.format": "wav"}
-    with pytest.raises(CLIError, match="expected SECTION.KEY=VALUE"):
+    with pytest.raises(AdtosError, match="expected SECTION.KEY=VALUE"):
         parse_overrides(["train=64"])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from adtos.build.config import config_to_toml, load_config
-from adtos.cli import CLIError
+from adtos.errors import AdtosError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def problems_of(tmp_path: Path, text: str) -> str:
-    with pytest.raises(CLIError) as caught:
+    with pytest.raises(AdtosError) as caught:
         load_config(write(tmp_path, text))
     return str(caught.value)
 
@@ -120,16 +120,16 @@ def test_presets_need_library_or_generate(tmp_path):
 
 
 def test_not_toml_and_missing_file(tmp_path):
-    with pytest.raises(CLIError, match="not valid TOML"):
+    with pytest.raises(AdtosError, match="not valid TOML"):
         load_config(write(tmp_path, "[dataset\n"))
-    with pytest.raises(CLIError, match="config file not found"):
+    with pytest.raises(AdtosError, match="config file not found"):
         load_config(tmp_path / "absent.toml")
 
 
 def test_overrides_are_validated_like_the_file(tmp_path):
     config = load_config(write(tmp_path, GOOD), overrides={"tracks.train": 9})
     assert config.tracks.train == 9
-    with pytest.raises(CLIError, match=r"\[tracks\].train: expected an integer >= 0, got -2"):
+    with pytest.raises(AdtosError, match=r"\[tracks\].train: expected an integer >= 0, got -2"):
         load_config(write(tmp_path, GOOD), overrides={"tracks.train": -2})
 
 
@@ -157,7 +157,7 @@ def test_example_configs_parse(name):
     path = REPO_ROOT / "configs" / name
     try:
         load_config(path)
-    except CLIError as error:
+    except AdtosError as error:
         lines = [line for line in str(error).splitlines()[1:]
                  if "expected an existing" not in line]
         assert not lines, str(error)

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from adtos.cli import CLIError, main
+from adtos.cli import main
+from adtos.errors import AdtosError
 from adtos.render import render_tracks
 from test_render_support import make_tracks, small_library
 
@@ -38,6 +39,6 @@ def test_without_ray_the_error_says_how_to_install_it(tmp_path, monkeypatch, cap
                  "--out", str(tmp_path / "out"), "--executor", "ray", "--no-progress"])
     assert code == 2
     assert "pip install 'adtos[ray]'" in capsys.readouterr().err
-    with pytest.raises(CLIError, match="pip install"):
+    with pytest.raises(AdtosError, match="pip install"):
         render_tracks(tmp_path / "tracks", small_library(), tmp_path / "out2", executor="ray",
                       progress=False)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adtos.cli import CLIError
+from adtos.errors import ConfigError
 
 BUILTIN_LIBRARIES = ("loop-pack",)
 # The library kinds adtos.index reads; "auto" lets it guess from the folder.
@@ -129,18 +129,18 @@ class BuildConfig:
 
 
 def load_config(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> BuildConfig:
-    """Read and check a build config; raise one CLIError listing every problem.
+    """Read and check a build config; raise one ConfigError listing every problem.
 
     `overrides` maps dotted keys (``"tracks.train"``) to values, applied before
     validation, so that command-line overrides are checked like the file.
     """
     path = Path(path)
     if not path.is_file():
-        raise CLIError(f"{path}: config file not found")
+        raise ConfigError(f"{path}: config file not found")
     try:
         raw = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as error:
-        raise CLIError(f"{path}: not valid TOML: {error}") from None
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.partition(".")
         raw.setdefault(section, {})[key] = value
@@ -160,7 +160,7 @@ def parse_config(raw: dict, *, base_dir: str | os.PathLike = ".",
     if problems:
         listing = "\n  ".join(problems)
         plural = "s" if len(problems) > 1 else ""
-        raise CLIError(f"{len(problems)} problem{plural} in the build config:\n  {listing}")
+        raise ConfigError(f"{len(problems)} problem{plural} in the build config:\n  {listing}")
     return config
 
 

@@ -29,7 +29,7 @@ import pyarrow as pa
 from adtos.build.config import BuildConfig, config_to_toml
 from adtos.build.sources import (index_step, library_counts, log, presets_step,
                                  read_given_index, soundfont_paths)
-from adtos.cli import CLIError
+from adtos.errors import ConfigError
 from adtos.fileio import atomic_path, write_text_atomic
 
 SPLITS = ("train", "val")
@@ -77,8 +77,8 @@ def pin_config(config: BuildConfig, out_dir: Path, header: str = "") -> str:
             if previous.startswith(VARIANT_MARK) and not header:
                 how = "".join(line.removeprefix("#") + "\n" for line in
                               previous.splitlines()[:3] if line.startswith("#"))
-                raise CLIError(f"{out_dir} is a variant of another build:\n{how.rstrip()}")
-            raise CLIError(f"{path}: {out_dir} was started with a different config; "
+                raise ConfigError(f"{out_dir} is a variant of another build:\n{how.rstrip()}")
+            raise ConfigError(f"{path}: {out_dir} was started with a different config; "
                            "build into a new --out folder, or delete this one to start over")
         return text
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -99,13 +99,13 @@ def preflight(config: BuildConfig) -> None:
         try:
             load_presets(config.resolve(config.presets.library))
         except (OSError, ValueError) as error:
-            raise CLIError(f"{config.source}: [presets].library: {error}") from None
+            raise ConfigError(f"{config.source}: [presets].library: {error}") from None
     soundfont_paths(config)
     for split in SPLITS:
         try:
             assemble_options(config, split, max(1, getattr(config.tracks, split)))
         except AssembleError as error:
-            raise CLIError(f"{config.source}: [tracks]: {error}") from None
+            raise ConfigError(f"{config.source}: [tracks]: {error}") from None
 
 
 def assemble_step(config: BuildConfig, loops: pa.Table, out_dir: Path) -> Path:
@@ -120,7 +120,7 @@ def assemble_step(config: BuildConfig, loops: pa.Table, out_dir: Path) -> Path:
                  for split in SPLITS}
     for split in SPLITS:  # both checked before either is assembled
         if counts[split] and not available[split]:
-            raise CLIError(f"no loops of split {split!r} in the libraries; cannot assemble "
+            raise ConfigError(f"no loops of split {split!r} in the libraries; cannot assemble "
                            f"{split} tracks (set [tracks].{split} = 0 or add a library)")
     parts = []
     for split in SPLITS:
@@ -136,7 +136,7 @@ def assemble_step(config: BuildConfig, loops: pa.Table, out_dir: Path) -> Path:
         try:
             assemble_tracks(loops, part, assemble_options(config, split, counts[split]))
         except AssembleError as error:
-            raise CLIError(f"assemble {split} tracks ({config.source}, [tracks]): {error}") \
+            raise ConfigError(f"assemble {split} tracks ({config.source}, [tracks]): {error}") \
                 from None
     return merge_tracks(parts, out_dir / "tracks")
 
@@ -154,7 +154,7 @@ def assemble_options(config: BuildConfig, split: str, count: int):
     known = {f.name for f in dataclasses.fields(AssembleOptions)}
     unknown = set(wanted) - known
     if unknown:
-        raise CLIError(f"this version of adtos.assemble has no option {sorted(unknown)}")
+        raise ConfigError(f"this version of adtos.assemble has no option {sorted(unknown)}")
     return AssembleOptions(**wanted)
 
 
@@ -205,7 +205,7 @@ def render_step(config: BuildConfig, tracks_dir: Path, presets: list, out_dir: P
                              stems=config.render.stems, target_lufs=config.render.target_lufs,
                              seed=config.dataset.seed)
     except RenderInputError as error:
-        raise CLIError(f"render: {error}") from None
+        raise ConfigError(f"render: {error}") from None
 
 
 def finish_step(config: BuildConfig, out_dir: Path, tracks_dir: Path,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from adtos.build.config import BuildConfig, library_name
-from adtos.cli import CLIError
+from adtos.errors import ConfigError
 from adtos.fileio import atomic_path
 
 
@@ -49,7 +49,7 @@ def index_step(config: BuildConfig, out_dir: Path, workers: int | None) -> list[
                 index = index_library(source, kind, loop_bars=lib.loop_bars, workers=workers,
                                       library=lib.name, progress=True)
             except LibraryError as error:
-                raise CLIError(f"{config.source}: [[libraries]] {name}: {error}") from None
+                raise ConfigError(f"{config.source}: [[libraries]] {name}: {error}") from None
             if lib.builtin is not None:
                 index.loops = hold_out_sources(index.loops, BUILTIN_VAL_SHARE)
             if index.errors:
@@ -101,7 +101,7 @@ def read_given_index(config: BuildConfig, path: str) -> pa.Table:
     try:
         return read_loop_index(config.resolve(path))
     except (OSError, ValueError) as error:
-        raise CLIError(f"{config.source}: [[libraries]] index = {path!r}: {error}") from None
+        raise ConfigError(f"{config.source}: [[libraries]] index = {path!r}: {error}") from None
 
 
 def soundfont_paths(config: BuildConfig) -> list[Path] | None:
@@ -121,7 +121,7 @@ def soundfont_paths(config: BuildConfig) -> list[Path] | None:
         except FileNotFoundError as error:
             missing.append(f"{config.source}: [presets.generate].soundfonts: {error}")
     if missing:
-        raise CLIError("\n".join(missing))
+        raise ConfigError("\n".join(missing))
     return paths
 
 
@@ -136,7 +136,7 @@ def presets_step(config: BuildConfig, out_dir: Path) -> list:
             try:
                 load_presets(source)  # a broken library fails here, before it is copied
             except ValueError as error:
-                raise CLIError(f"{config.source}: [presets].library: {error}") from None
+                raise ConfigError(f"{config.source}: [presets].library: {error}") from None
             with atomic_path(target) as tmp:
                 shutil.copyfile(source, tmp)
         else:

@@ -78,11 +78,11 @@ def select_subset(manifest: pa.Table, drum_presets: int, reuse: int | None = Non
 def read_manifest(dataset_dir: str | os.PathLike) -> pa.Table:
     import pyarrow.parquet as pq
 
-    from adtos.cli import CLIError
+    from adtos.errors import ConfigError
 
     path = Path(dataset_dir) / "manifest.parquet"
     if not path.is_file():
-        raise CLIError(f"{path}: no manifest; is {dataset_dir} a dataset built by `adtos build`?")
+        raise ConfigError(f"{path}: no manifest; is {dataset_dir} a dataset built by `adtos build`?")
     return pq.read_table(path)
 
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from adtos.build.config import BuildConfig, VOICE_ORDER
-from adtos.cli import CLIError
+from adtos.errors import ConfigError
 
 VARIANT_KEYS = ("voices", "quantize")
 
@@ -34,14 +34,14 @@ def parse_variants(specs: list[str]) -> dict[str, object]:
         if not sep or key not in VARIANT_KEYS:
             guess = difflib.get_close_matches(key, VARIANT_KEYS, n=1)
             hint = f"; did you mean '{guess[0]}'?" if guess else ""
-            raise CLIError(f"--variant {spec!r}: expected voices=1..4 or quantize=true{hint}")
+            raise ConfigError(f"--variant {spec!r}: expected voices=1..4 or quantize=true{hint}")
         if key == "voices":
             if value not in ("1", "2", "3", "4"):
-                raise CLIError(f"--variant {spec!r}: expected voices=1, 2, 3 or 4")
+                raise ConfigError(f"--variant {spec!r}: expected voices=1, 2, 3 or 4")
             variant["voices"] = int(value)
         else:
             if value not in ("true", "false"):
-                raise CLIError(f"--variant {spec!r}: expected quantize=true or quantize=false")
+                raise ConfigError(f"--variant {spec!r}: expected quantize=true or quantize=false")
             variant["quantize"] = value == "true"
     return variant
 
@@ -62,11 +62,11 @@ def variant_config(config: BuildConfig, variant: dict[str, object]) -> BuildConf
     changed = copy.deepcopy(config)
     voices = int(variant.get("voices", config.tracks.voices))
     if voices > config.tracks.voices:
-        raise CLIError(f"--variant voices={voices}: the base tracks have "
+        raise ConfigError(f"--variant voices={voices}: the base tracks have "
                        f"{config.tracks.voices} voices ([tracks].voices in {config.source}); "
                        "a variant can only render fewer")
     if config.tracks.quantize and variant.get("quantize") is False:
-        raise CLIError("--variant quantize=false: the base is already quantized")
+        raise ConfigError("--variant quantize=false: the base is already quantized")
     changed.tracks.voices = voices
     changed.tracks.quantize = bool(config.tracks.quantize or variant.get("quantize", False))
     return changed
@@ -157,7 +157,7 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
     from adtos.fileio import atomic_path
 
     if not variant:
-        raise CLIError("--variant needs voices=N or quantize=true")
+        raise ConfigError("--variant needs voices=N or quantize=true")
     base_dir = Path(base_dir)
     out_dir = variant_dir(base_dir, variant)
     changed = variant_config(config, variant)

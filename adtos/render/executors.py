@@ -91,9 +91,9 @@ def run_ray(jobs: Sequence[TrackJob], options: RenderOptions, workers: int | Non
         import ray
         from ray.util import ActorPool
     except ImportError as error:
-        from adtos.cli import CLIError
+        from adtos.errors import MissingDependencyError
 
-        raise CLIError(RAY_MISSING) from error
+        raise MissingDependencyError(RAY_MISSING) from error
 
     started_here = not ray.is_initialized()
     if started_here:
