@@ -42,6 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="processes for the kit checks, one soundfont each (default: one "
                         "per CPU)")
+    parser.add_argument("--diversity", type=Path, metavar="LIBRARY",
+                        help="instead of building: count the distinct drum sounds per piece in "
+                        "a preset library (each drum preset rendered dry, one hit per piece at "
+                        "velocity 100, 64-band log spectra of the first 186 ms grouped at "
+                        "cosine > 0.995; see docs/presets.md) and write "
+                        "<LIBRARY stem>.diversity.csv, .sounds.csv and .diversity.png beside "
+                        "it (or beside --out)")
     parser.set_defaults(func=run)
 
 
@@ -53,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
             raise CLIError(f"--soundfont {path}: file not found")
     if args.list:
         return _list(args)
+    if args.diversity is not None:
+        return _diversity(args)
     if args.out is None:
         raise CLIError("--out: give the library file to write (e.g. presets/default.jsonl), "
                        "or --list to only list the soundfonts' presets")
@@ -91,6 +100,32 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {role:7s} train {counts.get((role, 'train'), 0):4d}  "
               f"val {counts.get((role, 'val'), 0):4d}")
     print(f"wrote {len(library)} presets to {args.out} (kit report: {kits_csv})")
+    return 0
+
+
+def _diversity(args: argparse.Namespace) -> int:
+    from adtos.cli import CLIError
+    from adtos.presets.diversity import DIVERSITY_NOTES, measure_diversity, write_diversity
+    from adtos.presets.model import load_presets
+    from adtos.presets.synth import SoundfontBank
+
+    try:
+        presets = load_presets(args.diversity)
+        report = measure_diversity(presets, SoundfontBank(44100, soundfonts=args.soundfont))
+    except (OSError, ValueError) as error:
+        raise CLIError(f"--diversity {args.diversity}: {error}") from error
+    for preset_id, reason in report.skipped:
+        print(f"skipped preset {preset_id}: {reason}")
+    target = args.out if args.out is not None else args.diversity
+    paths = write_diversity(report, target.with_name(target.stem))
+    table = report.table()
+    pieces = list(DIVERSITY_NOTES)
+    print(f"distinct sounds among {len(report.preset_ids)} drum presets "
+          f"(cosine > {report.threshold}):")
+    print(f"{'':30s}" + "".join(f"{p:>14s}" for p in pieces))
+    for subset, row in table.items():
+        print(f"{subset:30s}" + "".join(f"{row[p]:14d}" for p in pieces))
+    print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
 
