@@ -18,6 +18,9 @@ from pathlib import Path
 
 from adtos.kits.model import Instrument, Kit, KitError, Layer
 
+# Hydrogen's placeholder for the empty slots of a 32-instrument kit (never shipped).
+EMPTY_SAMPLE = "emptySample.flac"
+
 
 def read_hydrogen_kit(path: str | os.PathLike) -> Kit:
     """A Kit from a drumkit.xml (or the folder holding one); KitError names the file."""
@@ -64,7 +67,7 @@ def _read_instrument(element, folder: Path, path: Path) -> Instrument | None:
     layers = []
     for layer in element.iter("layer"):
         filename = _text(layer, "filename")
-        if not filename:
+        if not filename or filename == EMPTY_SAMPLE:
             continue
         lo = _number(layer, "min", 0.0, path, name)
         hi = _number(layer, "max", 1.0, path, name)
@@ -73,7 +76,7 @@ def _read_instrument(element, folder: Path, path: Path) -> Instrument | None:
                             hi_vel=min(127, math.floor(hi * 127 + 1e-6)),
                             gain=_number(layer, "gain", 1.0, path, name),
                             pitch=_number(layer, "pitch", 0.0, path, name)))
-    if not layers and _text(element, "filename"):  # the older layout
+    if not layers and _text(element, "filename") not in ("", EMPTY_SAMPLE):  # older layout
         layers.append(Layer(sample=folder / _text(element, "filename")))
     if not layers:
         return None  # an empty slot of the kit's 32 (no sound to play)
