@@ -22,7 +22,9 @@ Each note is played as the kit plays it:
   interpolation of the loaded sample, each (file, pitch) computed once and kept.
 - **choke**: a hit is cut by the next hit of an instrument in a group it is
   choked by (an open hi-hat by the next closed or pedal hat, unless the kit file
-  defines its own groups), fading out over `CHOKE_FADE_S`.
+  defines its own groups), fading out over `CHOKE_FADE_S`;
+- **retrigger**: a hit fades out over `RETRIGGER_FADE_S` from the next hit of
+  the same instrument on (FluidSynth ends a retriggered key the same way).
 
 Sample files are read once per process and resampled to the output rate once
 (scipy.signal.resample_poly), with their trailing silence trimmed. Every hit
@@ -53,8 +55,16 @@ if TYPE_CHECKING:
     from adtos.presets.model import Preset
 
 CHOKE_FADE_S = 0.01  # a choked cymbal is damped by a hand: ~10 ms, not a click
+# A new hit of the same instrument fades out the ring of the previous one over
+# this time, as FluidSynth's note-off on a retriggered key does; the new hit
+# masks it. Without it a ride played in eighths sums 20 four-second tails.
+RETRIGGER_FADE_S = 0.05
 DETUNE_STEP_CENTS = 5.0  # per-hit detune is quantized so that pitched copies can be kept
-TRIM_BELOW = 10 ** (-90 / 20)  # trailing samples below -90 dBFS are dropped at load
+TRIM_BELOW = 10 ** (-90 / 20)  # samples below -90 dBFS are silence
+# The tail after the last sample within 80 dB of the peak is dropped at load: below
+# a 16-bit stem's noise floor once normalized, and long recorded cymbal tails of
+# room noise would otherwise dominate the mixing time.
+TAIL_BELOW_PEAK = 10 ** (-80 / 20)
 ONSET_BELOW_PEAK_DB = -40.0  # where a sample's hit starts (see `trim`)
 ONSET_LEAD_S = 0.0002  # kept before it, so the attack's first rise is not cut
 CACHE_MB_ENV = "ADTOS_SAMPLE_CACHE_MB"
@@ -132,7 +142,7 @@ class KitSampler:
         hits = self._hits(preset, instrument, n)
         out = np.zeros((2, n), dtype=np.float32)
         if hits:
-            _mix(out, hits, int(round(CHOKE_FADE_S * sr)))
+            _mix(out, hits, int(round(CHOKE_FADE_S * sr)), int(round(RETRIGGER_FADE_S * sr)))
         return out if planar else np.ascontiguousarray(out.T)
 
     def _hits(self, preset: Preset, midi_instrument, n: int) -> list[_Hit]:
@@ -173,21 +183,23 @@ class KitSampler:
             semitones = layer.pitch + (tune + detune) / 100.0
             audio = self.sample(layer.sample, semitones)
             hits.append(_Hit(start, audio, level * played.pan_left, level * played.pan_right,
-                             played.choke_group, played.choked_by))
+                             played.choke_group, played.choked_by, id(played)))
         return hits
 
 
 class _Hit:
-    __slots__ = ("start", "audio", "left", "right", "group", "choked_by", "end")
+    __slots__ = ("start", "audio", "left", "right", "group", "choked_by", "instrument", "end",
+                 "fade")
 
-    def __init__(self, start, audio, left, right, group, choked_by) -> None:
+    def __init__(self, start, audio, left, right, group, choked_by, instrument) -> None:
         self.start, self.audio, self.left, self.right = start, audio, left, right
-        self.group, self.choked_by = group, choked_by
-        self.end: int | None = None  # the sample where a choke cuts it
+        self.group, self.choked_by, self.instrument = group, choked_by, instrument
+        self.end: int | None = None  # the sample where a choke or a retrigger cuts it
+        self.fade = 0
 
 
 def trim(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Leading silence and trailing near-silence off a (channels, n) sample.
+    """Leading silence and the tail below `TAIL_BELOW_PEAK` off a (channels, n) sample.
 
     Recorded one-shots often start with up to tens of milliseconds of room noise
     before the stick hits (The Black Pearl's kick: 18 ms); played as is, the hit
@@ -200,54 +212,75 @@ def trim(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     peak = float(envelope.max())
     first = int(np.argmax(envelope >= peak * 10 ** (ONSET_BELOW_PEAK_DB / 20)))
     start = max(0, first - int(round(ONSET_LEAD_S * sample_rate)))
-    last = int(np.flatnonzero(envelope > TRIM_BELOW)[-1])
+    last = int(np.flatnonzero(envelope > max(TRIM_BELOW, peak * TAIL_BELOW_PEAK))[-1])
     return audio[:, start:last + 1]
 
 
-def _mix(out: np.ndarray, hits: list[_Hit], fade: int) -> None:
-    """Add every hit at its start sample; a choked hit fades out over `fade` samples."""
+def _mix(out: np.ndarray, hits: list[_Hit], choke_fade: int, retrigger_fade: int) -> None:
+    """Add every hit at its start sample, cut by chokes and retriggers (see module doc)."""
     n = out.shape[1]
+
+    def next_start(starts: np.ndarray, start: int) -> int | None:
+        k = np.searchsorted(starts, start, side="right")
+        return int(starts[k]) if k < len(starts) else None
+
     groups: dict[str, np.ndarray] = {}
     for group in {h.group for h in hits if h.group is not None}:
         groups[group] = np.array([h.start for h in hits if h.group == group], dtype=np.int64)
+    same: dict[int, np.ndarray] = {}
+    for instrument in {h.instrument for h in hits}:
+        same[instrument] = np.array([h.start for h in hits if h.instrument == instrument],
+                                    dtype=np.int64)
     for hit in hits:
+        retrigger = next_start(same[hit.instrument], hit.start)
+        if retrigger is not None:
+            hit.end, hit.fade = retrigger, retrigger_fade
         for group in hit.choked_by:
-            starts = groups.get(group)
-            if starts is None:
-                continue
-            k = np.searchsorted(starts, hit.start, side="right")
-            if k < len(starts):
-                hit.end = int(starts[k]) if hit.end is None else min(hit.end, int(starts[k]))
-    ramp = np.linspace(1.0, 0.0, fade, endpoint=False, dtype=np.float32) if fade else None
-    gains = np.empty((2, 1), dtype=np.float32)
+            cut = next_start(groups.get(group, np.empty(0, np.int64)), hit.start)
+            if cut is not None and (hit.end is None or cut <= hit.end):
+                hit.end, hit.fade = cut, choke_fade
+    ramps = {f: np.linspace(1.0, 0.0, f, endpoint=False, dtype=np.float32)
+             for f in {choke_fade, retrigger_fade} if f > 0}
     for hit in hits:
         length = min(hit.audio.shape[1], n - hit.start)
         cut = length if hit.end is None else min(length, hit.end - hit.start)
-        gains[0, 0], gains[1, 0] = hit.left, hit.right
-        if cut > 0:
-            out[:, hit.start:hit.start + cut] += hit.audio[:, :cut] * gains
-        if hit.end is not None and ramp is not None and cut < length:
-            tail = min(fade, length - cut)
-            out[:, hit.start + cut:hit.start + cut + tail] += (
-                hit.audio[:, cut:cut + tail] * gains * ramp[:tail])
+        tail = min(hit.fade, length - cut) if hit.end is not None else 0
+        # Channel by channel: each row of `out` is contiguous, and the temporary
+        # is half the size (measured 2x faster than one (2, n) expression).
+        for channel, gain in ((0, hit.left), (1, hit.right)):
+            if cut > 0:
+                out[channel, hit.start:hit.start + cut] += hit.audio[channel, :cut] * np.float32(gain)
+            if tail > 0:
+                out[channel, hit.start + cut:hit.start + cut + tail] += (
+                    hit.audio[channel, cut:cut + tail] * (np.float32(gain) * ramps[hit.fade][:tail]))
 
 
 def _pick_layer(instrument: Instrument, velocity: int, turns: dict) -> Layer:
     """The first layer holding `velocity` (nearest if none), in turn among equal ranges."""
-    layers = instrument.layers
+    table = _LAYER_TABLES.get(id(instrument))
+    if table is None or table[0] is not instrument:
+        table = (instrument, [_layer_group(instrument.layers, v) for v in range(128)])
+        _LAYER_TABLES[id(instrument)] = table
+    group = table[1][velocity]
+    if len(group) == 1:
+        return group[0]
+    key = (id(instrument), group[0].lo_vel, group[0].hi_vel)
+    turn = turns.get(key, 0)
+    turns[key] = turn + 1
+    return group[turn % len(group)]
+
+
+_LAYER_TABLES: dict[int, tuple[Instrument, list[list[Layer]]]] = {}
+
+
+def _layer_group(layers: list[Layer], velocity: int) -> list[Layer]:
     holding = [layer for layer in layers if layer.contains(velocity)]
     if holding:
         first = holding[0]
     else:
         first = min(layers, key=lambda l: min(abs(velocity - l.lo_vel), abs(velocity - l.hi_vel)))
-    group = sorted((l for l in layers if (l.lo_vel, l.hi_vel) == (first.lo_vel, first.hi_vel)),
-                   key=lambda l: l.seq_position)
-    if len(group) == 1:
-        return group[0]
-    key = (id(instrument), first.lo_vel, first.hi_vel)
-    turn = turns.get(key, 0)
-    turns[key] = turn + 1
-    return group[turn % len(group)]
+    return sorted((l for l in layers if (l.lo_vel, l.hi_vel) == (first.lo_vel, first.hi_vel)),
+                  key=lambda l: l.seq_position)
 
 
 def _chosen_instruments(kit: Kit, chosen: dict[str, str]) -> dict[int, Instrument]:
@@ -272,14 +305,16 @@ def pitch_shift(audio: np.ndarray, semitones: float) -> np.ndarray:
     """Play (channels, n) audio `semitones` higher (shorter) or lower (longer), by linear
     interpolation: the rate change of a sampler, not a time-preserving shift."""
     ratio = 2.0 ** (semitones / 12.0)
-    n = audio.shape[1]
-    positions = np.arange(0.0, n - 1, ratio)
-    if positions.size == 0:
-        return audio[:, :0].copy()
+    positions = np.arange(0.0, audio.shape[1] - 1, ratio)
     left = positions.astype(np.int64)
     frac = (positions - left).astype(np.float32)
-    return np.ascontiguousarray(audio[:, left] * (1 - frac) + audio[:, left + 1] * frac,
-                                dtype=np.float32)
+    out = np.empty((audio.shape[0], positions.size), dtype=np.float32)
+    for channel, x in zip(out, audio):  # per channel, in place: 3x faster than whole-array
+        here, step = x[left], x[left + 1]
+        np.subtract(step, here, out=step)
+        step *= frac
+        np.add(here, step, out=channel)
+    return out
 
 
 _SAMPLERS: dict[int, KitSampler] = {}
