@@ -53,20 +53,28 @@ class Preset:
             raise ValueError(f"preset role must be one of {ROLES}, got {self.role!r}")
         if self.pool not in POOLS:
             raise ValueError(f"preset pool must be 'train', 'val' or null, got {self.pool!r}")
-        if self.source.get("type", "soundfont") != "soundfont":
-            raise ValueError(f"preset source type {self.source.get('type')!r} is not supported "
-                             "(only 'soundfont')")
-        for key in ("soundfont", "bank", "program"):
-            if key not in self.source:
-                raise ValueError(f"preset source needs {key!r}, got {self.source}")
-        self.source = {"type": "soundfont", "soundfont": str(self.source["soundfont"]),
-                       "bank": int(self.source["bank"]), "program": int(self.source["program"])}
+        source_type = self.source.get("type", "soundfont")
+        if source_type not in SOURCE_TYPES:
+            raise ValueError(f"preset source type {source_type!r} is not supported "
+                             f"(one of {SOURCE_TYPES})")
+        if source_type == "kit":
+            if self.role != "drums":
+                raise ValueError(f"a sampled kit source plays drums, this preset is {self.role!r}")
+            self.source = normalize_kit_source(self.source)
+        else:
+            for key in ("soundfont", "bank", "program"):
+                if key not in self.source:
+                    raise ValueError(f"preset source needs {key!r}, got {self.source}")
+            self.source = {"type": "soundfont", "soundfont": str(self.source["soundfont"]),
+                           "bank": int(self.source["bank"]),
+                           "program": int(self.source["program"])}
         unknown = set(self.pieces) - set(PIECE_CLASSES)
         if unknown:
             raise ValueError(f"unknown drum pieces {sorted(unknown)}; expected {list(PIECE_CLASSES)}")
         if self.pieces and self.role != "drums":
             raise ValueError(f"only drum presets have pieces, this one is {self.role!r}")
-        self.pieces = {p: _normalize_piece(self.pieces[p]) for p in PIECE_CLASSES if p in self.pieces}
+        self.pieces = {p: _normalize_piece(self.pieces[p], source_type)
+                       for p in PIECE_CLASSES if p in self.pieces}
         self.remap = {int(k): int(v) for k, v in sorted(self.remap.items(), key=lambda kv: int(kv[0]))}
         self.synth = {**DEFAULT_SYNTH, **self.synth}
         self.effects = [dict(e) for e in self.effects]
@@ -111,19 +119,76 @@ class Preset:
                    remap=data.get("remap") or {}, synth=data.get("synth") or {},
                    effects=data.get("effects") or [], id=data.get("id", ""))
 
+    @property
+    def sampled(self) -> bool:
+        """True when a sampled kit (adtos.kits) plays this preset, not FluidSynth."""
+        return self.source["type"] == "kit"
+
     def soundfonts(self) -> list[str]:
-        """Every soundfont file name this preset plays from."""
+        """Every soundfont file name this preset plays from (none for a sampled kit)."""
+        if self.sampled:
+            return []
         names = [self.source["soundfont"]] + [p["soundfont"] for p in self.pieces.values()]
         return list(dict.fromkeys(names))
 
+    def kits(self) -> list[tuple[str, str]]:
+        """Every sampled kit (format, name) this preset plays from."""
+        if not self.sampled:
+            return []
+        kits = [(self.source["format"], self.source["kit"])]
+        kits += [(p["format"], p["kit"]) for p in self.pieces.values()]
+        return list(dict.fromkeys(kits))
 
-def _normalize_piece(piece: dict[str, Any]) -> dict[str, Any]:
-    for key in ("soundfont", "bank", "program"):
+
+SOURCE_TYPES: tuple[str, ...] = ("soundfont", "kit")
+KIT_SOURCE_FORMATS: tuple[str, ...] = ("hydrogen", "sfz", "folder")
+# Per-hit variation of the native sampler (adtos.kits.sampler): each hit's gain is
+# drawn uniformly within +-hit_gain_db and its pitch within +-hit_detune_cents
+# (in steps of DETUNE_STEP_CENTS). A drummer's strokes at one velocity differ by
+# about a dB; a few cents keep repeated hits from being bit-identical copies.
+DEFAULT_HIT_GAIN_DB = 1.0
+DEFAULT_HIT_DETUNE_CENTS = 10.0
+
+
+def normalize_kit_source(source: dict[str, Any]) -> dict[str, Any]:
+    """The canonical form of a sampled-kit source (see docs/presets.md, "Sampled kits")."""
+    known = {"type", "format", "kit", "instruments", "hit_gain_db", "hit_detune_cents"}
+    unknown = set(source) - known
+    if unknown:
+        raise ValueError(f"unknown kit source fields {sorted(unknown)}; expected {sorted(known)}")
+    if source.get("format") not in KIT_SOURCE_FORMATS:
+        raise ValueError(f"kit source 'format' must be one of {KIT_SOURCE_FORMATS}, "
+                         f"got {source.get('format')!r}")
+    if not source.get("kit"):
+        raise ValueError(f"kit source needs 'kit' (a kit name or path), got {source}")
+    instruments = {str(int(k)): str(v) for k, v in (source.get("instruments") or {}).items()}
+    out: dict[str, Any] = {"type": "kit", "format": source["format"], "kit": str(source["kit"])}
+    if instruments:
+        out["instruments"] = dict(sorted(instruments.items(), key=lambda kv: int(kv[0])))
+    out["hit_gain_db"] = round(float(source.get("hit_gain_db", DEFAULT_HIT_GAIN_DB)), 2)
+    out["hit_detune_cents"] = round(float(source.get("hit_detune_cents",
+                                                     DEFAULT_HIT_DETUNE_CENTS)), 1)
+    if out["hit_gain_db"] < 0 or out["hit_detune_cents"] < 0:
+        raise ValueError(f"hit_gain_db and hit_detune_cents must be >= 0, got {source}")
+    return out
+
+
+def _normalize_piece(piece: dict[str, Any], source_type: str = "soundfont") -> dict[str, Any]:
+    # A composite kit takes its pieces from the same kind of source as its base:
+    # FluidSynth plays soundfont pieces, the native sampler kit pieces.
+    keys = ("kit", "format") if source_type == "kit" else ("soundfont", "bank", "program")
+    for key in keys:
         if key not in piece:
-            raise ValueError(f"drum piece needs {key!r}, got {piece}")
-    return {"soundfont": str(piece["soundfont"]), "bank": int(piece["bank"]),
-            "program": int(piece["program"]),
-            "tune_cents": round(float(piece.get("tune_cents", 0.0)), 1),
+            raise ValueError(f"drum piece of a {source_type} preset needs {key!r}, got {piece}")
+    if source_type == "kit":
+        if piece["format"] not in KIT_SOURCE_FORMATS:
+            raise ValueError(f"drum piece 'format' must be one of {KIT_SOURCE_FORMATS}, "
+                             f"got {piece['format']!r}")
+        base = {"kit": str(piece["kit"]), "format": str(piece["format"])}
+    else:
+        base = {"soundfont": str(piece["soundfont"]), "bank": int(piece["bank"]),
+                "program": int(piece["program"])}
+    return {**base, "tune_cents": round(float(piece.get("tune_cents", 0.0)), 1),
             "gain_db": round(float(piece.get("gain_db", 0.0)), 2)}
 
 

@@ -142,8 +142,7 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
         preset = job.presets.get(voice)
         if preset is None:
             raise ValueError(job.missing.get(voice, f"no preset for voice {voice}"))
-        notes = _on_nearest_block(instruments[voice], sr)
-        dry = _fit_length(bank.render(preset, notes, duration, planar=True), n_samples)
+        dry = _fit_length(_render_dry(bank, preset, instruments[voice], duration, sr), n_samples)
         wet = _fit_length(apply_effects(preset, dry, sr, planar=True), n_samples)
         try:  # normalize_stem takes (samples, channels): the transposed view, no copy
             stem, before, after = normalize_stem(wet.T, sr, options.target_lufs)
@@ -189,6 +188,16 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
     # Written last: a track counts as done only once everything above exists.
     write_text_atomic(record_path(out, job.track_id), json.dumps(record, sort_keys=True))
     return record
+
+
+def _render_dry(bank, preset, instrument, duration: float, sample_rate: int) -> np.ndarray:
+    """The voice without effects, planar: sampled kits by the native sampler (each hit
+    on its own sample), everything else by FluidSynth (note-ons on its blocks)."""
+    if getattr(preset, "sampled", False):
+        from adtos.kits.sampler import worker_sampler
+
+        return worker_sampler(sample_rate).render(preset, instrument, duration, planar=True)
+    return bank.render(preset, _on_nearest_block(instrument, sample_rate), duration, planar=True)
 
 
 def _on_nearest_block(instrument, sample_rate: int):
