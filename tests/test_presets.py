@@ -204,11 +204,26 @@ def test_composite_pieces_come_from_different_kits(small_library):
         kits = [(p["soundfont"], p["bank"], p["program"]) for p in preset.pieces.values()]
         source = (preset.source["soundfont"], preset.source["bank"], preset.source["program"])
         assert len(set(kits)) == len(kits) and source not in kits
-        assert 2 <= len(kits) <= 5
+        # Donors come from the preset's own pool: the val pool has 2 of the 8 kits.
+        assert (2 if preset.pool == "train" else 1) <= len(kits) <= 5
         for piece in preset.pieces.values():
             assert -100 <= piece["tune_cents"] <= 100 and -4 <= piece["gain_db"] <= 4
         for note, target in preset.remap.items():  # a remap never leaves its piece
             assert any(note in notes and target in notes for notes in PIECE_NOTES.values())
+
+
+def test_drum_pools_are_disjoint_by_kit(small_library):
+    library, _, _ = small_library
+    drums = [p for p in library if p.role == "drums"]
+
+    def kits(preset):
+        return {(preset.source["bank"], preset.source["program"])} | {
+            (p["bank"], p["program"]) for p in preset.pieces.values()}
+
+    train = set().union(*(kits(p) for p in drums if p.pool == "train"))
+    val = set().union(*(kits(p) for p in drums if p.pool == "val"))
+    assert train and val and not train & val
+    assert 0.1 < sum(p.pool == "val" for p in drums) / len(drums) < 0.4
 
 
 def test_effect_chains_are_seeded_and_some_presets_dry(small_library):

@@ -54,6 +54,30 @@ def preset_soundfonts(preset: Mapping) -> set[str]:
     return names
 
 
+def preset_kits(preset: Mapping) -> set[tuple[str, str]]:
+    """Every sampled kit (format, name) a preset definition (a JSON object) plays from."""
+    source = preset.get("source") or {}
+    if source.get("type") != "kit":
+        return set()
+    kits = {(source["format"], source["kit"])}
+    for piece in (preset.get("pieces") or {}).values():
+        if isinstance(piece, Mapping) and piece.get("kit"):
+            kits.add((piece["format"], piece["kit"]))
+    return kits
+
+
+def kit_licence(format: str, name: str) -> str:
+    """A sampled kit's licence as its files (or Debian's copyright file) state it."""
+    from adtos.kits.library import load_kit
+
+    try:
+        kit = load_kit(name, format)
+    except Exception as error:  # noqa: BLE001 - the card must still be written
+        return f"unknown: the kit could not be read here ({error})"
+    licence = kit.licence or "unknown: the kit names no licence; check its files"
+    return f"{licence}{' — ' + kit.author if kit.author else ''}"
+
+
 def loop_reuse(manifest: pa.Table, split: str | None = None) -> Counter:
     """How many tracks use each loop (a loop placed twice in one track counts once)."""
     uses: Counter = Counter()
@@ -166,6 +190,9 @@ def render_card(
     for soundfont in soundfonts:
         licence = SOUNDFONT_LICENCES.get(soundfont, "unknown: check the soundfont's licence")
         lines.append(f"- soundfont `{soundfont}`: {licence}")
+    kits = sorted(set().union(*(preset_kits(p) for p in presets if p.get("id") in used_presets)))
+    for fmt, kit in kits:
+        lines.append(f"- {fmt} kit `{kit}`: {kit_licence(fmt, kit)}")
 
     lines += ["", "## Files", "",
               "- `audio/<track_id>.flac` — the mix",

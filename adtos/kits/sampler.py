@@ -85,7 +85,7 @@ class KitSampler:
         if cache_mb is None:
             cache_mb = float(os.environ.get(CACHE_MB_ENV, DEFAULT_CACHE_MB))
         self.cache_bytes = int(cache_mb * 2**20)
-        self._samples: OrderedDict[tuple[str, float], np.ndarray] = OrderedDict()
+        self._samples: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._cached_bytes = 0
         self.files_read = 0  # sample files read from disk so far (tests: once per file)
 
@@ -102,12 +102,35 @@ class KitSampler:
             audio = self._read(Path(path))
         else:
             audio = pitch_shift(self.sample(path, 0.0), key[1])
+        self._keep(key, audio)
+        return audio
+
+    def varied_sample(self, path: Path, semitones: float, params: dict[str, float]
+                      ) -> np.ndarray:
+        """`sample(path, semitones)` with a piece's decay, tilt and saturation applied
+        (adtos.presets.variation), computed once per sample and parameters, then cached."""
+        from adtos.presets.variation import vary_one_shot
+
+        shape = tuple(params.get(k, d) for k, d in (("decay", 1.0), ("tilt", 0.0),
+                                                    ("drive_db", 0.0)))
+        if shape == (1.0, 0.0, 0.0):
+            return self.sample(path, semitones)
+        key = (str(path), round(float(semitones), 4), shape)
+        cached = self._samples.get(key)
+        if cached is not None:
+            self._samples.move_to_end(key)
+            return cached
+        audio = np.ascontiguousarray(vary_one_shot(self.sample(path, semitones),
+                                                   self.sample_rate, params), dtype=np.float32)
+        self._keep(key, audio)
+        return audio
+
+    def _keep(self, key: tuple, audio: np.ndarray) -> None:
         self._samples[key] = audio
         self._cached_bytes += audio.nbytes
         while self._cached_bytes > self.cache_bytes and len(self._samples) > 1:
             _, dropped = self._samples.popitem(last=False)
             self._cached_bytes -= dropped.nbytes
-        return audio
 
     def _read(self, path: Path) -> np.ndarray:
         import soundfile
@@ -160,6 +183,8 @@ class KitSampler:
         steps = int(source["hit_detune_cents"] // DETUNE_STEP_CENTS)
         detunes = rng.integers(-steps, steps + 1, len(notes)) * DETUNE_STEP_CENTS
         turns: dict[tuple[int, int, int], int] = {}
+        variation = preset.variation
+        pieces_varied = variation.get("pieces", {})
         hits = []
         for (start, key, velocity), gain_db, detune in zip(notes, gains_db, detunes):
             key = preset.remap.get(key, key)
@@ -178,10 +203,14 @@ class KitSampler:
                                    "have no sound")
                 continue
             layer = _pick_layer(played, velocity, turns)
-            level = (played.gain * layer.gain * (velocity / 127.0) ** layer.velocity_exponent
-                     * 10 ** ((gain_db + piece_gain) / 20))
-            semitones = layer.pitch + (tune + detune) / 100.0
-            audio = self.sample(layer.sample, semitones)
+            # Per-piece variation (adtos.presets.variation): its velocity curve
+            # replaces the kit's, its pitch and gain add to the piece's.
+            varied = pieces_varied.get(piece, {})
+            exponent = variation.get("velocity_exponent", layer.velocity_exponent)
+            level = (played.gain * layer.gain * (velocity / 127.0) ** exponent
+                     * 10 ** ((gain_db + piece_gain + varied.get("gain_db", 0.0)) / 20))
+            semitones = layer.pitch + varied.get("pitch", 0.0) + (tune + detune) / 100.0
+            audio = self.varied_sample(layer.sample, semitones, varied)
             hits.append(_Hit(start, audio, level * played.pan_left, level * played.pan_right,
                              played.choke_group, played.choked_by, id(played)))
         return hits

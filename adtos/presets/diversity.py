@@ -136,6 +136,10 @@ def render_hit(bank: Any, preset: Preset, note: int, velocity: int = HIT_VELOCIT
 
     instrument = pretty_midi.Instrument(program=0, is_drum=True)
     instrument.notes.append(pretty_midi.Note(velocity=velocity, pitch=note, start=0.0, end=0.1))
+    if preset.sampled:  # as the renderer does: sampled kits by the native sampler
+        from adtos.kits.sampler import worker_sampler
+
+        return worker_sampler(sample_rate).render(preset, instrument, WINDOW / sample_rate)
     return bank.render(preset, instrument, WINDOW / sample_rate)
 
 
@@ -154,17 +158,15 @@ def sound_origin(preset: Preset, note: int) -> SoundOrigin:
     note = preset.remap.get(note, note)
     piece = NOTE_PIECE.get(note)
     source = preset.pieces.get(piece, preset.source) if piece else preset.source
-    family = "soundfont" if source.get("type", "soundfont") == "soundfont" and \
-        "soundfont" in source else "sampled"
-    if family == "soundfont":
-        kit = f"{source['soundfont']} {source['bank']}:{source['program']}"
+    if preset.sampled:
+        family, kit = "sampled", f"{source['format']}:{source['kit']}"
+        chosen = preset.source.get("instruments", {}).get(str(note))
+        if chosen and piece not in preset.pieces:
+            kit += f" [{chosen}]"
     else:
-        kit = str(source.get("kit", source.get("name", "?")))
-    variation = (preset.variation or {}).get("pieces", {}).get(piece, {}) \
-        if hasattr(preset, "variation") else {}
-    tuned = float(preset.pieces.get(piece, {}).get("tune_cents", 0.0)) if piece in preset.pieces \
-        else 0.0
-    varied = bool(variation) or tuned != 0.0
+        family, kit = "soundfont", f"{source['soundfont']} {source['bank']}:{source['program']}"
+    tuned = float(preset.pieces[piece].get("tune_cents", 0.0)) if piece in preset.pieces else 0.0
+    varied = bool(preset.variation.get("pieces", {}).get(piece)) or tuned != 0.0
     return SoundOrigin(kit=kit, family=family, base=not preset.pieces, varied=varied)
 
 

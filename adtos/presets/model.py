@@ -46,6 +46,9 @@ class Preset:
     remap: dict[int, int] = field(default_factory=dict)
     synth: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_SYNTH))
     effects: list[dict[str, Any]] = field(default_factory=list)
+    # Per-piece variation of a sampled kit (adtos.presets.variation): pitch,
+    # decay, tilt, saturation, gain per piece and a velocity curve per kit.
+    variation: dict[str, Any] = field(default_factory=dict)
     id: str = ""
 
     def __post_init__(self) -> None:
@@ -78,6 +81,13 @@ class Preset:
         self.remap = {int(k): int(v) for k, v in sorted(self.remap.items(), key=lambda kv: int(kv[0]))}
         self.synth = {**DEFAULT_SYNTH, **self.synth}
         self.effects = [dict(e) for e in self.effects]
+        if self.variation:
+            from adtos.presets.variation import check_variation
+
+            if self.source["type"] != "kit":
+                raise ValueError("only presets with a sampled kit source (type 'kit') have a "
+                                 "variation: the native sampler applies it, FluidSynth cannot")
+            self.variation = check_variation(self.variation)
         for effect in self.effects:
             if "type" not in effect:
                 raise ValueError(f"every effect needs a 'type' (a pedalboard class or Room), "
@@ -93,7 +103,9 @@ class Preset:
         """Everything that decides the sound: what the id hashes."""
         return {"role": self.role, "source": self.source, "pieces": self.pieces,
                 "remap": {str(k): v for k, v in self.remap.items()}, "synth": self.synth,
-                "effects": self.effects}
+                "effects": self.effects,
+                # Only when present, so presets without one keep the ids they had.
+                **({"variation": self.variation} if self.variation else {})}
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "role": self.role, "name": self.name,
@@ -106,18 +118,22 @@ class Preset:
             out["remap"] = definition["remap"]
         out["synth"] = definition["synth"]
         out["effects"] = definition["effects"]
+        if self.variation:
+            out["variation"] = definition["variation"]
         return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Preset:
-        known = {"id", "role", "name", "pool", "source", "pieces", "remap", "synth", "effects"}
+        known = {"id", "role", "name", "pool", "source", "pieces", "remap", "synth", "effects",
+                 "variation"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown preset fields {sorted(unknown)}; expected {sorted(known)}")
         return cls(role=data["role"], source=data["source"], name=data.get("name", ""),
                    pool=data.get("pool"), pieces=data.get("pieces") or {},
                    remap=data.get("remap") or {}, synth=data.get("synth") or {},
-                   effects=data.get("effects") or [], id=data.get("id", ""))
+                   effects=data.get("effects") or [], variation=data.get("variation") or {},
+                   id=data.get("id", ""))
 
     @property
     def sampled(self) -> bool:
