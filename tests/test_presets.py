@@ -293,7 +293,20 @@ def test_default_library_file_is_valid():
     assert len(drums) >= 512 and len(library) - len(drums) >= 458
     assert len({p.id for p in library}) == len(library)
     assert {p.pool for p in library} == {"train", "val"}
-    assert np.mean([bool(p.pieces) for p in drums]) > 0.5
+    # Soundfont kits and composites, sampled kits, and sampled kits with variation.
+    assert any(not p.sampled and p.pieces for p in drums)
+    assert any(p.sampled and not p.variation for p in drums)
+    assert np.mean([bool(p.variation) for p in drums]) > 0.5
+
+    def kits(preset):
+        if preset.sampled:
+            return set(preset.kits())
+        return {(preset.source["soundfont"], preset.source["bank"], preset.source["program"])} | {
+            (p["soundfont"], p["bank"], p["program"]) for p in preset.pieces.values()}
+
+    train = set().union(*(kits(p) for p in drums if p.pool == "train"))
+    val = set().union(*(kits(p) for p in drums if p.pool == "val"))
+    assert not train & val  # no validation preset shares a kit with a training preset
 
 
 def test_search_path_env_finds_soundfont_by_name(tmp_path, monkeypatch):
@@ -320,7 +333,8 @@ def test_presets_of_the_default_library_render():
         except FileNotFoundError:
             return False
 
-    drums = [p for p in library if p.role == "drums" and p.pieces and installed(p)][:2]
+    drums = [p for p in library
+             if p.role == "drums" and not p.sampled and p.pieces and installed(p)][:2]
     pitched = [p for p in library if p.role != "drums" and installed(p)][:1]
     if not drums or not pitched:
         pytest.skip("default library or its SF2 soundfonts not available")

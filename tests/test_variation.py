@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pretty_midi
 import pytest
-from kit_fixtures import SR, write_hydrogen_kit
+from kit_fixtures import SR, one_shot, write_hydrogen_kit
 
 from adtos.kits.sampler import KitSampler
 from adtos.presets.model import Preset
@@ -109,3 +109,46 @@ def test_sampler_applies_variation_once_per_sample(tmp_path, monkeypatch):
     # Applied once per sample and parameters, then kept (two snare layers: two entries).
     shaped = [k for k in sampler._samples if len(k) == 3]
     assert len(shaped) == 2
+
+
+def test_library_draws_sampled_kits_with_variation(tmp_path):
+    from pathlib import Path
+
+    from adtos.presets.library import LibraryReport, build_preset_library
+
+    kits = [write_hydrogen_kit(tmp_path / name, name) for name in ("KitA", "KitB", "KitC")]
+    for kit in kits:  # kicks low enough for the kit check (most power below 150 Hz)
+        one_shot(kit.parent / "kick_soft.flac", 55)
+        one_shot(kit.parent / "kick_hard.flac", 65)
+    hand = write_hydrogen_kit(tmp_path / "HandPerc", "HandPerc")
+    text = hand.read_text()
+    for old, new in (("Kick", "Djembe Low"), ("Snare", "Conga"), ("Closed HH", "Shaker"),
+                     ("Open HH", "Tambourine"), ("Tom Mid", "Bongo"), ("Crash", "Cowbell")):
+        text = text.replace(f"<name>{old}</name>", f"<name>{new}</name>")
+    hand.write_text(text)
+    report = LibraryReport()
+    # No soundfonts (their kit checks are tested in test_presets): sampled kits alone.
+    library = build_preset_library([], drums=20, other=0, seed=1, val_share=0.3,
+                                   report=report, cache=None, progress=False, workers=1,
+                                   kits=[k.parent for k in kits] + [hand.parent])
+    assert len(library) == 20
+    sampled = [p for p in library if p.sampled]
+    # Kits off the search path are named by their folder.
+    assert {Path(k).name for p in sampled for _, k in p.kits()} <= {"KitA", "KitB", "KitC"}
+    assert [Path(name).name for name, _, _, check in report.sampled_checks
+            if check is None] == ["HandPerc"]  # percussion only: kept out of the drum role
+    varied = [p for p in sampled if p.variation]
+    assert varied and any(p.pieces for p in varied)
+    # Pools are disjoint by kit: the validation kit is never heard in training.
+    train = {k for p in library if p.pool == "train" for _, k in p.kits()}
+    val = {k for p in library if p.pool == "val" for _, k in p.kits()}
+    assert train and val and not train & val
+    # Same seed, same library (ids are hashes of the definitions, variation included).
+    again = build_preset_library([], drums=20, other=0, seed=1, val_share=0.3,
+                                 cache=None, progress=False, workers=1,
+                                 kits=[k.parent for k in kits] + [hand.parent])
+    assert [p.id for p in again] == [p.id for p in library]
+    sampler = KitSampler(SR)
+    a = sampler.render(varied[0], _hits([(36, 100), (38, 100), (42, 100)]), 1.6)
+    b = sampler.render(varied[1], _hits([(36, 100), (38, 100), (42, 100)]), 1.6)
+    assert np.abs(a).max() > 0.01 and not np.allclose(a, b, atol=1e-3)

@@ -139,7 +139,7 @@ def _checked_sampled_kits(kits: Any, report: LibraryReport, sample_rate: int,
     from tqdm import tqdm
 
     from adtos.kits.check import check_sampled_kit
-    from adtos.kits.library import kit_name, load_kit, load_kits
+    from adtos.kits.library import kit_name, load_kit, load_kits, resolve_kit
     from adtos.kits.model import KitError
     from adtos.kits.sampler import KitSampler
 
@@ -157,6 +157,12 @@ def _checked_sampled_kits(kits: Any, report: LibraryReport, sample_rate: int,
     entries = []
     for kit in tqdm(found, desc="checking sampled kits", unit="kit", disable=not progress):
         name = kit_name(kit.format, kit.path)
+        try:  # presets name a kit on the search path by name, any other kit by its path
+            on_path = resolve_kit(name, kit.format)[1].resolve() == kit.path.resolve()
+        except KitError:
+            on_path = False
+        if not on_path:
+            name = str(kit.path if kit.format == "sfz" else kit.path.parent)
         if kit.kind != "drums":
             report.sampled_checks.append((name, kit.format, kit.licence, None))
             continue
@@ -168,7 +174,7 @@ def _checked_sampled_kits(kits: Any, report: LibraryReport, sample_rate: int,
         report.sampled_checks.append((name, kit.format, kit.licence, check))
         if check.usable:
             source = {"type": "kit", "format": kit.format, "kit": name}
-            entries.append(KitEntry(source, kit.name, check, "sampled"))
+            entries.append(KitEntry(source, kit_name(kit.format, kit.path), check, "sampled"))
     return entries
 
 

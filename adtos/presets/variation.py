@@ -40,15 +40,15 @@ NEUTRAL: dict[str, float] = {"pitch": 0.0, "decay": 1.0, "tilt": 0.0, "drive_db"
 # pitch in semitones, decay as a factor (drawn log-uniformly), tilt in dB/octave,
 # drive in dB (zero for half the pieces), gain in dB.
 PIECE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
-    "kick": {"pitch": (-3.0, 3.0), "decay": (0.6, 1.5), "tilt": (-1.5, 1.5),
+    "kick": {"pitch": (-3.0, 2.0), "decay": (0.6, 1.5), "tilt": (-1.5, 1.0),
              "drive_db": (0.0, 12.0), "gain_db": (-3.0, 3.0)},
-    "snare": {"pitch": (-3.0, 3.0), "decay": (0.6, 1.5), "tilt": (-1.5, 1.5),
+    "snare": {"pitch": (-2.0, 3.0), "decay": (0.6, 1.5), "tilt": (-1.0, 1.5),
               "drive_db": (0.0, 12.0), "gain_db": (-3.0, 3.0)},
     "toms": {"pitch": (-3.0, 3.0), "decay": (0.6, 1.5), "tilt": (-1.5, 1.5),
              "drive_db": (0.0, 9.0), "gain_db": (-3.0, 3.0)},
-    "hihat": {"pitch": (-2.0, 2.0), "decay": (0.7, 1.4), "tilt": (-1.0, 1.0),
+    "hihat": {"pitch": (-1.0, 2.0), "decay": (0.7, 1.2), "tilt": (-0.25, 1.0),
               "drive_db": (0.0, 6.0), "gain_db": (-3.0, 3.0)},
-    "cymbals": {"pitch": (-2.0, 2.0), "decay": (0.7, 1.4), "tilt": (-1.0, 1.0),
+    "cymbals": {"pitch": (-2.0, 2.0), "decay": (0.6, 1.1), "tilt": (-0.75, 1.0),
                 "drive_db": (0.0, 6.0), "gain_db": (-3.0, 3.0)},
 }
 VELOCITY_EXPONENT_RANGE = (1.0, 2.0)  # Hydrogen's linear scaling .. the SF2 square law
