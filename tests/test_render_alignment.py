@@ -89,6 +89,12 @@ def sampled_kits() -> list:
             continue
         chosen.append(Preset(role="drums", source={"type": "kit", "format": "hydrogen",
                                                    "kit": name}))
+    try:  # the bundled kit.toml of sonic-pi-samples' one-shots: the folder format
+        load_kit("sonic_pi_acoustic", "folder")
+        chosen.append(Preset(role="drums", source={"type": "kit", "format": "folder",
+                                                   "kit": "sonic_pi_acoustic"}))
+    except KitError:
+        pass
     return chosen
 
 
