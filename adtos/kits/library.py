@@ -227,9 +227,14 @@ def mapping_rows(kits: list[Kit]) -> list[dict[str, object]]:
 
 def mapping_csv(kits: list[Kit]) -> str:
     """`mapping_rows` as CSV text: what is mapped and what stays unmapped, per kit."""
-    out = io.StringIO()
     rows = mapping_rows(kits)
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["kit"])
+    return rows_csv(rows, list(rows[0]) if rows else ["kit"])
+
+
+def rows_csv(rows: list[dict[str, object]], fields: list[str]) -> str:
+    """Dict rows as CSV text (header first), for the kit reports."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
