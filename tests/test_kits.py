@@ -267,3 +267,14 @@ def test_the_kits_command_reports_mapping_licences_and_skipped_kits(tmp_path, ca
     rows = list(csv.DictReader(open(tmp_path / "report" / "instruments.csv")))
     assert {r["instrument"]: r["gm_note"] for r in rows}["Open HH"] == "46"
     assert len(list(csv.DictReader(open(tmp_path / "report" / "kit_errors.csv")))) == 5
+
+
+def test_hydrogen_pitch_offset_and_apply_velocity(tmp_path):
+    path = write_hydrogen_kit(tmp_path / "k")
+    path.write_text(path.read_text().replace(
+        "<name>Crash</name>", "<name>Crash</name><pitchOffset>-2</pitchOffset>"
+        "<applyVelocity>false</applyVelocity>"))
+    kit = read_kit(path, "hydrogen")
+    crash, kick = kit.instrument_for(49).layers[0], kit.instrument_for(36).layers[0]
+    assert (crash.pitch, crash.velocity_exponent) == (-2.0, 0.0)
+    assert (kick.pitch, kick.velocity_exponent) == (0.0, 1.0)
