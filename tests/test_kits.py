@@ -94,9 +94,12 @@ def test_sfz_kit(tmp_path):
 <group> key=d1 seq_length=2 /* snare, round robin */
 <region> sample=sn_a.wav seq_position=1
 <region> sample=sn_b.wav seq_position=2 tune=-50
+#include "hats.sfz"
+""")
+    (tmp_path / "hats.sfz").write_text("""
 <group> group=1 key=42 region_label=Closed Hat
 <region> sample=hh.wav
-<group> group=2 off_by=1 key=46 region_label=Open Hat loop_mode=one_shot
+<group> group=2 off_by=1 key=a#2 region_label=Open Hat loop_mode=one_shot
 <region> sample=oh.wav
 """)
     kit = read_kit(tmp_path / "kit.sfz", "sfz")
