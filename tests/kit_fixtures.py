@@ -35,12 +35,12 @@ def hydrogen_layer(filename: str, lo: float, hi: float) -> str:
 
 def write_hydrogen_kit(folder: Path, name: str = "TestKit", *, skip: tuple[str, ...] = (),
                        licence: str = "CC0", old_layout: bool = False) -> Path:
-    """A Hydrogen kit: kick with two velocity layers (100 Hz soft, 150 Hz hard), a snare
+    """A Hydrogen kit: kick with two velocity layers (60 Hz soft, 90 Hz hard), a snare
     with two round-robin layers (200, 300 Hz), closed/open hats (noise), a tom and a crash.
     Instruments named in `skip` are left out."""
     folder.mkdir(parents=True, exist_ok=True)
-    one_shot(folder / "kick_soft.flac", 100)
-    one_shot(folder / "kick_hard.flac", 150)
+    one_shot(folder / "kick_soft.flac", 60)
+    one_shot(folder / "kick_hard.flac", 90)
     one_shot(folder / "snare_a.flac", 200)
     one_shot(folder / "snare_b.flac", 300)
     one_shot(folder / "hat_closed.flac", 0, 0.08, noise=True, seed=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pretty_midi
 import pytest
 
 from adtos.kits import KitError, classify_name, load_kits, read_kit
@@ -93,9 +94,12 @@ def test_sfz_kit(tmp_path):
 <group> key=d1 seq_length=2 /* snare, round robin */
 <region> sample=sn_a.wav seq_position=1
 <region> sample=sn_b.wav seq_position=2 tune=-50
+#include "hats.sfz"
+""")
+    (tmp_path / "hats.sfz").write_text("""
 <group> group=1 key=42 region_label=Closed Hat
 <region> sample=hh.wav
-<group> group=2 off_by=1 key=46 region_label=Open Hat loop_mode=one_shot
+<group> group=2 off_by=1 key=a#2 region_label=Open Hat loop_mode=one_shot
 <region> sample=oh.wav
 """)
     kit = read_kit(tmp_path / "kit.sfz", "sfz")
@@ -195,6 +199,11 @@ def test_a_percussion_kit_is_not_a_drum_kit(tmp_path):
         + "</instrumentList></drumkit_info>")
     kit = read_kit(folder / "drumkit.xml", "hydrogen")
     assert kit.kind == "percussion"
+    from adtos.kits import KitSampler
+    from adtos.kits.check import kit_preset
+
+    with pytest.raises(KitError, match="percussion kit, not a drum kit"):
+        KitSampler().render(kit_preset(str(folder), "hydrogen"), pretty_midi.Instrument(0), 1.0)
     with pytest.raises(ValueError, match="drums"):
         Preset(role="piano", source={"type": "kit", "format": "hydrogen", "kit": "Hands"})
 
@@ -243,3 +252,32 @@ def test_the_kit_check_passes_a_recorded_kit_and_excludes_one_without_cymbals():
     breaks = check_sampled_kit(read_kit(HYDROGEN_DIR / "VariBreaks" / "drumkit.xml", "hydrogen"),
                                "VariBreaks", sampler)
     assert breaks.missing_classes == ["CY"]
+
+
+def test_the_kits_command_reports_mapping_licences_and_skipped_kits(tmp_path, capsys):
+    import csv
+
+    from adtos.cli import main
+
+    bad_kits(tmp_path / "kits")
+    assert main(["kits", "--kit-dir", str(tmp_path / "kits"), "--check",
+                 "--out", str(tmp_path / "report")]) == 0
+    printed = capsys.readouterr().out
+    assert "1 kits read (1 drum kits, 0 percussion), 5 skipped" in printed
+    assert "opcode 'cutoff'" in printed
+    kits = list(csv.DictReader(open(tmp_path / "report" / "kits.csv")))
+    assert [(k["kit"], k["licence"], k["check"]) for k in kits] == [("Good", "CC0", "ok")]
+    rows = list(csv.DictReader(open(tmp_path / "report" / "instruments.csv")))
+    assert {r["instrument"]: r["gm_note"] for r in rows}["Open HH"] == "46"
+    assert len(list(csv.DictReader(open(tmp_path / "report" / "kit_errors.csv")))) == 5
+
+
+def test_hydrogen_pitch_offset_and_apply_velocity(tmp_path):
+    path = write_hydrogen_kit(tmp_path / "k")
+    path.write_text(path.read_text().replace(
+        "<name>Crash</name>", "<name>Crash</name><pitchOffset>-2</pitchOffset>"
+        "<applyVelocity>false</applyVelocity>"))
+    kit = read_kit(path, "hydrogen")
+    crash, kick = kit.instrument_for(49).layers[0], kit.instrument_for(36).layers[0]
+    assert (crash.pitch, crash.velocity_exponent) == (-2.0, 0.0)
+    assert (kick.pitch, kick.velocity_exponent) == (0.0, 1.0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from adtos.kits.model import Kit, KitError
+from adtos.kits.model import Kit
 from adtos.presets.kitcheck import (CHECK_VELOCITY, HOLD_S, VOCAB_NOTES, KitCheck, judge_kit,
                                     judge_note, measure_note)
 from adtos.presets.model import Preset
@@ -35,17 +35,17 @@ def check_sampled_kit(kit: Kit, kit_name: str, sampler) -> KitCheck:
     """
     import pretty_midi
 
-    preset = kit_preset(kit_name, kit.format)
+    preset = kit_preset(str(kit.path), kit.format)  # by path: the kit may be off the search path
     sr = sampler.sample_rate
     result = KitCheck(f"{kit.format}:{kit_name}", 0, 0)
     onset = int(round(LEAD_S * sr))
     for note in VOCAB_NOTES:
         instrument = pretty_midi.Instrument(0, is_drum=True)
         instrument.notes.append(pretty_midi.Note(CHECK_VELOCITY, note, LEAD_S, LEAD_S + 0.01))
-        try:
-            audio = sampler.render(preset, instrument, LEAD_S + HOLD_S + 0.01)
-        except KitError:  # the kit has no instrument of this class
+        if kit.instrument_for(note) is None:  # the kit has no instrument of this class
             audio = np.zeros((int(round((LEAD_S + HOLD_S + 0.01) * sr)), 2), dtype=np.float32)
+        else:
+            audio = sampler.render(preset, instrument, LEAD_S + HOLD_S + 0.01)
         check = measure_note(audio, sr, onset)
         check.note = note
         check.reason = judge_note(check, GM_TO_CLASS[note])

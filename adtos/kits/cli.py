@@ -53,22 +53,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(kits)} kits read ({sum(k.kind == 'drums' for k in kits)} drum kits, "
           f"{sum(k.kind == 'percussion' for k in kits)} percussion), {len(errors)} skipped")
     if args.out is not None:
-        import csv
-        import io
-
         from adtos.fileio import write_text_atomic
+        from adtos.kits.library import rows_csv
 
-        def table(records: list[dict], fields: list[str]) -> str:
-            out = io.StringIO()
-            writer = csv.DictWriter(out, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(records)
-            return out.getvalue()
-
-        write_text_atomic(args.out / "kits.csv", table(rows, list(rows[0]) if rows else ["kit"]))
+        write_text_atomic(args.out / "kits.csv", rows_csv(rows, list(rows[0]) if rows else ["kit"]))
         write_text_atomic(args.out / "instruments.csv", mapping_csv(kits))
         write_text_atomic(args.out / "kit_errors.csv",
-                          table([{"file": p, "reason": r} for p, r in errors], ["file", "reason"]))
+                          rows_csv([{"file": p, "reason": r} for p, r in errors], ["file", "reason"]))
         print(f"wrote {args.out / 'kits.csv'}, instruments.csv and kit_errors.csv")
     return 0
 

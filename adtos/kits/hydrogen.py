@@ -4,6 +4,10 @@ Two layouts exist: instruments holding `<layer>` elements (directly or in an
 `<instrumentComponent>`), each with a sample file, a velocity range `min`..`max`
 in 0..1, a gain and a pitch in semitones; and the older layout with one
 `<filename>` per instrument. Instrument level: `volume` and `gain` multiply,
+`pitchOffset` adds to every layer's pitch, `applyVelocity` false makes the level
+independent of velocity (Hydrogen scales it linearly otherwise);
+`randomPitchFactor` and the ADSR are not read (the sampler's per-hit detune
+stands for the first; a one-shot plays whole, as Hydrogen plays drums);
 panning is `pan_L`/`pan_R` channel gains (older) or `pan` in -1..1 (newer), and
 instruments of one `muteGroup` (>= 0) cut each other, as Hydrogen plays them.
 """
@@ -64,6 +68,8 @@ def _licence_from_info(info: str) -> str:
 
 def _read_instrument(element, folder: Path, path: Path) -> Instrument | None:
     name = _text(element, "name")
+    offset = _number(element, "pitchOffset", 0.0, path, name)
+    exponent = 0.0 if _text(element, "applyVelocity").lower() == "false" else 1.0
     layers = []
     for layer in element.iter("layer"):
         filename = _text(layer, "filename")
@@ -75,9 +81,11 @@ def _read_instrument(element, folder: Path, path: Path) -> Instrument | None:
                             lo_vel=max(0, math.ceil(lo * 127 - 1e-6)),
                             hi_vel=min(127, math.floor(hi * 127 + 1e-6)),
                             gain=_number(layer, "gain", 1.0, path, name),
-                            pitch=_number(layer, "pitch", 0.0, path, name)))
+                            pitch=_number(layer, "pitch", 0.0, path, name) + offset,
+                            velocity_exponent=exponent))
     if not layers and _text(element, "filename") not in ("", EMPTY_SAMPLE):  # older layout
-        layers.append(Layer(sample=folder / _text(element, "filename")))
+        layers.append(Layer(sample=folder / _text(element, "filename"), pitch=offset,
+                            velocity_exponent=exponent))
     if not layers:
         return None  # an empty slot of the kit's 32 (no sound to play)
     if element.find("pan") is not None:

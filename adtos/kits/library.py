@@ -6,7 +6,8 @@
 
 Kits are found on a search path like soundfonts: `$ADTOS_KIT_PATH` (folders,
 `os.pathsep`-separated) first, then Debian's Hydrogen folder (packages
-hydrogen-drumkits, hydrogen-data). In each folder a kit is a sub-folder holding
+hydrogen-drumkits, hydrogen-data), then the kit.toml files bundled with ADTOS
+(`adtos/kits/bundled`: a kit of sonic-pi-samples' CC0 one-shots). In each folder a kit is a sub-folder holding
 `drumkit.xml` (Hydrogen) or `kit.toml` (a one-shot folder), or an `.sfz` file
 (directly in the folder or one level down). A kit's name is its folder name
 (Hydrogen, folder kits) or its .sfz file name.
@@ -36,10 +37,15 @@ _READERS = {"hydrogen": read_hydrogen_kit, "sfz": read_sfz_kit, "folder": read_f
 _CACHE: dict[tuple[str, str], Kit] = {}
 
 
+# Kit descriptions shipped with ADTOS for samples that Debian packages install
+# without one (sonic-pi-samples' CC0 one-shots).
+BUNDLED_KIT_DIR = Path(__file__).parent / "bundled"
+
+
 def kit_search_dirs() -> list[Path]:
-    """$ADTOS_KIT_PATH first, then the Debian Hydrogen folder."""
+    """$ADTOS_KIT_PATH first, then the Debian Hydrogen folder, then ADTOS's bundled kits."""
     dirs = [Path(p) for p in os.environ.get(ENV_KIT_PATH, "").split(os.pathsep) if p]
-    return dirs + [Path(d) for d in DEBIAN_KIT_DIRS]
+    return dirs + [Path(d) for d in DEBIAN_KIT_DIRS] + [BUNDLED_KIT_DIR]
 
 
 def find_kits(dirs: list[Path] | None = None) -> list[tuple[str, Path]]:
@@ -221,9 +227,14 @@ def mapping_rows(kits: list[Kit]) -> list[dict[str, object]]:
 
 def mapping_csv(kits: list[Kit]) -> str:
     """`mapping_rows` as CSV text: what is mapped and what stays unmapped, per kit."""
-    out = io.StringIO()
     rows = mapping_rows(kits)
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["kit"])
+    return rows_csv(rows, list(rows[0]) if rows else ["kit"])
+
+
+def rows_csv(rows: list[dict[str, object]], fields: list[str]) -> str:
+    """Dict rows as CSV text (header first), for the kit reports."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()

@@ -173,6 +173,10 @@ class KitSampler:
         source = preset.source
         base = load_kit(source["kit"], source["format"])
         piece_kits = {name: load_kit(p["kit"], p["format"]) for name, p in preset.pieces.items()}
+        for kit in (base, *piece_kits.values()):
+            if kit.kind != "drums":
+                raise KitError(f"kit {kit.name!r} ({kit.path}) is a {kit.kind} kit, not a drum "
+                               "kit: it cannot play a drum preset")
         chosen = _chosen_instruments(base, source.get("instruments", {}))
         notes = sorted(((int(round(x.start * sr)), int(x.pitch), min(int(x.velocity), 127))
                         for x in midi_instrument.notes if x.velocity > 0),
