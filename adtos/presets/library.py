@@ -21,7 +21,7 @@ from adtos.presets.discover import classify_patch, patch_preset, scan_soundfonts
 from adtos.presets.effects import random_effect_chain
 from adtos.presets.kitcheck import KitCheck
 from adtos.presets.kitruns import checked_kits, default_cache_path
-from adtos.presets.model import PIECE_CLASSES, PIECE_NOTES, Preset
+from adtos.presets.model import NOTE_PIECE, PIECE_CLASSES, PIECE_NOTES, Preset
 from adtos.presets.soundfonts import SoundfontPatch
 
 PITCHED_FIRST = ("piano", "bass", "guitar")
@@ -119,6 +119,9 @@ class KitEntry:
     name: str
     check: KitCheck
     family: str  # "soundfont" or "sampled"
+    # Sampled kits: GM note -> the names of every instrument mapped to it, where a
+    # kit has more than one (two snares, three kicks); presets draw one of them.
+    alternates: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def piece_source(self) -> dict[str, Any]:
@@ -174,7 +177,14 @@ def _checked_sampled_kits(kits: Any, report: LibraryReport, sample_rate: int,
         report.sampled_checks.append((name, kit.format, kit.licence, check))
         if check.usable:
             source = {"type": "kit", "format": kit.format, "kit": name}
-            entries.append(KitEntry(source, kit_name(kit.format, kit.path), check, "sampled"))
+            alternates: dict[int, list[str]] = {}
+            for instrument in kit.instruments:
+                if instrument.label is not None:
+                    alternates.setdefault(instrument.gm_note, []).append(instrument.name)
+            alternates = {n: names for n, names in sorted(alternates.items()) if len(names) > 1
+                          and n not in check.remap}
+            entries.append(KitEntry(source, kit_name(kit.format, kit.path), check, "sampled",
+                                    alternates))
     return entries
 
 
@@ -290,9 +300,22 @@ def varied_kit(kits: list[KitEntry], rng: np.random.Generator) -> Preset:
 
     variation = draw_variation(rng)
     if len(kits) > 1 and rng.random() < 0.5:
-        return composite_kit(kits, rng, variation)
-    entry = kits[int(rng.integers(len(kits)))]
-    return _kit_preset(entry, random_effect_chain(rng, "drums"), variation)
+        preset = composite_kit(kits, rng, variation)
+    else:
+        preset = _kit_preset(kits[int(rng.integers(len(kits)))],
+                             random_effect_chain(rng, "drums"), variation)
+    # Where the base kit has several instruments for a note (a jazz and a rock
+    # snare), one is drawn: recorded sounds, not only varied ones.
+    entry = next(k for k in kits if k.source == {key: preset.source[key]
+                                                 for key in ("type", "format", "kit")})
+    chosen = {str(note): names[int(rng.integers(len(names)))]
+              for note, names in entry.alternates.items()
+              if NOTE_PIECE.get(note) not in preset.pieces}
+    if not chosen:
+        return preset
+    data = preset.to_json()
+    data.update(id="", source={**data["source"], "instruments": chosen})
+    return Preset.from_json(data)
 
 
 # -- pitched roles ------------------------------------------------------------------------
