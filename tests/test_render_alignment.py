@@ -110,6 +110,24 @@ def test_sampled_kit_onsets_are_within_2ms_of_their_annotation(tmp_path):
     check_onsets(tmp_path, presets, ring_s=6.0)
 
 
+def test_varied_sampled_kit_onsets_are_within_2ms(tmp_path):
+    """Per-piece variation at its extremes (lowest pitch, darkest tilt, shortest decay,
+    full drive) and the other way round must not move a single onset."""
+    from adtos.presets.variation import PIECE_RANGES
+
+    presets = sampled_kits()[:3]
+    if len(presets) < 3:
+        pytest.skip("needs three Hydrogen kits (Debian: hydrogen-drumkits, hydrogen-data)")
+    varied = []
+    for end, preset in zip((0, 1, 0), presets):
+        pieces = {piece: {"pitch": r["pitch"][end], "tilt": r["tilt"][end],
+                          "decay": r["decay"][end], "drive_db": r["drive_db"][1]}
+                  for piece, r in PIECE_RANGES.items()}
+        varied.append(Preset(role="drums", source=preset.source,
+                             variation={"velocity_exponent": 2.0, "pieces": pieces}))
+    check_onsets(tmp_path, varied, ring_s=6.0)
+
+
 def check_onsets(tmp_path, presets: list, ring_s: float = 4.0) -> None:
     assert len(presets) >= 3
     tracks = tmp_path / "tracks"
