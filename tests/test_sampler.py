@@ -161,3 +161,42 @@ def test_pitch_shift_matches_scipy_resampling_on_a_recorded_sample():
         error = np.sum((ours[:, :n] - reference[:, :n]) ** 2) / np.sum(reference[:, :n] ** 2)
         assert abs(ours.shape[1] - reference.shape[1]) <= 2
         assert 10 * np.log10(error) < -25  # dB below the signal
+
+
+def test_trim_starts_the_sample_at_its_attack_and_fades_the_lead_in():
+    from adtos.kits.sampler import ONSET_LEAD_S, trim
+
+    rng = np.random.default_rng(0)
+    rustle = 10 ** (-45 / 20) * rng.uniform(-1, 1, (2, int(0.010 * SR)))  # 10 ms, -45 dB
+    hit = np.exp(-np.arange(SR // 4) / 2000.0) * np.sin(np.arange(SR // 4) * 0.3)
+    audio = np.concatenate([np.zeros((2, 500)), rustle, np.stack([hit, hit])], axis=1)
+    trimmed = trim(audio.astype(np.float32), SR)
+    lead = int(round(ONSET_LEAD_S * SR))
+    start = 500 + rustle.shape[1] + 1  # sin(0) = 0: the hit's first loud sample is its second
+    np.testing.assert_allclose(trimmed[:, lead:lead + 200], audio[:, start:start + 200], atol=1e-6)
+    assert trimmed[0, 0] == 0.0 and np.all(np.abs(trimmed[:, :lead]) <= 10 ** (-45 / 20) + 1e-6)
+
+
+@pytest.mark.slow  # reads every installed kit: ~6 s alone
+@pytest.mark.skipif(not HYDROGEN_DIR.is_dir(), reason="hydrogen-drumkits absent")
+def test_every_installed_drum_kit_starts_every_class_note_within_2ms():
+    """Each 5-class note of every installed drum kit, soft and hard, alone: its onset (the
+    alignment test's measure, 2 % of the peak) within 2 ms of the note-on."""
+    from adtos.kits import load_kits
+    from adtos.kits.check import kit_preset
+    from adtos.vocab import GM_TO_CLASS
+
+    sampler = KitSampler(SR)
+    kits = [k for k in load_kits()[0] if k.kind == "drums"]
+    assert len(kits) >= 10
+    worst = 0.0
+    for kit in kits:
+        played = kit_preset(str(kit.path), kit.format)
+        for note in (n for n in sorted(GM_TO_CLASS) if kit.instrument_for(n) is not None):
+            for velocity in (30, 110):
+                audio = sampler.render(played, drums((0.2, note, velocity)), 0.4)
+                envelope = np.abs(audio[int(0.18 * SR):]).max(axis=1)
+                onset = 0.18 + np.flatnonzero(envelope >= 0.02 * envelope.max())[0] / SR
+                worst = max(worst, abs(onset - 0.2))
+                assert abs(onset - 0.2) < 0.002, (kit.name, note, velocity, onset - 0.2)
+    assert worst > 0  # the measure saw real onsets
