@@ -71,3 +71,19 @@ def test_report_counts_sources_and_drops_effects(bank, tmp_path):
     sounds = list(csv.DictReader(paths[1].open()))
     assert len(sounds) == 3 * len(DIVERSITY_NOTES)
     assert paths[2].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_writes_the_report_beside_the_library(tmp_path, capsys):
+    from adtos.cli import main
+    from adtos.presets.model import save_presets
+
+    library = tmp_path / "small.jsonl"
+    save_presets([_kit(0), _kit(25)], library)
+    assert main(["presets", "--diversity", str(library)]) == 0
+    out = capsys.readouterr().out
+    assert "distinct sounds among 2 drum presets" in out
+    assert (tmp_path / "small.diversity.csv").is_file()
+    assert (tmp_path / "small.diversity.png").is_file()
+    missing = tmp_path / "missing.jsonl"
+    assert main(["presets", "--diversity", str(missing)]) != 0
+    assert "missing.jsonl" in capsys.readouterr().err

@@ -204,10 +204,7 @@ def _split_kits(entries: list[KitEntry], val_share: float, seed: int
     pools: dict[str, list[KitEntry]] = {"train": [], "val": []}
     for family in ("soundfont", "sampled"):
         members = [e for e in entries if e.family == family]
-        n_val = int(round(val_share * len(members)))
-        if val_share > 0 and len(members) >= 2:
-            n_val = max(1, min(n_val, len(members) - 1))
-        val = set(rng.permutation(len(members))[:n_val].tolist())
+        val = _val_indices(len(members), val_share, rng)
         for i, entry in enumerate(members):
             pools["val" if i in val else "train"].append(entry)
     return pools
@@ -368,15 +365,21 @@ def _round_robin(groups: list[list[Any]], rng: np.random.Generator) -> list[Any]
 # -- pools --------------------------------------------------------------------------------
 
 
+def _val_indices(count: int, val_share: float, rng: np.random.Generator) -> set[int]:
+    """A seeded `val_share` of `count` members for validation: at least one and never all
+    where there are two or more."""
+    n_val = int(round(val_share * count))
+    if val_share > 0 and count >= 2:
+        n_val = max(1, min(n_val, count - 1))
+    return set(rng.permutation(count)[:n_val].tolist())
+
+
 def _assign_pools(presets: list[Preset], val_share: float, seed: int) -> None:
     """A seeded `val_share` of each role goes to the validation pool, the rest to train."""
     rng = np.random.default_rng([seed, 1])
     for role in sorted({p.role for p in presets}):
         members = [p for p in presets if p.role == role]
-        n_val = int(round(val_share * len(members)))
-        if val_share > 0 and len(members) >= 2:
-            n_val = max(1, min(n_val, len(members) - 1))
-        val = set(rng.permutation(len(members))[:n_val].tolist())
+        val = _val_indices(len(members), val_share, rng)
         for i, preset in enumerate(members):
             preset.pool = "val" if i in val else "train"
 
