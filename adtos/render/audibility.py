@@ -1,0 +1,316 @@
+"""How loud each annotated drum hit is in the rendered audio: its stem level and its masking.
+
+A MIDI velocity says how hard a pad was struck, not what a listener (or a
+transcriber) gets to hear: the kit's velocity curve, the effect chain, the
+stem's loudness normalization and the accompaniment decide that. For every
+annotated onset the renderer measures two figures from the audio itself:
+
+``level_db``
+    the hit alone, in its drum stem as it enters the mix: mean power over the
+    hit window (the 50 ms after the onset, shorter when the next hit of the
+    same class comes sooner), in dB relative to full scale (10·log10 of the
+    mean square; a full-scale square wave is 0 dB).
+``smr_db``
+    the hit against everything else in the mix over the same window (the
+    accompaniment, the other drums, the decay of earlier hits): the
+    signal-to-mask ratio per third-octave band, averaged in dB with the hit's
+    own band energies as weights, i.e. in the bands where the hit has its
+    energy. Positive: the hit stands out where it sounds; below about 0 dB it
+    is under the music.
+
+Isolating a hit. Simultaneous hits are the rule in drum parts (kick and
+hi-hat on every beat), so time alone cannot separate them. The drum part is
+therefore also rendered dry once per 5-class group (BD, SD, TT, HH, CY, and
+the notes outside the vocabulary). FluidSynth sums its voices linearly
+(reverb and chorus off, a fresh synthesizer per render), so the group renders
+add up to the drum stem's dry render (to within each note's first 64-sample
+block: about 1 % of a window's energy). Grouping by class and not by note
+keeps the hi-hat's choke groups (a closed hat cuts the open one) inside one
+render, as they sound. Within a group, the decay of the previous hits is
+removed like spectral flux does: the mean power of the 10 ms before the
+onset, per band, times the window length, is subtracted from the window's
+energy. A decay does not grow, so this over-estimates the tail and the figure
+is a lower bound on the hit. Hits of one class at the same instant are one
+event and share their figures.
+
+From dry to the stem. The effect chain and loudness normalization are not
+linear (a compressor), so the hit's dry band energies are carried into the
+processed stem by its share of the dry drum render in the same band and
+window: hit_stem(b) = hit_dry(b) / dry(b) · stem(b). For a hit that sounds
+alone this is exactly the stem's own energy in the window (tested).
+
+Cost: the group renders repeat the drum synthesis once (FluidSynth's cost is
+mostly per sounding voice) plus its idle cost per group, and the band
+energies are a few thousand FFTs per track; benchmarks/RESULTS.md has the
+measured slow-down of a build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from adtos.vocab import GM_TO_CLASS
+
+HIT_WINDOW_S = 0.050      # what is heard of a hit's attack: the first 50 ms
+MIN_HIT_WINDOW_S = 0.010  # a flam's first hit still gets 10 ms
+TAIL_WINDOW_S = 0.010     # power just before the onset = the decay still sounding
+N_FFT = 4096              # > the 50 ms window at 48 kHz; zero-padded
+# 16-bit PCM quantization noise (q²/12 with q = 2/65536): what the written
+# file cannot go below, the floor of every band energy.
+NOISE_POWER = (2.0 / 65536) ** 2 / 12.0
+LEVEL_FLOOR_DB = -120.0
+OTHER_GROUP = "-"  # notes outside the 5-class vocabulary
+COLUMNS = ("velocity", "level_db", "smr_db")  # the annotation file's extra columns, in order
+
+
+@dataclass(frozen=True)
+class OnsetAudibility:
+    """Per-onset figures in the order of the onsets they were measured for."""
+
+    velocity: np.ndarray  # int64, MIDI velocity (0 when the note was not found)
+    level_db: np.ndarray  # float64, the hit alone in its stem, dB re full scale
+    smr_db: np.ndarray    # float64, hit-weighted signal-to-mask ratio in the mix, dB
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in COLUMNS}
+
+
+def third_octave_bands(sample_rate: int, n_fft: int = N_FFT) -> np.ndarray:
+    """Band index of every rfft bin: ISO third-octave bands 25 Hz–20 kHz, the first
+    band reaching down to 0 Hz and the last up to Nyquist, so the bands cover every
+    bin and the band energies sum to the signal's energy (Parseval)."""
+    centres = 1000.0 * 2.0 ** (np.arange(-16, 14) / 3.0)  # 25 Hz .. 20 kHz
+    upper = centres * 2.0 ** (1.0 / 6.0)
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+    bands = np.searchsorted(upper, freqs, side="right")
+    bands = np.minimum(bands, len(centres) - 1)
+    # Renumber to the bands that hold at least one bin (low bands are narrower than a bin).
+    _, bands = np.unique(bands, return_inverse=True)
+    return bands
+
+
+def band_energies(audio: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+                  bands: np.ndarray, n_fft: int = N_FFT) -> np.ndarray:
+    """(n_onsets, n_bands) energy (sum of squares, mean over channels) of audio[:, s:s+L].
+
+    `audio` is planar (channels, samples). A rectangular window, so that the
+    band energies of a segment sum to its time-domain energy.
+    """
+    from scipy import fft
+
+    audio = np.atleast_2d(audio)
+    starts = np.asarray(starts, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    n_bands = int(bands.max()) + 1
+    out = np.zeros((starts.size, n_bands))
+    if starts.size == 0:
+        return out
+    if lengths.max() > n_fft:
+        raise ValueError(f"window of {lengths.max()} samples is longer than the FFT ({n_fft})")
+    # Parseval for a one-sided spectrum: the bins other than DC and Nyquist count twice.
+    weight = np.full(n_fft // 2 + 1, 2.0 / n_fft)
+    weight[0] = weight[-1] = 1.0 / n_fft
+    offsets = np.arange(n_fft)
+    n_samples = audio.shape[1]
+    for chunk in range(0, starts.size, 256):
+        s = starts[chunk:chunk + 256, None]
+        index = s + offsets[None, :]
+        inside = (offsets[None, :] < lengths[chunk:chunk + 256, None]) & (index >= 0) \
+            & (index < n_samples)
+        index = np.clip(index, 0, n_samples - 1)
+        power = np.zeros((s.shape[0], n_fft // 2 + 1))
+        for channel in audio:
+            segment = np.where(inside, channel[index], 0.0).astype(np.float32)
+            spectrum = fft.rfft(segment, axis=1)
+            power += spectrum.real.astype(np.float64) ** 2 + spectrum.imag.astype(np.float64) ** 2
+        power *= weight / audio.shape[0]
+        out[chunk:chunk + 256] = _sum_bins(power, bands, n_bands)
+    return out
+
+
+def _sum_bins(power: np.ndarray, bands: np.ndarray, n_bands: int) -> np.ndarray:
+    # bands is non-decreasing over bins: contiguous runs, summed with reduceat.
+    first = np.searchsorted(bands, np.arange(n_bands))
+    return np.add.reduceat(power, first, axis=1)
+
+
+def class_groups(notes: np.ndarray) -> np.ndarray:
+    """The render group of each GM note: its 5-class label, or OTHER_GROUP."""
+    return np.array([GM_TO_CLASS.get(int(n), OTHER_GROUP) for n in notes], dtype=object)
+
+
+def hit_windows(starts: np.ndarray, groups: np.ndarray, sample_rate: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(hit length, tail start, tail length) in samples per onset.
+
+    The hit window ends at the next later onset of the same group (at most
+    HIT_WINDOW_S, at least MIN_HIT_WINDOW_S); the tail window is the
+    TAIL_WINDOW_S before the onset, cut at the previous onset of the group.
+    """
+    n = starts.size
+    longest = int(round(HIT_WINDOW_S * sample_rate))
+    shortest = int(round(MIN_HIT_WINDOW_S * sample_rate))
+    tail = int(round(TAIL_WINDOW_S * sample_rate))
+    lengths = np.full(n, longest, dtype=np.int64)
+    tail_starts = starts - tail
+    for group in set(groups.tolist()):
+        members = np.flatnonzero(groups == group)
+        times = starts[members]
+        distinct = np.unique(times)
+        nxt = np.searchsorted(distinct, times, side="right")
+        has_next = nxt < distinct.size
+        gap = np.where(has_next, distinct[np.minimum(nxt, distinct.size - 1)] - times, longest)
+        lengths[members] = np.clip(gap, shortest, longest)
+        prv = np.searchsorted(distinct, times, side="left") - 1
+        previous = np.where(prv >= 0, distinct[np.maximum(prv, 0)], -np.inf)
+        tail_starts[members] = np.maximum(times - tail, previous).astype(np.int64)
+    tail_starts = np.maximum(tail_starts, 0)
+    return lengths, tail_starts, starts - tail_starts
+
+
+def measure_audibility(starts: np.ndarray, notes: np.ndarray, velocities: np.ndarray,
+                       group_audio: dict[str, np.ndarray], dry: np.ndarray, stem: np.ndarray,
+                       accompaniment: np.ndarray | None, sample_rate: int) -> OnsetAudibility:
+    """Stem level and signal-to-mask ratio of each onset (module docstring).
+
+    `starts`: onset samples (where the renderer started each note); `notes`: GM
+    notes; `group_audio`: the dry render of each class group present (planar);
+    `dry`: the dry drum render (their sum); `stem`: the drum stem as mixed;
+    `accompaniment`: the sum of the other stems as mixed, or None (drums only).
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    notes = np.asarray(notes, dtype=np.int64)
+    groups = class_groups(notes)
+    bands = third_octave_bands(sample_rate)
+    n_bands = int(bands.max()) + 1
+    bins_per_band = np.bincount(bands, minlength=n_bands)
+    lengths, tail_starts, tail_lengths = hit_windows(starts, groups, sample_rate)
+
+    hit_dry = np.zeros((starts.size, n_bands))
+    for group in set(groups.tolist()):
+        members = np.flatnonzero(groups == group)
+        audio = group_audio.get(group)
+        if audio is None:
+            raise ValueError(f"no render of drum group {group!r} (notes "
+                             f"{sorted(set(notes[members].tolist()))})")
+        window = band_energies(audio, starts[members], lengths[members], bands)
+        before = band_energies(audio, tail_starts[members], tail_lengths[members], bands)
+        rate = before / np.maximum(tail_lengths[members], 1)[:, None]
+        tail = np.where(tail_lengths[members, None] > 0, rate * lengths[members, None], 0.0)
+        hit_dry[members] = np.maximum(window - tail, 0.0)
+    dry_energy = band_energies(dry, starts, lengths, bands)
+    stem_energy = band_energies(stem, starts, lengths, bands)
+    share = np.clip(hit_dry / np.maximum(dry_energy, 1e-30), 0.0, 1.0)
+    hit = share * stem_energy
+
+    level = 10.0 * np.log10(np.maximum(hit.sum(axis=1) / lengths, 10 ** (LEVEL_FLOOR_DB / 10)))
+    masker = stem_energy - hit
+    if accompaniment is not None:
+        masker = masker + band_energies(accompaniment, starts, lengths, bands)
+    floor = NOISE_POWER * lengths[:, None] * (bins_per_band / bins_per_band.sum())[None, :]
+    hit_floored = hit + floor
+    ratio_db = 10.0 * np.log10(hit_floored / (np.maximum(masker, 0.0) + floor))
+    weights = hit_floored / hit_floored.sum(axis=1, keepdims=True)
+    smr = (weights * ratio_db).sum(axis=1)
+    return OnsetAudibility(np.asarray(velocities, dtype=np.int64), level, smr)
+
+
+def render_groups(bank, preset, instrument, n_samples: int) -> dict[str, np.ndarray]:
+    """Dry planar render of each class group of `instrument`'s notes, every group alone.
+
+    (The largest group could be the full dry render minus the others, one render
+    fewer, but FluidSynth is linear only to within the first block of each note:
+    a voice slot's gain ramps from the note it played before, which differs
+    between renders. That error, 1 % of a loud hit's window energy, would land in
+    the subtracted group at every other group's onset and swamp a ghost note.)
+    """
+    import copy
+
+    groups = class_groups(np.array([n.pitch for n in instrument.notes], dtype=np.int64))
+    duration = n_samples / bank.sample_rate
+    rendered: dict[str, np.ndarray] = {}
+    for name in sorted(set(groups.tolist())):
+        part = copy.copy(instrument)
+        part.notes = [n for n, g in zip(instrument.notes, groups) if g == name]
+        rendered[str(name)] = _fit(bank.render(preset, part, duration, planar=True), n_samples)
+    return rendered
+
+
+def _fit(audio: np.ndarray, n: int) -> np.ndarray:
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.shape[1] >= n:
+        return audio[:, :n]
+    return np.pad(audio, ((0, 0), (0, n - audio.shape[1])))
+
+
+def note_velocities(times: np.ndarray, notes: np.ndarray, instrument) -> np.ndarray:
+    """MIDI velocity of each annotated (time, note), from the drum instrument's notes.
+
+    Matched on a 0.1 ms grid (annotation times have 6 decimals); 0 where an
+    annotated note has no MIDI note (it cannot happen for files the assembler
+    wrote, and 0 is no velocity a note-on can have).
+    """
+    lookup = {}
+    for note in instrument.notes:
+        lookup.setdefault((int(round(note.start * 1e4)), int(note.pitch)), int(note.velocity))
+    return np.array([lookup.get((int(round(t * 1e4)), int(n)), 0) for t, n in zip(times, notes)],
+                    dtype=np.int64)
+
+
+def measure_drum_part(bank, preset, instrument, played, dry: np.ndarray,
+                      stem: np.ndarray, mix: np.ndarray, times: np.ndarray, notes: np.ndarray,
+                      sample_rate: int) -> OnsetAudibility:
+    """What the renderer calls once per track.
+
+    `instrument`: the drum part as annotated (velocities); `played`: the same
+    notes as sent to FluidSynth (note-ons moved to block boundaries), whose
+    starts are where each hit begins in the audio; `dry`, `stem`: the drum
+    voice before effects and as mixed; `mix`: the sum of every stem as mixed
+    (before the clipping guard); `times`, `notes`: the annotation's onsets.
+    """
+    velocities = note_velocities(times, notes, instrument)
+    starts_by_note = {}
+    for original, moved in zip(instrument.notes, played.notes):
+        starts_by_note.setdefault((int(round(original.start * 1e4)), int(original.pitch)),
+                                  int(round(moved.start * sample_rate)))
+    starts = np.array([starts_by_note.get((int(round(t * 1e4)), int(n)), int(round(t * sample_rate)))
+                       for t, n in zip(times, notes)], dtype=np.int64)
+    group_audio = render_groups(bank, preset, played, dry.shape[1])
+    dry = sum(group_audio.values()) if group_audio else dry
+    accompaniment = mix - stem
+    if not np.any(accompaniment):
+        accompaniment = None
+    return measure_audibility(starts, notes, velocities, group_audio, dry, stem, accompaniment,
+                              sample_rate)
+
+
+@dataclass(frozen=True)
+class DrumPart:
+    """The drum voice of a track as the renderer had it."""
+
+    preset: object
+    instrument: object  # pretty_midi.Instrument as annotated
+    played: object      # the same notes as sent to FluidSynth
+    dry: np.ndarray     # planar, before effects
+    stem: np.ndarray    # planar, as mixed
+
+
+def annotate_audibility(annotation_path, bank, drum_part: DrumPart | None, mix: np.ndarray,
+                        sample_rate: int) -> bytes:
+    """The annotation file's text with velocity, level_db and smr_db columns added.
+
+    Without a drum voice (a variant that leaves the drums out) the annotation
+    is returned as it is: there is no hit to measure.
+    """
+    from adtos.assemble.write import format_annotation
+    from adtos.datasets.adtos_reader import read_annotation_txt
+
+    if drum_part is None:
+        return annotation_path.read_bytes()
+    times, notes, _ = read_annotation_txt(annotation_path)
+    figures = measure_drum_part(bank, drum_part.preset, drum_part.instrument, drum_part.played,
+                                drum_part.dry, drum_part.stem, mix, times, notes,
+                                sample_rate)
+    return format_annotation(times, notes, figures.columns()).encode()
