@@ -128,3 +128,41 @@ def test_band_energies_sum_to_the_segment_energy():
     expected = [np.mean(np.sum(audio[:, 100:2305] ** 2, axis=1)),
                 np.mean(np.sum(audio[:, 5000:5441] ** 2, axis=1))]
     assert energies.sum(axis=1) == pytest.approx(expected, rel=1e-5)
+
+
+def test_onset_strength_rises_with_the_hit_and_is_zero_in_steady_sound(isolated):
+    from adtos.render.audibility import onset_strength
+
+    out, hits = isolated
+    mix, sr = soundfile.read(out / "audio" / "train00000.flac", dtype="float32")
+    strength = onset_strength(mix, sr, np.array([t for _, _, t in hits]))
+    assert strength[1] > strength[3] > 3.0  # snare at velocity 40 vs 20, both clear onsets
+    hum = np.tile(np.sin(2 * np.pi * 220 * np.arange(SR) / SR).astype(np.float32), 2)
+    noise = np.random.default_rng(0).normal(size=2 * SR).astype(np.float32) * 0.1
+    for steady in (hum, noise):
+        assert onset_strength(steady, SR, np.array([0.5, 0.77, 1.2])) == \
+            pytest.approx([0.0] * 3, abs=0.7)
+
+
+def test_stats_writes_velocity_and_audibility_per_class_for_synthetic_and_real(isolated, tmp_path):
+    import csv
+
+    from adtos.stats.compare import compare_datasets
+
+    out, _ = isolated
+    synthetic = load_dataset("adtos", out, name="ours")
+    # A "real" set: the same audio and onsets without any MIDI-derived figure.
+    real_tracks = [type(t)(t.track_id, t.audio_path, t.onsets, t.labels) for t in synthetic]
+    from adtos.datasets.track import Dataset
+
+    real = Dataset("real", "mdb", out, real_tracks)
+    _, written = compare_datasets([synthetic, real], tmp_path, audibility=True)
+    names = {p.name for p in written}
+    assert {"audibility_per_class.csv", "audibility_shares.csv",
+            "audibility_per_class.png"} <= names
+    rows = list(csv.DictReader(open(tmp_path / "audibility_per_class.csv")))
+    figures = {(r["dataset"], r["figure"]) for r in rows}
+    assert ("ours", "velocity") in figures and ("ours", "smr_db") in figures
+    assert ("real", "onset_strength_db") in figures and ("real", "velocity") not in figures
+    sd = [r for r in rows if r["class"] == "SD" and r["figure"] == "onset_strength_db"]
+    assert {r["dataset"] for r in sd} == {"ours", "real"} and sd[0]["p50"] == sd[1]["p50"]

@@ -314,3 +314,40 @@ def annotate_audibility(annotation_path, bank, drum_part: DrumPart | None, mix: 
                                 drum_part.dry, drum_part.stem, mix, times, notes,
                                 sample_rate)
     return format_annotation(times, notes, figures.columns()).encode()
+
+
+STRENGTH_BEFORE_S = (0.040, 0.010)  # the pre-onset window: 40 to 10 ms before the annotation
+STRENGTH_AFTER_S = 0.030           # the post-onset window: the 30 ms from the annotation
+
+
+def onset_strength(audio: np.ndarray, sample_rate: int, onsets: np.ndarray) -> np.ndarray:
+    """How much the mix rises at each annotated onset, in dB: the band-wise energy
+    increase (third-octave bands, half-wave rectified, averaged over the bands with
+    their energy after the onset as weights) from the
+    30 ms ending 10 ms before the onset to the 30 ms after it (windows of one
+    length, so a steady sound leaks alike into both and rises by about 0 dB).
+
+    Spectral flux in dB at the annotation, a figure any recording has: it puts
+    real sets (no MIDI velocity, no stems) and ADTOS renders on one scale. The
+    10 ms gap leaves room for annotations a few ms late; simultaneous onsets of
+    different classes share their figure (this measures the mix, not a hit).
+    """
+    audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+    if audio.shape[0] > audio.shape[1]:  # (samples, channels) -> planar
+        audio = audio.T
+    onsets = np.asarray(onsets, dtype=np.float64)
+    bands = third_octave_bands(sample_rate)
+    n_bands = int(bands.max()) + 1
+    bins_per_band = np.bincount(bands, minlength=n_bands) / bands.size
+    after = int(round(STRENGTH_AFTER_S * sample_rate))
+    before = int(round((STRENGTH_BEFORE_S[0] - STRENGTH_BEFORE_S[1]) * sample_rate))
+    starts = np.round(onsets * sample_rate).astype(np.int64)
+    post = band_energies(audio, starts, np.full(starts.size, after), bands) / after
+    pre_starts = starts - int(round(STRENGTH_BEFORE_S[0] * sample_rate))
+    pre = band_energies(audio, pre_starts, np.full(starts.size, before), bands) / before
+    floor = NOISE_POWER * bins_per_band[None, :]
+    rise = np.maximum(10.0 * np.log10((post + floor) / (pre + floor)), 0.0)
+    # Weighted by the bands' energy after the onset, as smr_db is: the bands
+    # that carry the sound, not the near-empty ones where leakage is all there is.
+    weights = (post + floor) / (post + floor).sum(axis=1, keepdims=True)
+    return (weights * rise).sum(axis=1)
