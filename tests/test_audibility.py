@@ -166,3 +166,28 @@ def test_stats_writes_velocity_and_audibility_per_class_for_synthetic_and_real(i
     assert ("real", "onset_strength_db") in figures and ("real", "velocity") not in figures
     sd = [r for r in rows if r["class"] == "SD" and r["figure"] == "onset_strength_db"]
     assert {r["dataset"] for r in sd} == {"ours", "real"} and sd[0]["p50"] == sd[1]["p50"]
+
+
+def test_manifest_and_card_summarize_the_share_under_the_mix(tmp_path):
+    import pyarrow.parquet as pq
+
+    from adtos.build.card import audibility_lines
+    from adtos.build.manifest import build_manifest
+    from adtos.render.audibility import audibility_summary
+
+    # A ghost snare under a loud chord, a loud snare alone, a pedal hi-hat.
+    hits = [(30, 38, 1.0), (120, 38, 4.0), (80, 44, 5.0)]
+    chord = [(127, p, 0.98, 1.5) for p in (48, 52, 55, 60, 64, 67, 72)]
+    out = render(tmp_path, {"train00000": song(hits, chord)}, [kit(0), patch("piano", 0)])
+    summary = audibility_summary(out / "annotations" / "train00000.txt")
+    assert summary["onsets_SD"] == 2 and summary["under_mix_SD"] == 0.5
+    assert summary["onsets_HH"] == 1 and summary["pedal_hihat"] == 1
+    assert summary["under_mix_BD"] is None  # no kick: nothing measured, not 0 %
+    manifest = build_manifest(pq.read_table(tmp_path / "tracks" / "tracks.parquet"),
+                              pq.read_table(out / "render.parquet"), out, voices=("drums", "piano"),
+                              quantized=False)
+    row = manifest.to_pylist()[0]
+    assert row["under_mix_SD"] == 0.5 and row["onsets_SD"] == 2 and row["pedal_hihat"] == 1
+    card = "\n".join(audibility_lines(manifest.to_pylist(), manifest.column_names))
+    assert "| SD | 2 | 50.0 % |" in card and "| BD | 0 | not measured |" in card
+    assert "Pedal hi-hat (GM 44): 1 onsets, 33.3 %" in card

@@ -351,3 +351,27 @@ def onset_strength(audio: np.ndarray, sample_rate: int, onsets: np.ndarray) -> n
     # that carry the sound, not the near-empty ones where leakage is all there is.
     weights = (post + floor) / (post + floor).sum(axis=1, keepdims=True)
     return (weights * rise).sum(axis=1)
+
+
+# Below this signal-to-mask ratio an onset counts as under the mix: the default
+# label policy's minimum and the manifest's summary (docs/transcriber.md, "Label
+# policy", for how it was chosen from a measured build).
+UNDER_MIX_SMR_DB = -10.0
+PEDAL_HIHAT = 44
+
+
+def audibility_summary(annotation_path) -> dict:
+    """Per-class onset counts and shares under the mix of one rendered annotation file,
+    for the manifest: onsets_<C>, under_mix_<C> (None without figures or onsets), pedal_hihat."""
+    from adtos.datasets.adtos_reader import read_annotation
+    from adtos.vocab import CLASSES, gm_class_indices
+
+    _, notes, _, figures = read_annotation(annotation_path)
+    classes = gm_class_indices(notes) if notes.size else np.zeros(0, dtype=np.int64)
+    summary: dict = {"pedal_hihat": int(np.sum(notes == PEDAL_HIHAT))}
+    for index, name in enumerate(CLASSES):
+        mine = classes == index
+        summary[f"onsets_{name}"] = int(mine.sum())
+        summary[f"under_mix_{name}"] = (float(np.mean(figures["smr_db"][mine] < UNDER_MIX_SMR_DB))
+                                        if figures and mine.any() else None)
+    return summary

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from adtos.errors import ConfigError
+from adtos.render.audibility import UNDER_MIX_SMR_DB
 from adtos.vocab import CLASSES
 
 ACTIONS = ("drop", "soft", "ignore")
@@ -117,7 +118,7 @@ class LabelPolicy:
 NO_POLICY = LabelPolicy()  # every annotated onset is a target
 # Chosen from a measured build; see the module docstring and docs/transcriber.md.
 DEFAULT_POLICY = LabelPolicy(below="ignore", figure="smr_db",
-                             min_db={c: -10.0 for c in CLASSES}, notes={44: "ignore"})
+                             min_db={c: UNDER_MIX_SMR_DB for c in CLASSES}, notes={44: "ignore"})
 
 
 def parse_policy(text: str) -> LabelPolicy:
