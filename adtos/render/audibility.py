@@ -9,7 +9,8 @@ annotated onset the renderer measures two figures from the audio itself:
     the hit alone, in its drum stem as it enters the mix: mean power over the
     hit window (the 50 ms after the onset, shorter when the next hit of the
     same class comes sooner), in dB relative to full scale (10·log10 of the
-    mean square; a full-scale square wave is 0 dB).
+    mean square; a full-scale square wave is 0 dB). Both figures are measured
+    on the mono downmix, which is what the transcriber's features are made of.
 ``smr_db``
     the hit against everything else in the mix over the same window (the
     accompaniment, the other drums, the decay of earlier hits): the
@@ -56,7 +57,6 @@ from adtos.vocab import GM_TO_CLASS
 HIT_WINDOW_S = 0.050      # what is heard of a hit's attack: the first 50 ms
 MIN_HIT_WINDOW_S = 0.010  # a flam's first hit still gets 10 ms
 TAIL_WINDOW_S = 0.010     # power just before the onset = the decay still sounding
-N_FFT = 4096              # > the 50 ms window at 48 kHz; zero-padded
 # 16-bit PCM quantization noise (q²/12 with q = 2/65536): what the written
 # file cannot go below, the floor of every band energy.
 NOISE_POWER = (2.0 / 65536) ** 2 / 12.0
@@ -77,10 +77,18 @@ class OnsetAudibility:
         return {name: getattr(self, name) for name in COLUMNS}
 
 
-def third_octave_bands(sample_rate: int, n_fft: int = N_FFT) -> np.ndarray:
+def fft_size(sample_rate: int) -> int:
+    """The FFT length for hit windows: the longest window, rounded up to a fast size."""
+    from scipy import fft
+
+    return fft.next_fast_len(int(round(HIT_WINDOW_S * sample_rate)), real=True)
+
+
+def third_octave_bands(sample_rate: int, n_fft: int | None = None) -> np.ndarray:
     """Band index of every rfft bin: ISO third-octave bands 25 Hz–20 kHz, the first
     band reaching down to 0 Hz and the last up to Nyquist, so the bands cover every
     bin and the band energies sum to the signal's energy (Parseval)."""
+    n_fft = fft_size(sample_rate) if n_fft is None else n_fft
     centres = 1000.0 * 2.0 ** (np.arange(-16, 14) / 3.0)  # 25 Hz .. 20 kHz
     upper = centres * 2.0 ** (1.0 / 6.0)
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
@@ -92,48 +100,54 @@ def third_octave_bands(sample_rate: int, n_fft: int = N_FFT) -> np.ndarray:
 
 
 def band_energies(audio: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
-                  bands: np.ndarray, n_fft: int = N_FFT) -> np.ndarray:
-    """(n_onsets, n_bands) energy (sum of squares, mean over channels) of audio[:, s:s+L].
+                  bands: np.ndarray) -> np.ndarray:
+    """(n_onsets, n_bands) energy (sum of squares) of audio[s:s+L] for each start s.
 
-    `audio` is planar (channels, samples). A rectangular window, so that the
-    band energies of a segment sum to its time-domain energy.
+    `audio` is mono (samples,), or planar (channels, samples), which is mixed to
+    mono first, as the transcriber hears it. `bands` maps each rfft bin to its
+    band (its length fixes the FFT size). A rectangular window, so that the band
+    energies of a segment sum to its time-domain energy; samples outside the
+    audio count as silence.
     """
+    from numpy.lib.stride_tricks import sliding_window_view
     from scipy import fft
 
-    audio = np.atleast_2d(audio)
+    mono = to_mono(audio)
     starts = np.asarray(starts, dtype=np.int64)
     lengths = np.asarray(lengths, dtype=np.int64)
+    n_fft = 2 * (bands.size - 1)
     n_bands = int(bands.max()) + 1
-    out = np.zeros((starts.size, n_bands))
     if starts.size == 0:
-        return out
+        return np.zeros((0, n_bands))
     if lengths.max() > n_fft:
         raise ValueError(f"window of {lengths.max()} samples is longer than the FFT ({n_fft})")
     # Parseval for a one-sided spectrum: the bins other than DC and Nyquist count twice.
-    weight = np.full(n_fft // 2 + 1, 2.0 / n_fft)
+    weight = np.full(n_fft // 2 + 1, 2.0 / n_fft, dtype=np.float32)
     weight[0] = weight[-1] = 1.0 / n_fft
-    offsets = np.arange(n_fft)
-    n_samples = audio.shape[1]
-    for chunk in range(0, starts.size, 256):
-        s = starts[chunk:chunk + 256, None]
-        index = s + offsets[None, :]
-        inside = (offsets[None, :] < lengths[chunk:chunk + 256, None]) & (index >= 0) \
-            & (index < n_samples)
-        index = np.clip(index, 0, n_samples - 1)
-        power = np.zeros((s.shape[0], n_fft // 2 + 1))
-        for channel in audio:
-            segment = np.where(inside, channel[index], 0.0).astype(np.float32)
-            spectrum = fft.rfft(segment, axis=1)
-            power += spectrum.real.astype(np.float64) ** 2 + spectrum.imag.astype(np.float64) ** 2
-        power *= weight / audio.shape[0]
-        out[chunk:chunk + 256] = _sum_bins(power, bands, n_bands)
-    return out
+    inside = np.arange(n_fft)[None, :] < lengths[:, None]
+    segments = np.zeros((starts.size, n_fft), dtype=np.float32)
+    whole = (starts >= 0) & (starts + n_fft <= mono.size)
+    if mono.size >= n_fft:
+        segments[whole] = sliding_window_view(mono, n_fft)[starts[whole]]
+    for row in np.flatnonzero(~whole):  # the few windows at the very start or end
+        lo, hi = max(starts[row], 0), min(starts[row] + n_fft, mono.size)
+        if hi > lo:
+            segments[row, lo - starts[row]:hi - starts[row]] = mono[lo:hi]
+    segments *= inside
+    spectrum = fft.rfft(segments, axis=1)
+    power = (spectrum.real ** 2 + spectrum.imag ** 2) * weight
+    return np.add.reduceat(power, np.searchsorted(bands, np.arange(n_bands)), axis=1
+                           ).astype(np.float64)
 
 
-def _sum_bins(power: np.ndarray, bands: np.ndarray, n_bands: int) -> np.ndarray:
-    # bands is non-decreasing over bins: contiguous runs, summed with reduceat.
-    first = np.searchsorted(bands, np.arange(n_bands))
-    return np.add.reduceat(power, first, axis=1)
+def to_mono(audio: np.ndarray) -> np.ndarray:
+    """float32 mono: the mean of the channels of planar (channels, samples) audio."""
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim == 1:
+        return audio
+    if audio.shape[0] == 2:  # the usual case, twice as fast as mean()
+        return (audio[0] + audio[1]) * np.float32(0.5)
+    return audio.mean(axis=0, dtype=np.float32)
 
 
 def class_groups(notes: np.ndarray) -> np.ndarray:
@@ -184,6 +198,10 @@ def measure_audibility(starts: np.ndarray, notes: np.ndarray, velocities: np.nda
     notes = np.asarray(notes, dtype=np.int64)
     groups = class_groups(notes)
     bands = third_octave_bands(sample_rate)
+    # Everything is measured on the mono downmix, the transcriber's input.
+    group_audio = {name: to_mono(audio) for name, audio in group_audio.items()}
+    dry, stem = to_mono(dry), to_mono(stem)
+    accompaniment = None if accompaniment is None else to_mono(accompaniment)
     n_bands = int(bands.max()) + 1
     bins_per_band = np.bincount(bands, minlength=n_bands)
     lengths, tail_starts, tail_lengths = hit_windows(starts, groups, sample_rate)
@@ -277,9 +295,11 @@ def measure_drum_part(bank, preset, instrument, played, dry: np.ndarray,
                                   int(round(moved.start * sample_rate)))
     starts = np.array([starts_by_note.get((int(round(t * 1e4)), int(n)), int(round(t * sample_rate)))
                        for t, n in zip(times, notes)], dtype=np.int64)
-    group_audio = render_groups(bank, preset, played, dry.shape[1])
+    group_audio = {name: to_mono(audio) for name, audio in
+                   render_groups(bank, preset, played, dry.shape[1]).items()}
     dry = sum(group_audio.values()) if group_audio else dry
-    accompaniment = mix - stem
+    stem = to_mono(stem)
+    accompaniment = to_mono(mix) - stem
     if not np.any(accompaniment):
         accompaniment = None
     return measure_audibility(starts, notes, velocities, group_audio, dry, stem, accompaniment,
@@ -332,9 +352,10 @@ def onset_strength(audio: np.ndarray, sample_rate: int, onsets: np.ndarray) -> n
     10 ms gap leaves room for annotations a few ms late; simultaneous onsets of
     different classes share their figure (this measures the mix, not a hit).
     """
-    audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
-    if audio.shape[0] > audio.shape[1]:  # (samples, channels) -> planar
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim == 2 and audio.shape[0] > audio.shape[1]:  # (samples, channels) -> planar
         audio = audio.T
+    audio = to_mono(audio)
     onsets = np.asarray(onsets, dtype=np.float64)
     bands = third_octave_bands(sample_rate)
     n_bands = int(bands.max()) + 1
