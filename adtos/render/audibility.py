@@ -278,15 +278,15 @@ def note_velocities(times: np.ndarray, notes: np.ndarray, instrument) -> np.ndar
 
 
 def measure_drum_part(bank, preset, instrument, played, dry: np.ndarray,
-                      stem: np.ndarray, mix: np.ndarray, times: np.ndarray, notes: np.ndarray,
+                      stems: dict[str, np.ndarray], times: np.ndarray, notes: np.ndarray,
                       sample_rate: int) -> OnsetAudibility:
     """What the renderer calls once per track.
 
     `instrument`: the drum part as annotated (velocities); `played`: the same
     notes as sent to FluidSynth (note-ons moved to block boundaries), whose
-    starts are where each hit begins in the audio; `dry`, `stem`: the drum
-    voice before effects and as mixed; `mix`: the sum of every stem as mixed
-    (before the clipping guard); `times`, `notes`: the annotation's onsets.
+    starts are where each hit begins in the audio; `dry`: the drum voice
+    before effects; `stems`: voice -> planar stem as it goes into the mix
+    (drums among them); `times`, `notes`: the annotation's onsets.
     """
     velocities = note_velocities(times, notes, instrument)
     starts_by_note = {}
@@ -298,10 +298,9 @@ def measure_drum_part(bank, preset, instrument, played, dry: np.ndarray,
     group_audio = {name: to_mono(audio) for name, audio in
                    render_groups(bank, preset, played, dry.shape[1]).items()}
     dry = sum(group_audio.values()) if group_audio else dry
-    stem = to_mono(stem)
-    accompaniment = to_mono(mix) - stem
-    if not np.any(accompaniment):
-        accompaniment = None
+    stem = to_mono(stems["drums"])
+    others = [to_mono(audio) for voice, audio in stems.items() if voice != "drums"]
+    accompaniment = sum(others) if others else None
     return measure_audibility(starts, notes, velocities, group_audio, dry, stem, accompaniment,
                               sample_rate)
 
@@ -314,13 +313,14 @@ class DrumPart:
     instrument: object  # pretty_midi.Instrument as annotated
     played: object      # the same notes as sent to FluidSynth
     dry: np.ndarray     # planar, before effects
-    stem: np.ndarray    # planar, as mixed
 
 
-def annotate_audibility(annotation_path, bank, drum_part: DrumPart | None, mix: np.ndarray,
-                        sample_rate: int) -> bytes:
+def annotate_audibility(annotation_path, bank, drum_part: DrumPart | None,
+                        stems: dict[str, np.ndarray], sample_rate: int) -> bytes:
     """The annotation file's text with velocity, level_db and smr_db columns added.
 
+    `stems`: voice -> planar stem at the level it is mixed at (before any
+    master bus or clipping guard, which scale drums and accompaniment alike).
     Without a drum voice (a variant that leaves the drums out) the annotation
     is returned as it is: there is no hit to measure.
     """
@@ -331,8 +331,7 @@ def annotate_audibility(annotation_path, bank, drum_part: DrumPart | None, mix: 
         return annotation_path.read_bytes()
     times, notes, _ = read_annotation_txt(annotation_path)
     figures = measure_drum_part(bank, drum_part.preset, drum_part.instrument, drum_part.played,
-                                drum_part.dry, drum_part.stem, mix, times, notes,
-                                sample_rate)
+                                drum_part.dry, stems, times, notes, sample_rate)
     return format_annotation(times, notes, figures.columns()).encode()
 
 

@@ -152,15 +152,14 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
         except SilentStemError as error:
             raise ValueError(f"silent stem {voice} with preset {preset.id} ({error})") from None
         mix += stem.T
+        stems[voice] = stem.T
         if voice == "drums":
-            drum_part = DrumPart(preset, instruments[voice], notes, dry, stem.T)
-        if options.stems:
-            stems[voice] = stem.T
+            drum_part = DrumPart(preset, instruments[voice], notes, dry)
         record[PRESET_COLUMN[voice]] = preset.id
         record[f"{voice}_lufs_before"] = before
         record[f"{voice}_lufs_after"] = after
     # Measured on the stems as mixed, before the clipping guard scales them all alike.
-    annotation = annotate_audibility(job.annotation_path, bank, drum_part, mix, sr)
+    annotation = annotate_audibility(job.annotation_path, bank, drum_part, stems, sr)
     mix, gain = guard_clipping(mix)
 
     out = Path(options.out_dir)
