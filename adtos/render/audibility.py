@@ -376,7 +376,7 @@ def onset_strength(audio: np.ndarray, sample_rate: int, onsets: np.ndarray) -> n
 # Below this signal-to-mask ratio an onset counts as under the mix: the default
 # label policy's minimum and the manifest's summary (docs/transcriber.md, "Label
 # policy", for how it was chosen from a measured build).
-UNDER_MIX_SMR_DB = -10.0
+UNDER_MIX_SMR_DB = -5.0
 PEDAL_HIHAT = 44
 
 

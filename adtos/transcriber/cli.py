@@ -86,7 +86,7 @@ def register(subparsers) -> None:
     p.add_argument("--label-policy", default=d.label_policy, metavar="POLICY",
                    help="which annotated onsets are taught, from the per-onset audibility of "
                         "ADTOS renders: 'default' (onsets under the mix, signal-to-mask ratio "
-                        "< -10 dB, and the pedal hi-hat 44 are ignored in the loss), 'none' "
+                        "< -5 dB, and the pedal hi-hat 44 are ignored in the loss), 'none' "
                         "(every onset), or settings such as "
                         "'below=soft;figure=smr_db;min_db=-10;SD=-6;44=HH' "
                         "(below: drop, soft or ignore; NOTE=HH, drop or ignore). Applies to "
