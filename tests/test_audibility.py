@@ -194,3 +194,14 @@ def test_manifest_and_card_summarize_the_share_under_the_mix(tmp_path):
     card = "\n".join(audibility_lines(manifest.to_pylist(), manifest.column_names))
     assert "| SD | 2 | 50.0 % |" in card and "| BD | 0 | not measured |" in card
     assert "Pedal hi-hat (GM 44): 1 onsets, 33.3 %" in card
+
+
+def test_annotated_onsets_find_their_midi_notes_across_the_printed_rounding():
+    from adtos.render.audibility import match_notes
+
+    drums = pretty_midi.Instrument(0, is_drum=True, name="drums")
+    drums.notes = [pretty_midi.Note(31, 38, 0.12344999999, 0.2), pretty_midi.Note(90, 42, 0.12345, 0.2),
+                   pretty_midi.Note(100, 38, 0.5, 0.6), pretty_midi.Note(70, 38, 0.5004, 0.6)]
+    times = np.array([0.123450, 0.123450, 0.5004, 0.5, 0.9])
+    notes = np.array([38, 42, 38, 38, 36])
+    assert match_notes(times, notes, drums).tolist() == [0, 1, 3, 2, -1]

@@ -69,7 +69,7 @@ COLUMNS = ("velocity", "level_db", "smr_db")  # the annotation file's extra colu
 class OnsetAudibility:
     """Per-onset figures in the order of the onsets they were measured for."""
 
-    velocity: np.ndarray  # int64, MIDI velocity (0 when the note was not found)
+    velocity: np.ndarray  # int64, MIDI velocity
     level_db: np.ndarray  # float64, the hit alone in its stem, dB re full scale
     smr_db: np.ndarray    # float64, hit-weighted signal-to-mask ratio in the mix, dB
 
@@ -263,18 +263,30 @@ def _fit(audio: np.ndarray, n: int) -> np.ndarray:
     return np.pad(audio, ((0, 0), (0, n - audio.shape[1])))
 
 
-def note_velocities(times: np.ndarray, notes: np.ndarray, instrument) -> np.ndarray:
-    """MIDI velocity of each annotated (time, note), from the drum instrument's notes.
+def match_notes(times: np.ndarray, notes: np.ndarray, instrument,
+                tolerance_s: float = 5e-4) -> np.ndarray:
+    """Index into `instrument.notes` of each annotated (time, note), or -1.
 
-    Matched on a 0.1 ms grid (annotation times have 6 decimals); 0 where an
-    annotated note has no MIDI note (it cannot happen for files the assembler
-    wrote, and 0 is no velocity a note-on can have).
+    The nearest note-on of the same pitch within `tolerance_s` (annotation
+    times are printed with 6 decimals, the MIDI's are floats).
     """
-    lookup = {}
-    for note in instrument.notes:
-        lookup.setdefault((int(round(note.start * 1e4)), int(note.pitch)), int(note.velocity))
-    return np.array([lookup.get((int(round(t * 1e4)), int(n)), 0) for t, n in zip(times, notes)],
-                    dtype=np.int64)
+    found = np.full(len(times), -1, dtype=np.int64)
+    pitches = np.array([n.pitch for n in instrument.notes], dtype=np.int64)
+    starts = np.array([n.start for n in instrument.notes], dtype=np.float64)
+    times, notes = np.asarray(times, dtype=np.float64), np.asarray(notes, dtype=np.int64)
+    for pitch in np.unique(notes):
+        mine = np.flatnonzero(pitches == pitch)
+        rows = np.flatnonzero(notes == pitch)
+        if mine.size == 0:
+            continue
+        order = mine[np.argsort(starts[mine], kind="stable")]
+        at = np.searchsorted(starts[order], times[rows])
+        for row, k in zip(rows, at):
+            candidates = order[max(k - 1, 0):k + 1]
+            best = candidates[np.argmin(np.abs(starts[candidates] - times[row]))]
+            if abs(starts[best] - times[row]) <= tolerance_s:
+                found[row] = best
+    return found
 
 
 def measure_drum_part(bank, preset, instrument, played, dry: np.ndarray,
@@ -288,13 +300,14 @@ def measure_drum_part(bank, preset, instrument, played, dry: np.ndarray,
     before effects; `stems`: voice -> planar stem as it goes into the mix
     (drums among them); `times`, `notes`: the annotation's onsets.
     """
-    velocities = note_velocities(times, notes, instrument)
-    starts_by_note = {}
-    for original, moved in zip(instrument.notes, played.notes):
-        starts_by_note.setdefault((int(round(original.start * 1e4)), int(original.pitch)),
-                                  int(round(moved.start * sample_rate)))
-    starts = np.array([starts_by_note.get((int(round(t * 1e4)), int(n)), int(round(t * sample_rate)))
-                       for t, n in zip(times, notes)], dtype=np.int64)
+    matched = match_notes(times, notes, instrument)
+    if np.any(matched < 0):
+        missing = int(np.argmax(matched < 0))
+        raise ValueError(f"annotation onset {times[missing]:.6f} s note {notes[missing]} has no "
+                         "note in the drum part (annotation and MIDI disagree)")
+    velocities = np.array([instrument.notes[k].velocity for k in matched], dtype=np.int64)
+    starts = np.array([int(round(played.notes[k].start * sample_rate)) for k in matched],
+                      dtype=np.int64)
     group_audio = {name: to_mono(audio) for name, audio in
                    render_groups(bank, preset, played, dry.shape[1]).items()}
     dry = sum(group_audio.values()) if group_audio else dry
