@@ -148,7 +148,7 @@ def check_onsets(tmp_path, presets: list, ring_s: float = 4.0) -> None:
         rows = [line.split("\t") for line in (out / "annotations" / f"{track_id}.txt").read_text().splitlines()]
         assert [int(r[1]) for r in rows] == list(NOTES)
         assert {r[2] for r in rows} == {"BD", "SD", "TT", "HH", "CY"}
-        for time, note, label in rows:
+        for time, note, label, *_ in rows:
             assert label == gm_class(int(note))
             onset = audio_onset(audio, sr, float(time))
             assert onset - float(time) == pytest.approx(0.0, abs=TOLERANCE_S), \

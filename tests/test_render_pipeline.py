@@ -39,8 +39,11 @@ def test_writes_the_rendered_audio_layout(rendered):
         for voice in VOICES:
             assert (out / "stems" / track_id / f"{voice}.flac").is_file()
         source = root / "tracks"
-        assert (out / "annotations" / f"{track_id}.txt").read_bytes() == \
-            (source / "annotations" / f"{track_id}.txt").read_bytes()
+        # The assembled annotation, each line extended by velocity, level_db and smr_db.
+        rendered_lines = (out / "annotations" / f"{track_id}.txt").read_text().splitlines()
+        assert ["\t".join(line.split("\t")[:3]) for line in rendered_lines] == \
+            (source / "annotations" / f"{track_id}.txt").read_text().splitlines()
+        assert {len(line.split("\t")) for line in rendered_lines} == {6}
         assert (out / "midi" / f"{track_id}.mid").read_bytes() == \
             (source / "midi" / f"{track_id}.mid").read_bytes()
         drums_only = pretty_midi.PrettyMIDI(str(out / "annotations" / f"{track_id}.mid"))

@@ -77,6 +77,33 @@ def kit_licence(format: str, name: str) -> str:
     licence = kit.licence or "unknown: the kit names no licence; check its files"
     return f"{licence}{' — ' + kit.author if kit.author else ''}"
 
+def audibility_lines(rows: list[dict], columns: list[str]) -> list[str]:
+    """The card's audibility section from the manifest's per-class summary columns."""
+    from adtos.render.audibility import UNDER_MIX_SMR_DB
+    from adtos.vocab import CLASSES
+
+    if "under_mix_BD" not in columns or not rows:
+        return []
+    lines = ["", "## Audibility", "",
+             "Every annotated onset's level is measured in the rendered audio "
+             "(`adtos.render.audibility`). An onset is *under the mix* when its "
+             f"signal-to-mask ratio is below {UNDER_MIX_SMR_DB:g} dB; the default label policy "
+             "of `adtos train` leaves those, and the pedal hi-hat, out of the loss.", "",
+             "| class | onsets | under the mix |", "|---|---:|---:|"]
+    for name in CLASSES:
+        measured = [r for r in rows if r.get(f"under_mix_{name}") is not None]
+        onsets = sum(r.get(f"onsets_{name}") or 0 for r in rows)
+        under = sum(r[f"under_mix_{name}"] * r[f"onsets_{name}"] for r in measured)
+        counted = sum(r[f"onsets_{name}"] for r in measured)
+        share = f"{100 * under / counted:.1f} %" if counted else "not measured"
+        lines.append(f"| {name} | {onsets} | {share} |")
+    pedal = sum(r.get("pedal_hihat") or 0 for r in rows)
+    total = sum(r.get(f"onsets_{c}") or 0 for r in rows for c in CLASSES)
+    if total:
+        lines += ["", f"Pedal hi-hat (GM 44): {pedal} onsets, {100 * pedal / total:.1f} % of "
+                      "the annotated onsets."]
+    return lines
+
 
 def loop_reuse(manifest: pa.Table, split: str | None = None) -> Counter:
     """How many tracks use each loop (a loop placed twice in one track counts once)."""
@@ -139,6 +166,8 @@ def render_card(
         lines.append(f"- drums quantized to the 16th grid: "
                      f"{'yes' if any(r['quantized'] for r in rows) else 'no'}")
 
+    lines += audibility_lines(rows, columns)
+
     lines += ["", "## Presets", "", "Distinct presets heard per role and split:", "",
               "| role | " + " | ".join(splits) + " |", "|---|" + "---:|" * len(splits)]
     for column in PRESET_COLUMNS:
@@ -197,7 +226,9 @@ def render_card(
     lines += ["", "## Files", "",
               "- `audio/<track_id>.flac` — the mix",
               "- `annotations/<track_id>.txt` — drum onsets: time (s) <TAB> GM note "
-              "<TAB> class (BD/SD/TT/HH/CY, `-` outside the 5 classes)",
+              "<TAB> class (BD/SD/TT/HH/CY, `-` outside the 5 classes) <TAB> MIDI velocity "
+              "<TAB> level_db (the hit alone in its stem) <TAB> smr_db (the hit against the "
+              "rest of the mix); three-column readers still read it",
               "- `annotations/<track_id>.mid` — the drum part alone",
               "- `midi/<track_id>.mid` — the whole track",
               "- `manifest.parquet` — one row per track: split, loops, presets, tempo, meter, "

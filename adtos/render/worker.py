@@ -18,6 +18,7 @@ import numpy as np
 
 from adtos.fileio import atomic_path, sha256_file, write_bytes_atomic, write_text_atomic
 from adtos.render.assign import PRESET_COLUMN, VOICES
+from adtos.render.audibility import DrumPart, annotate_audibility
 from adtos.render.inputs import load_voices, midi_with_voices
 from adtos.render.loudness import SilentStemError, guard_clipping, normalize_stem
 
@@ -138,6 +139,7 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
     # 60 s stem costs about as much as a filter.
     mix = np.zeros((2, n_samples), dtype=np.float32)
     stems: dict[str, np.ndarray] = {}
+    drum_part = None  # what the audibility measure needs of the drum voice
     for voice in wanted:
         preset = job.presets.get(voice)
         if preset is None:
@@ -149,11 +151,14 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
         except SilentStemError as error:
             raise ValueError(f"silent stem {voice} with preset {preset.id} ({error})") from None
         mix += stem.T
-        if options.stems:
-            stems[voice] = stem.T
+        stems[voice] = stem.T
+        if voice == "drums":
+            drum_part = DrumPart(preset, instruments[voice], notes, dry)
         record[PRESET_COLUMN[voice]] = preset.id
         record[f"{voice}_lufs_before"] = before
         record[f"{voice}_lufs_after"] = after
+    # Measured on the stems as mixed, before the clipping guard scales them all alike.
+    annotation = annotate_audibility(job.annotation_path, bank, drum_part, stems, sr)
     mix, gain = guard_clipping(mix)
 
     out = Path(options.out_dir)
@@ -168,7 +173,7 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
     _write_audio(final_audio, mix, sr, options.fmt)
 
     all_voices = set(instruments)
-    write_bytes_atomic(out / "annotations" / f"{job.track_id}.txt", job.annotation_path.read_bytes())
+    write_bytes_atomic(out / "annotations" / f"{job.track_id}.txt", annotation)
     write_bytes_atomic(out / "annotations" / f"{job.track_id}.mid",
                        midi_with_voices(job.midi_path, {"drums"}))
     write_bytes_atomic(out / "midi" / f"{job.track_id}.mid",
