@@ -20,6 +20,7 @@ from adtos.fileio import atomic_path, sha256_file, write_bytes_atomic, write_tex
 from adtos.render.assign import PRESET_COLUMN, VOICES
 from adtos.render.inputs import load_voices, midi_with_voices
 from adtos.render.loudness import SilentStemError, guard_clipping, normalize_stem
+from adtos.render.mix import MixDraw, MixOptions, mix_stems
 
 # Audio continues after the last note ends (release, cymbal decay, reverb).
 RELEASE_TAIL_S = 1.0
@@ -39,6 +40,7 @@ class RenderOptions:
     fmt: str = "flac"
     stems: bool = False
     target_lufs: float = -23.0
+    mix: MixOptions = field(default_factory=MixOptions)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class TrackJob:
     annotation_path: Path
     presets: dict[str, Any]  # voice -> Preset, for every voice the library could serve
     missing: dict[str, str] = field(default_factory=dict)  # voice -> why it has no preset
+    mix: MixDraw | None = None  # the track's drawn mix parameters (adtos.render.mix.draw_mix)
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,6 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
     # Audio stays planar, (channels, samples), from the synthesizer to the mix:
     # effects and loudness work per channel, and each transposing copy of a
     # 60 s stem costs about as much as a filter.
-    mix = np.zeros((2, n_samples), dtype=np.float32)
     stems: dict[str, np.ndarray] = {}
     for voice in wanted:
         preset = job.presets.get(voice)
@@ -149,19 +151,19 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
             stem, before, after = normalize_stem(wet.T, sr, options.target_lufs)
         except SilentStemError as error:
             raise ValueError(f"silent stem {voice} with preset {preset.id} ({error})") from None
-        mix += stem.T
-        if options.stems:
-            stems[voice] = stem.T
+        stems[voice] = stem.T
         record[PRESET_COLUMN[voice]] = preset.id
         record[f"{voice}_lufs_before"] = before
         record[f"{voice}_lufs_after"] = after
-    mix, gain = guard_clipping(mix)
+    mix, gain, mix_columns, stems = mix_stems(stems, sr, job.mix, options.mix)
+    record.update(mix_columns)
 
     out = Path(options.out_dir)
     if options.stems:
         for voice in wanted:
-            # Stems keep their normalized level (the mix gain applies to the mix
-            # only); a stem that alone exceeds the ceiling is scaled to fit.
+            # Stems are written at their level in the mix before the master bus
+            # (the balance applied, not the mix gain); a stem that alone exceeds
+            # the ceiling is scaled to fit.
             stem, stem_gain = guard_clipping(stems[voice])
             record[f"{voice}_stem_gain"] = stem_gain
             _write_audio(out / "stems" / job.track_id / f"{voice}.{options.fmt}", stem, sr, options.fmt)
