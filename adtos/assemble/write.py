@@ -20,8 +20,8 @@ from adtos.vocab import GM_TO_CLASS
 
 # Channel (drums on GM channel 10) and default General MIDI program per voice;
 # the renderer picks timbres by instrument name, these are for plain players.
-VOICE_CHANNEL = {"drums": 9, "piano": 0, "bass": 1, "guitar": 2}
-VOICE_PROGRAM = {"drums": 0, "piano": 0, "bass": 33, "guitar": 25}
+VOICE_CHANNEL = {"drums": 9, "piano": 0, "bass": 1, "guitar": 2, "lead": 3, "bridge": 4}
+VOICE_PROGRAM = {"drums": 0, "piano": 0, "bass": 33, "guitar": 25, "lead": 53, "bridge": 48}
 _LABEL = [GM_TO_CLASS.get(note, "-") for note in range(128)]
 
 
