@@ -75,6 +75,7 @@ def test_read_patches_lists_every_preset_of_timgm():
     (0, 19, "Church Organ", "bridge"),
     (0, 89, "Warm Pad", "bridge"),
     (0, 46, "Harp", "other"),
+    (18, 19, "Church Organ 2 Expr.", "other"),  # silent without a breath controller
     (0, 122, "Seashore", "other"),
     (8, 116, "Concert Bass Drum", "other"),
     (1, 120, "Gtr. Cut Noise", "other"),

@@ -63,6 +63,8 @@ def _clean_notes(starts, durs, pitches, velocities, resolution, end_tick, tempo_
     keep = (on >= 0) & (on < end_tick)
     on, off, pitches = on[keep], off[keep], pitches[keep]
     velocities = np.clip(np.asarray(velocities, dtype=np.int64)[keep], 1, 127)
+    if not len(on):  # a voice silent in this track (a lead whose songs have no melody here)
+        return on, off, pitches, velocities
     order = np.lexsort((on, pitches))
     on, off, pitches, velocities = on[order], off[order], pitches[order], velocities[order]
     same = pitches[1:] == pitches[:-1]

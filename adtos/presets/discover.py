@@ -40,6 +40,9 @@ _LEAD_NAME = re.compile(r"choir|\bvoice\b|\bvox\b|\baahs?\b|\boohs?\b|\bsax|flut
                         re.IGNORECASE)
 _BRIDGE_NAME = re.compile(r"organ|strings?\b|\bpad\b|ensemble|violin|viola|cello",
                           re.IGNORECASE)
+# MuseScore's "Expr." patches sound only under a breath or expression
+# controller the assembled MIDI does not send: silent as a lead or bridge.
+_CONTROLLER_NAME = re.compile(r"\bexpr\b", re.IGNORECASE)
 # Sound effects named after an instrument ("Gtr. Cut Noise") are not that instrument.
 _EFFECT_NAME = re.compile(r"noise|\bs?fx\b", re.IGNORECASE)
 
@@ -66,7 +69,7 @@ def classify_patch(bank: int, program: int, name: str) -> str:
 
 def _melodic_role(name: str, program: int | None) -> str:
     """`lead`, `bridge` or `other` for a patch that is no piano, bass or guitar."""
-    if _EFFECT_NAME.search(name):
+    if _EFFECT_NAME.search(name) or _CONTROLLER_NAME.search(name):
         return "other"
     if program in LEAD_PROGRAMS or (program is None and _LEAD_NAME.search(name)):
         return "lead"

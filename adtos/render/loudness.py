@@ -128,7 +128,11 @@ def gain_to_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float
 
     Raises SilentStemError when the audio measures below SILENCE_LUFS.
     """
-    energies = block_energies(audio, sample_rate)
+    return gain_for_energies(block_energies(audio, sample_rate), target_lufs)
+
+
+def gain_for_energies(energies: np.ndarray, target_lufs: float) -> tuple[float, float, float]:
+    """`gain_to_loudness` from block energies already measured (`block_energies`)."""
     before = gated_loudness(energies)
     if not np.isfinite(before) or before < SILENCE_LUFS:
         raise SilentStemError(f"stem is silent (integrated loudness {before:.1f} LUFS)")

@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from adtos.render.loudness import (MIX_CEILING, gain_to_loudness, guard_clipping, integrated_loudness,
-                                  normalize_stem)
+from adtos.render.loudness import (MIX_CEILING, block_energies, gain_for_energies, gain_to_loudness,
+                                  gated_loudness, guard_clipping, integrated_loudness)
 
 # Drums minus accompaniment, LU. MDB Drums' four development tracks put their
 # drum stem 5 to 9 LU below the rest of the mix (median of the four, -8 LU,
@@ -132,59 +132,74 @@ MIX_COLUMNS: dict[str, str] = {
 
 
 def mix_stems(stems: dict[str, np.ndarray], sample_rate: int, draw: MixDraw | None,
-              options: MixOptions) -> tuple[np.ndarray, float, dict, dict[str, np.ndarray]]:
+              options: MixOptions, loudness: dict[str, float] | None = None
+              ) -> tuple[np.ndarray, float, dict, dict[str, np.ndarray]]:
     """Sum planar (2, n) stems into the mix.
 
     `stems` maps voice to its normalized stem; `drums` is the reference of the
-    balance. Returns (mix, clip-guard gain, columns, stems at their level in
-    the mix before the master bus). The columns are MIX_COLUMNS, None for a
+    balance. `loudness` (LUFS per voice, as normalized) spares measuring the
+    stems again. Returns (mix, clip-guard gain, columns, stems at their level
+    in the mix before the master bus). The columns are MIX_COLUMNS, None for a
     lever that is off or does not apply (a drums-only track has no balance).
     `draw` may be None only when every lever is off.
     """
     if draw is None and (options.balance_db is not None or options.master):
         raise ValueError("a balance or a master bus needs the track's drawn mix parameters")
+    levels = {voice: (loudness or {}).get(voice) for voice in stems}
+    for voice, level in levels.items():
+        if level is None and (options.master or (options.balance_db is not None and voice == "drums")):
+            levels[voice] = integrated_loudness(stems[voice].T, sample_rate)
     columns: dict = dict.fromkeys(MIX_COLUMNS)
     leveled = dict(stems)
-    drums = stems.get("drums")
     others = [voice for voice in stems if voice != "drums"]
-    if options.balance_db is not None and drums is not None and others:
+    if options.balance_db is not None and "drums" in stems and others:
         accompaniment = np.sum([stems[v] for v in others], axis=0, dtype=np.float32)
-        drum_lufs = integrated_loudness(drums.T, sample_rate)
-        gain_db, _, _ = gain_to_loudness(accompaniment.T, sample_rate, drum_lufs - draw.balance_db)
+        wanted = levels["drums"] - draw.balance_db
+        gain_db, _, _ = gain_to_loudness(accompaniment.T, sample_rate, wanted)
         gain = np.float32(10.0 ** (gain_db / 20.0))
         for voice in others:
             leveled[voice] = stems[voice] * gain
+            if levels[voice] is not None:
+                levels[voice] += gain_db
         columns["balance_db"] = draw.balance_db
         columns["accompaniment_gain_db"] = float(gain_db)
     mix = np.sum(list(leveled.values()), axis=0, dtype=np.float32)
     if not options.master:
         mix, gain = guard_clipping(mix)
         return mix, gain, columns, leveled
-    mastered, drive_db, loudness = master_bus(mix, sample_rate, draw)
-    columns.update(master_lufs_target=draw.master_lufs, master_lufs=loudness,
+    # The compressor's threshold is set from the mix's loudness; the stems'
+    # levels summed as powers give it near enough (they are nearly uncorrelated),
+    # without filtering the mix once more.
+    reference = float(10.0 * np.log10(sum(10.0 ** (level / 10.0) for level in levels.values())))
+    mastered, drive_db, reached = master_bus(mix, sample_rate, draw, reference)
+    columns.update(master_lufs_target=draw.master_lufs, master_lufs=reached,
                    master_drive_db=drive_db, master_params=_params_json(draw))
     return mastered, 1.0, columns, leveled
 
 
-def master_bus(mix: np.ndarray, sample_rate: int, draw: MixDraw) -> tuple[np.ndarray, float, float]:
+def master_bus(mix: np.ndarray, sample_rate: int, draw: MixDraw,
+               mix_lufs: float | None = None) -> tuple[np.ndarray, float, float]:
     """EQ, glue compression and a limiter to `draw.master_lufs`; planar (2, n) in and out.
 
-    Returns (master, drive into the limiter in dB, integrated loudness of the
-    master). The output never exceeds MIX_CEILING (-1 dBFS). A target the
-    limiter cannot reach in MASTER_STEPS drives (a signal that is all peaks)
-    is missed: the loudness returned is the one reached, not the target.
+    `mix_lufs`, the mix's loudness (measured when None), places the
+    compressor's threshold. Returns (master, drive into the limiter in dB,
+    integrated loudness of the master). The output never exceeds MIX_CEILING
+    (-1 dBFS). A target the limiter cannot reach in MASTER_STEPS drives (a
+    signal that is all peaks) is missed: the loudness returned is the one
+    reached, not the target.
     """
     from pedalboard import (Compressor, HighpassFilter, HighShelfFilter, Limiter, LowShelfFilter,
                             Pedalboard)
 
-    loudness = integrated_loudness(mix.T, sample_rate)
-    if not np.isfinite(loudness):
+    if mix_lufs is None:
+        mix_lufs = integrated_loudness(mix.T, sample_rate)
+    if not np.isfinite(mix_lufs):
         raise ValueError("the mix is silent: nothing for the master bus to bring to loudness")
     glue = Pedalboard([
         HighpassFilter(cutoff_frequency_hz=HIGHPASS_HZ),
         LowShelfFilter(cutoff_frequency_hz=LOW_SHELF_HZ, gain_db=draw.low_shelf_db),
         HighShelfFilter(cutoff_frequency_hz=HIGH_SHELF_HZ, gain_db=draw.high_shelf_db),
-        Compressor(threshold_db=min(loudness + draw.comp_above_db, 0.0), ratio=draw.comp_ratio,
+        Compressor(threshold_db=min(mix_lufs + draw.comp_above_db, 0.0), ratio=draw.comp_ratio,
                    attack_ms=draw.comp_attack_ms, release_ms=draw.comp_release_ms),
     ])
     glued = glue(np.ascontiguousarray(mix, dtype=np.float32), sample_rate)
@@ -201,14 +216,15 @@ def master_bus(mix: np.ndarray, sample_rate: int, draw: MixDraw) -> tuple[np.nda
         out = limiter(glued * np.float32(10.0 ** (drive_db / 20.0)), sample_rate)
         out *= np.float32(MIX_CEILING)  # the limiter's full scale becomes the -1 dBFS ceiling
         out, _ = guard_clipping(out)  # its clipper sits at 0 dBFS; a rounding above is scaled
-        level = integrated_loudness(out.T, sample_rate)
+        energies = block_energies(out.T, sample_rate)
+        level = gated_loudness(energies)
         if level >= target:
             break
         # The limiter gives back less than the drive it gets: overshoot on purpose.
         drive_db += DRIVE_OVERSHOOT * (target - level) + MASTER_STEP_MARGIN_LU
     if level > target:
-        trimmed, _, level = normalize_stem(out.T, sample_rate, target)
-        out = trimmed.T
+        trim_db, _, level = gain_for_energies(energies, target)
+        out *= np.float32(10.0 ** (trim_db / 20.0))
     return out, float(drive_db), float(level)
 
 

@@ -155,7 +155,8 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
         record[PRESET_COLUMN[voice]] = preset.id
         record[f"{voice}_lufs_before"] = before
         record[f"{voice}_lufs_after"] = after
-    mix, gain, mix_columns, stems = mix_stems(stems, sr, job.mix, options.mix)
+    mix, gain, mix_columns, stems = mix_stems(
+        stems, sr, job.mix, options.mix, {v: record[f"{v}_lufs_after"] for v in stems})
     record.update(mix_columns)
 
     out = Path(options.out_dir)
