@@ -143,3 +143,20 @@ def test_bad_mix_options_are_refused():
         MixOptions(balance_db=(3.0, -3.0))
     with pytest.raises(ValueError, match="master_lufs"):
         MixOptions(master_lufs=(-10.0, 2.0))
+
+
+def test_cli_draws_the_mix_and_refuses_a_bad_range(tracks, capsys):
+    from adtos.cli import main
+    from adtos.presets import save_presets
+
+    root, ids = tracks
+    save_presets(small_library(), root / "presets.jsonl")
+    out = root / "cli"
+    assert main(["render", str(root / "tracks"), "--presets", str(root / "presets.jsonl"),
+                 "--out", str(out), "--workers", "1", "--no-progress", "--voices", "drums", "piano",
+                 "--balance-db", "-9", "-3", "--master", "--master-lufs", "-14", "-12"]) == 0
+    for row in pq.read_table(out / "render.parquet").to_pylist():
+        assert -9 <= row["balance_db"] <= -3 and -14 <= row["master_lufs_target"] <= -12
+    assert main(["render", str(root / "tracks"), "--presets", str(root / "presets.jsonl"),
+                 "--out", str(root / "bad"), "--balance-db", "3", "-3"]) == 2
+    assert "--balance-db: expected [low, high]" in capsys.readouterr().err
