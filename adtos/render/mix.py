@@ -133,15 +133,15 @@ MIX_COLUMNS: dict[str, str] = {
 
 def mix_stems(stems: dict[str, np.ndarray], sample_rate: int, draw: MixDraw | None,
               options: MixOptions, loudness: dict[str, float] | None = None
-              ) -> tuple[np.ndarray, float, dict, dict[str, np.ndarray]]:
+              ) -> tuple[np.ndarray, float, dict, dict[str, float]]:
     """Sum planar (2, n) stems into the mix.
 
     `stems` maps voice to its normalized stem; `drums` is the reference of the
     balance. `loudness` (LUFS per voice, as normalized) spares measuring the
-    stems again. Returns (mix, clip-guard gain, columns, stems at their level
-    in the mix before the master bus). The columns are MIX_COLUMNS, None for a
-    lever that is off or does not apply (a drums-only track has no balance).
-    `draw` may be None only when every lever is off.
+    stems again. Returns (mix, clip-guard gain, columns, the linear gain of
+    each stem in the mix before the master bus). The columns are MIX_COLUMNS,
+    None for a lever that is off or does not apply (a drums-only track has no
+    balance). `draw` may be None only when every lever is off.
     """
     if draw is None and (options.balance_db is not None or options.master):
         raise ValueError("a balance or a master bus needs the track's drawn mix parameters")
@@ -150,23 +150,25 @@ def mix_stems(stems: dict[str, np.ndarray], sample_rate: int, draw: MixDraw | No
         if level is None and (options.master or (options.balance_db is not None and voice == "drums")):
             levels[voice] = integrated_loudness(stems[voice].T, sample_rate)
     columns: dict = dict.fromkeys(MIX_COLUMNS)
-    leveled = dict(stems)
+    gains = dict.fromkeys(stems, 1.0)
     others = [voice for voice in stems if voice != "drums"]
     if options.balance_db is not None and "drums" in stems and others:
-        accompaniment = np.sum([stems[v] for v in others], axis=0, dtype=np.float32)
+        accompaniment = _sum([stems[v] for v in others])
         wanted = levels["drums"] - draw.balance_db
         gain_db, _, _ = gain_to_loudness(accompaniment.T, sample_rate, wanted)
-        gain = np.float32(10.0 ** (gain_db / 20.0))
+        accompaniment *= np.float32(10.0 ** (gain_db / 20.0))
         for voice in others:
-            leveled[voice] = stems[voice] * gain
+            gains[voice] = float(10.0 ** (gain_db / 20.0))
             if levels[voice] is not None:
                 levels[voice] += gain_db
         columns["balance_db"] = draw.balance_db
         columns["accompaniment_gain_db"] = float(gain_db)
-    mix = np.sum(list(leveled.values()), axis=0, dtype=np.float32)
+        mix = _sum([stems["drums"], accompaniment])
+    else:  # voice by voice, in order: the flat mix of earlier versions, to the last bit
+        mix = _sum(list(stems.values()))
     if not options.master:
         mix, gain = guard_clipping(mix)
-        return mix, gain, columns, leveled
+        return mix, gain, columns, gains
     # The compressor's threshold is set from the mix's loudness; the stems'
     # levels summed as powers give it near enough (they are nearly uncorrelated),
     # without filtering the mix once more.
@@ -174,7 +176,17 @@ def mix_stems(stems: dict[str, np.ndarray], sample_rate: int, draw: MixDraw | No
     mastered, drive_db, reached = master_bus(mix, sample_rate, draw, reference)
     columns.update(master_lufs_target=draw.master_lufs, master_lufs=reached,
                    master_drive_db=drive_db, master_params=_params_json(draw))
-    return mastered, 1.0, columns, leveled
+    return mastered, 1.0, columns, gains
+
+
+def _sum(parts: list[np.ndarray]) -> np.ndarray | None:
+    """A new float32 array with the sum of `parts` (None for none)."""
+    if not parts:
+        return None
+    total = np.array(parts[0], dtype=np.float32)
+    for part in parts[1:]:
+        total += part
+    return total
 
 
 def master_bus(mix: np.ndarray, sample_rate: int, draw: MixDraw,

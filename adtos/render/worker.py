@@ -155,7 +155,7 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
         record[PRESET_COLUMN[voice]] = preset.id
         record[f"{voice}_lufs_before"] = before
         record[f"{voice}_lufs_after"] = after
-    mix, gain, mix_columns, stems = mix_stems(
+    mix, gain, mix_columns, stem_gains = mix_stems(
         stems, sr, job.mix, options.mix, {v: record[f"{v}_lufs_after"] for v in stems})
     record.update(mix_columns)
 
@@ -165,7 +165,7 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
             # Stems are written at their level in the mix before the master bus
             # (the balance applied, not the mix gain); a stem that alone exceeds
             # the ceiling is scaled to fit.
-            stem, stem_gain = guard_clipping(stems[voice])
+            stem, stem_gain = guard_clipping(stems[voice] * np.float32(stem_gains[voice]))
             record[f"{voice}_stem_gain"] = stem_gain
             _write_audio(out / "stems" / job.track_id / f"{voice}.{options.fmt}", stem, sr, options.fmt)
     final_audio = audio_path(out, job.track_id, options.fmt)
