@@ -9,7 +9,9 @@ voices on. Then renders the same tracks in this process (workers 1) with the
 committed preset library, each repeat running every setting in turn:
 
   flat        drums, piano, bass, guitar; every stem at -23 LUFS (the paper's mix)
-  lead+bus    + lead; drawn balance; master bus (EQ, compressor, limiter)
+  lead        + lead, flat mix
+  bus         the four voices; drawn balance; master bus (EQ, compressor, limiter)
+  lead+bus    + lead; drawn balance; master bus
   full        + lead + bridge; drawn balance; master bus
 
 and prints, per setting, the median CPU seconds and hours of audio per
@@ -37,8 +39,11 @@ sys.path.insert(0, str(REPO / "tests"))
 from adtos.render.mix import DEFAULT_BALANCE_DB, MixOptions  # noqa: E402
 
 BASE = ("drums", "piano", "bass", "guitar")
+BUS = MixOptions(balance_db=DEFAULT_BALANCE_DB, master=True)
 SETTINGS = {
     "flat": (BASE, MixOptions()),
+    "lead": (BASE + ("lead",), MixOptions()),
+    "bus": (BASE, BUS),
     "lead+bus": (BASE + ("lead",), MixOptions(balance_db=DEFAULT_BALANCE_DB, master=True)),
     "full": (BASE + ("lead", "bridge"), MixOptions(balance_db=DEFAULT_BALANCE_DB, master=True)),
 }
@@ -74,10 +79,14 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--takes", type=int, default=60, help="GMD takes indexed")
     parser.add_argument("--songs", type=int, default=40, help="POP909 songs indexed")
+    parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS),
+                        help="settings to run (default: all; flat is always run, as the reference)")
     parser.add_argument("--shared", default=os.environ.get("ADTOS_SHARED_DATA",
                                                        str(REPO.parent / "shared" / "data")),
                         help="the shared data folder (default: $ADTOS_SHARED_DATA or ../shared/data)")
     args = parser.parse_args()
+
+    import pyarrow.parquet as pq
 
     from adtos.presets import load_presets
     from adtos.render import render_tracks
@@ -88,10 +97,12 @@ def main() -> int:
         presets = load_presets(REPO / "presets" / "default.jsonl")
         render_tracks(tracks, presets, work / "warm-up", workers=1, progress=False)  # load soundfonts
         shutil.rmtree(work / "warm-up")
-        cpu: dict[str, list[float]] = {name: [] for name in SETTINGS}
+        chosen = {name: SETTINGS[name] for name in SETTINGS
+                  if name == "flat" or name in args.settings}
+        cpu: dict[str, list[float]] = {name: [] for name in chosen}
         audio_s = 0.0
         for repeat in range(args.repeats):
-            for name, (voices, mix) in SETTINGS.items():
+            for name, (voices, mix) in chosen.items():
                 out = work / f"{name}-{repeat}"
                 started, wall = cpu_seconds(), time.perf_counter()
                 report = render_tracks(tracks, presets, out, voices=voices, workers=1, mix=mix,
@@ -99,9 +110,8 @@ def main() -> int:
                 cpu[name].append(cpu_seconds() - started)
                 if report.failed:
                     print(f"{name}: failed {report.failed[:2]}", file=sys.stderr)
-                import pyarrow.parquet as pq
-
-                audio_s = sum(pq.read_table(out / "render.parquet").column("duration").to_pylist())
+                if name == "flat":
+                    audio_s = sum(pq.read_table(out / "render.parquet").column("duration").to_pylist())
                 print(f"repeat {repeat + 1} {name:<9} CPU {cpu[name][-1]:6.1f} s, "
                       f"wall {time.perf_counter() - wall:6.1f} s", flush=True)
                 shutil.rmtree(out)

@@ -14,15 +14,13 @@ MARGIN_S = 0.1  # notes this close to a loop boundary may belong to either loop
 
 
 def test_lead_and_bridge_loops_hold_the_melody_and_bridge_notes(shared_data, tmp_path):
-    songs = sorted(p for p in (shared_data / "pop909").iterdir() if p.is_dir())[:4]
-    library = tmp_path / "pop909"
-    library.mkdir()
-    for song in songs:
-        (library / song.name).symlink_to(song, target_is_directory=True)
+    from test_build_shared import pop909_slice
+
+    library = pop909_slice(shared_data / "pop909", tmp_path / "pop909", songs=4)
     loops = index_library(library, "pop909", workers=1).loops.to_pylist()
     ids = {r["loop_id"] for r in loops}
-    midis = {song: pretty_midi.PrettyMIDI(str(library / song / f"{song}.mid"))
-             for song in (s.name for s in songs)}
+    midis = {song.name: pretty_midi.PrettyMIDI(str(song / f"{song.name}.mid"))
+             for song in library.iterdir()}
     for role, track in (("lead", "MELODY"), ("bridge", "BRIDGE")):
         mine = [r for r in loops if r["role"] == role]
         assert mine, role
