@@ -20,7 +20,7 @@ from test_render_support import kit, make_tracks, patch, small_library
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     root = tmp_path_factory.mktemp("render")
-    ids = make_tracks(root / "tracks", n=3, seconds=4.0)
+    ids = make_tracks(root / "tracks", n=3, seconds=4.0, voices=len(VOICES))
     report = render_tracks(root / "tracks", small_library(), root / "out", workers=1, stems=True,
                            progress=False)
     return root, ids, report
@@ -62,7 +62,8 @@ def test_render_parquet_records_presets_loudness_gain_and_hash(rendered):
     for row in rows:
         assert row["split"] == "train" and row["sample_rate"] == 44100
         for voice, column in [("drums", "drum_preset"), ("piano", "piano_preset"),
-                              ("bass", "bass_preset"), ("guitar", "guitar_preset")]:
+                              ("bass", "bass_preset"), ("guitar", "guitar_preset"),
+                              ("lead", "lead_preset"), ("bridge", "bridge_preset")]:
             assert library[row[column]].role == voice
             assert row[f"{voice}_lufs_after"] == pytest.approx(-23.0, abs=0.5)
         assert row["duration"] == pytest.approx(4.0 + 1.0, abs=0.6)

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 
 import pyarrow as pa
 
+from adtos.build.manifest import PRESET_COLUMNS, VOICE_OF_COLUMN
+
 # Licences of the loop libraries ADTOS has adapters for, by index kind.
 LIBRARY_LICENCES: dict[str, str] = {
     "groove": "CC BY 4.0 — Groove MIDI Dataset, Gillick et al. 2019 (Google Magenta)",
@@ -38,8 +40,7 @@ SOUNDFONT_LICENCES: dict[str, str] = {
     "sf_GMbank.sf2": "public domain — Csound's sf_GMbank (Debian csound-soundfont)",
 }
 
-PRESET_COLUMNS = ("drum_preset", "piano_preset", "bass_preset", "guitar_preset")
-ROLE_OF_COLUMN = dict(zip(PRESET_COLUMNS, ("drums", "piano", "bass", "guitar")))
+ROLE_OF_COLUMN = VOICE_OF_COLUMN
 
 
 def preset_soundfonts(preset: Mapping) -> set[str]:
@@ -165,6 +166,7 @@ def render_card(
     if "quantized" in columns:
         lines.append(f"- drums quantized to the 16th grid: "
                      f"{'yes' if any(r['quantized'] for r in rows) else 'no'}")
+    lines += _mix_lines(rows, columns)
 
     lines += audibility_lines(rows, columns)
 
@@ -242,3 +244,27 @@ def render_card(
     if config_text:
         lines += ["", "## Config", "", "```toml", config_text.strip(), "```"]
     return "\n".join(lines) + "\n"
+
+
+def _mix_lines(rows: list[dict], columns: set[str]) -> list[str]:
+    """How the stems were mixed: the drawn balance and master loudness, or flat."""
+    def spread(column: str) -> list[float]:
+        return sorted(r[column] for r in rows if column in columns and r.get(column) is not None)
+
+    balance, target, reached = spread("balance_db"), spread("master_lufs_target"), spread("master_lufs")
+    lines = []
+    if balance:
+        lines.append(f"- drums minus accompaniment: {balance[0]:+.1f} to {balance[-1]:+.1f} LU "
+                     f"(median {balance[len(balance) // 2]:+.1f}), drawn per track")
+    else:
+        lines.append("- mix: every stem at the same loudness (no drawn balance)")
+    if target:
+        missed = sum(abs(r["master_lufs"] - r["master_lufs_target"]) > 0.5 for r in rows
+                     if r.get("master_lufs_target") is not None)
+        lines.append(f"- master bus (EQ, glue compression, limiter): {reached[0]:.1f} to "
+                     f"{reached[-1]:.1f} LUFS (median {reached[len(reached) // 2]:.1f}); "
+                     f"{missed} track(s) more than 0.5 LU from the drawn target")
+    else:
+        lines.append("- no master bus: the mix is the sum of the stems, scaled down only if it "
+                     "would clip")
+    return lines
