@@ -110,7 +110,11 @@ def index_library(library_dir: str | os.PathLike, kind: str = "auto", *, loop_ba
         if workers > 1 and len(tasks) > 1:
             import multiprocessing
 
-            pool = multiprocessing.get_context("fork" if os.name == "posix" else "spawn").Pool(workers)
+            from adtos.workers import exit_with_parent
+
+            # Workers end with this process even when it is killed (kill -9).
+            pool = multiprocessing.get_context("fork" if os.name == "posix" else "spawn").Pool(
+                workers, initializer=exit_with_parent, initargs=(os.getpid(),))
             results = pool.imap(_index_files, tasks)
         else:
             results = map(_index_files, tasks)
