@@ -53,12 +53,33 @@ def start_local_workers() -> None:
     _forkserver_context()
 
 
-def init_pool_worker(parent_pid: int, sample_rate: int) -> None:
-    """Pool initializer: end with the run that started the pool, then build the bank."""
+def init_pool_worker(parent_pid: int, sample_rate: int, folder_lock: int | None = None) -> None:
+    """Pool initializer: end with the run that started the pool, then build the bank.
+
+    folder_lock: this worker's duplicate of the run's output-folder lock, kept
+    open for the worker's life, so that a run resumed after a kill cannot take
+    the folder while a worker of the killed run still writes into it.
+    """
     from adtos.workers import exit_with_parent
 
     exit_with_parent(parent_pid)
     init_worker(sample_rate)
+
+
+class InheritedFd:
+    """A file descriptor handed to a pool worker at its start (pickled as a duplicate)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __reduce__(self):
+        from multiprocessing import reduction
+
+        return (_detach, (reduction.DupFd(self.fd),))
+
+
+def _detach(duplicate) -> int:
+    return duplicate.detach()
 
 
 def run_local(jobs: Sequence[TrackJob], options: RenderOptions, workers: int,
@@ -68,10 +89,13 @@ def run_local(jobs: Sequence[TrackJob], options: RenderOptions, workers: int,
         for job in jobs:
             on_result(run_job(job, options))
         return
+    from adtos.fileio import held_lock_fd
+
     context = _forkserver_context()
+    lock = held_lock_fd(options.out_dir)
+    initargs = (os.getpid(), options.sample_rate, None if lock is None else InheritedFd(lock))
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
-                             initializer=init_pool_worker,
-                             initargs=(os.getpid(), options.sample_rate)) as pool:
+                             initializer=init_pool_worker, initargs=initargs) as pool:
         futures = {pool.submit(run_job, job, options): job for job in jobs}
         try:
             for future in as_completed(futures):
