@@ -52,6 +52,8 @@ class BuildReport:
                 f"({steps})")
         if self.failed:
             text += f"; {len(self.failed)} tracks failed (see render_errors.csv)"
+        if not self.tracks:
+            text += "; no track was rendered: the dataset is empty, fix the cause and run again"
         return text
 
 
