@@ -26,8 +26,21 @@ def test_killed_render_leaves_no_process_behind(tmp_path):
     # Killed while the pool is rendering: the first track is done, others are in flight.
     wait_for(lambda: any((out / ".render").glob("train*.json")), process, log,
              what="the first rendered track")
-    assert len(descendants(process.pid)) >= 3  # forkserver, resource tracker, workers
+    children = descendants(process.pid)
+    assert len(children) >= 3  # forkserver, resource tracker, workers
+    # The workers share the run's folder lock, so a resumed run cannot start
+    # writing while one of them still lives.
+    lock = (out / ".adtos.lock").resolve()
+    assert sum(holds_open(pid, lock) for pid, _ in children) >= 1
     kill_and_check_no_survivors(process)
+
+
+def holds_open(pid: int, path) -> bool:
+    try:
+        return any(os.path.realpath(fd) == str(path) for fd in
+                   (f"/proc/{pid}/fd/{name}" for name in os.listdir(f"/proc/{pid}/fd")))
+    except OSError:
+        return False
 
 
 def test_exit_with_parent_ends_a_grandchild_whose_parent_is_killed(tmp_path):
