@@ -184,7 +184,8 @@ def test_build_exits_non_zero_when_any_track_failed(built, tmp_path, capsys):
     (out / "tracks" / "midi" / "train00001.mid").unlink()
     (out / "tracks" / "midi" / "train00001.mid").write_bytes(b"MThd\x00\x00\x00\x06broken")
     assert main(["build", str(config), "--out", str(out), "--workers", "1"]) == 1
-    assert "1 tracks failed" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "1 tracks failed" in printed and "train00001: " in printed
 
 
 # ---------------------------------------------------------------------------
