@@ -186,6 +186,10 @@ def _acquire(handle, folder: Path) -> None:
             return
         except BlockingIOError:
             pass
+        except OSError as error:
+            if error.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                return  # a file system without locks (some network mounts): run unlocked
+            raise
         handle.seek(0)
         holder = handle.read().strip()
         if _holder_alive(holder) or time.monotonic() > deadline:

@@ -62,7 +62,9 @@ def _watch(parent_pid: int, watched: int | None) -> None:
     import time
 
     if watched is not None:
-        select.select([watched], [], [])  # readable once the process has ended
+        poller = select.poll()  # not select(): it fails on descriptors above 1023
+        poller.register(watched, select.POLLIN)
+        poller.poll()  # readable once the process has ended
         _end_now()
     while True:
         try:
