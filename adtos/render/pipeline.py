@@ -74,6 +74,8 @@ def render_tracks(
     """
     voices = _check_options(voices, workers, executor, sample_rate, fmt, target_lufs)
     out = Path(out_dir)
+    options = RenderOptions(out_dir=out, voices=voices, sample_rate=int(sample_rate), fmt=fmt,
+                            stems=bool(stems), target_lufs=float(target_lufs))
     # One process per output folder; taking the lock also shows the folder is writable.
     with folder_lock(out, "adtos render"):
         if executor == "local" and (workers or _cpu_count()) > 1:
@@ -82,14 +84,15 @@ def render_tracks(
             start_local_workers()
         library = _load_library(presets)
         tracks = read_tracks(tracks_dir)
-        return _render_locked(tracks, library, out, voices, workers, executor, address,
-                              sample_rate, fmt, stems, target_lufs, seed, assignment, progress)
+        return _render_locked(tracks, library, options, workers=workers, executor=executor,
+                              address=address, seed=seed, assignment=assignment,
+                              progress=progress)
 
 
-def _render_locked(tracks, library, out, voices, workers, executor, address, sample_rate, fmt,
-                   stems, target_lufs, seed, assignment, progress) -> RenderReport:
-    options = RenderOptions(out_dir=out, voices=voices, sample_rate=int(sample_rate), fmt=fmt,
-                            stems=bool(stems), target_lufs=float(target_lufs))
+def _render_locked(tracks, library, options: RenderOptions, *, workers, executor, address, seed,
+                   assignment, progress) -> RenderReport:
+    """render_tracks' work, once it holds the folder."""
+    out, fmt = options.out_dir, options.fmt
     _check_settings(out, options, library, seed)
     for folder in [out, out / "audio", out / "annotations", out / "midi", out / RECORDS_DIR,
                    *((out / "stems").glob("*/") if (out / "stems").is_dir() else [])]:
