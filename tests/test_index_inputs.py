@@ -266,6 +266,34 @@ def test_corrupt_meter_or_length_is_refused_not_hung(tmp_path):
     lib = tmp_path / "lib"
     midi_file(lib / "drums" / "tiny_bars.mid", [(9, None, quarter_notes(8, 36))], meter=(4, 128))
     midi_file(lib / "drums" / "endless.mid", [(9, None, quarter_notes(8, 36) + [(2**27, 10, 36, 90)])])
+    midi_file(lib / "drums" / "good.mid", [(9, None, quarter_notes(8, 36))])
     reasons = dict(index_library(lib, "generic", workers=1).errors)
     assert reasons["drums/tiny_bars.mid"] == "time signature 4/128 at tick 0 is not usable"
     assert reasons["drums/endless.mid"].startswith("implausibly long")
+
+
+def test_a_folder_of_only_bad_midi_files_is_an_error_not_an_empty_index(tmp_path, capsys):
+    lib = tmp_path / "lib"
+    (lib / "drums").mkdir(parents=True)
+    for name in ("a.mid", "b.mid"):
+        (lib / "drums" / name).write_bytes(b"MThd\x00\x00\x00\x06garbage")
+    with pytest.raises(LibraryError, match="no loop in any of its 2 MIDI files"):
+        index_library(lib, "generic", workers=1)
+    out = tmp_path / "x.parquet"
+    assert main(["index", str(lib), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "no loop in any of its 2 MIDI files" in error
+    assert not out.exists()
+
+
+def test_index_removes_what_a_killed_run_left_beside_its_output(tmp_path):
+    lib = tmp_path / "lib"
+    midi_file(lib / "drums" / "good.mid", [(9, None, quarter_notes(8, 36))])
+    out = tmp_path / "idx" / "lib.parquet"
+    out.parent.mkdir()
+    leftover = out.parent / ".lib.abc123.partial.parquet"
+    other = out.parent / ".other.abc123.partial.parquet"  # another index's: not ours to touch
+    leftover.write_bytes(b"PAR1half")
+    other.write_bytes(b"PAR1half")
+    assert main(["index", str(lib), "--out", str(out), "--workers", "1"]) == 0
+    assert out.is_file() and not leftover.exists() and other.exists()

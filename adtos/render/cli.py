@@ -93,4 +93,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"failures listed in {report.out_dir / 'render_errors.csv'}:")
         for track_id, reason in report.failed[:10]:
             print(f"  {track_id}: {reason}")
-    return 1 if report.failed and not (report.rendered or report.skipped) else 0
+    # Any failed track makes the run fail: a script must not mistake 13 of 16 tracks
+    # for a finished dataset. A rerun renders only the failed ones.
+    return 1 if report.failed else 0

@@ -7,6 +7,7 @@ once per worker, not once per track (loading MuseScore's SF3 costs seconds).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import traceback
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from adtos.fileio import atomic_path, sha256_file, write_bytes_atomic, write_text_atomic
+from adtos.fileio import sha256_file, write_bytes_atomic, write_text_atomic
 from adtos.render.assign import PRESET_COLUMN, VOICES
 from adtos.render.audibility import DrumPart, annotate_audibility
 from adtos.render.inputs import load_voices, midi_with_voices
@@ -252,7 +253,10 @@ def _write_audio(path: Path, planar: np.ndarray, sample_rate: int, fmt: str) -> 
     import soundfile
 
     extra = {"compression_level": FLAC_COMPRESSION_LEVEL} if fmt == "flac" else {}
-    with atomic_path(path) as tmp:
-        soundfile.write(tmp, planar.T, sample_rate, format=fmt.upper(), subtype=PCM_SUBTYPE,
-                        **extra)
+    # Encoded in memory, written by Python: libsndfile reports a full disk as
+    # "System error.", Python as ENOSPC, which atomic writes name (same bytes).
+    encoded = io.BytesIO()
+    soundfile.write(encoded, planar.T, sample_rate, format=fmt.upper(), subtype=PCM_SUBTYPE,
+                    **extra)
+    write_bytes_atomic(path, encoded.getvalue())
 
