@@ -72,48 +72,14 @@ def variant_config(config: BuildConfig, variant: dict[str, object]) -> BuildConf
     return changed
 
 
-def write_drum_annotations(midi, path: str | os.PathLike) -> None:
-    """`time<TAB>GM note<TAB>class` per drum onset, as assemble writes them."""
-    from adtos.fileio import write_text_atomic
-    from adtos.vocab import gm_class
-
-    events = sorted((midi_time, note.pitch) for instrument in midi.instruments
-                    if instrument.is_drum for note in instrument.notes
-                    for midi_time in (note.start,))
-    text = "".join(f"{time:.6f}\t{pitch}\t{gm_class(pitch) or '-'}\n" for time, pitch in events)
-    write_text_atomic(path, text)
-
-
-def keep_length(midi, end: float) -> None:
-    """Give quantized drums the base track's length: the renderer sizes the audio
-    by the MIDI's end, and a variant must last exactly as long as its base.
-
-    A hit snapped onto or past the final bar line is dropped; the note that
-    ends last is held to the end (a drum note's length barely matters to a kit,
-    the track's length does).
-    """
-    drums = [i for i in midi.instruments if i.is_drum]
-    for instrument in drums:
-        instrument.notes = [n for n in instrument.notes if n.start < end - 1e-6]
-        for note in instrument.notes:
-            note.end = min(note.end, end)
-    if midi.get_end_time() < end:
-        last = max((n for i in drums for n in i.notes), key=lambda n: n.end, default=None)
-        if last is not None:
-            last.end = end
-
-
 def quantize_tracks(base_tracks: Path, out_tracks: Path) -> Path:
     """Quantized copies of every base track's MIDI and annotations (resumable)."""
-    import io
-
-    import pretty_midi
     import pyarrow as pa
     import pyarrow.parquet as pq
     from tqdm import tqdm
 
-    from adtos.assemble import quantize_drums
-    from adtos.fileio import atomic_path, remove_partials, write_bytes_atomic
+    from adtos.assemble import quantize_track_file
+    from adtos.fileio import atomic_path, remove_partials, write_bytes_atomic, write_text_atomic
 
     if (out_tracks / "tracks.parquet").is_file():
         return out_tracks
@@ -126,15 +92,9 @@ def quantize_tracks(base_tracks: Path, out_tracks: Path) -> Path:
         notes_out = out_tracks / "annotations" / f"{track_id}.txt"
         if midi_out.is_file() and notes_out.is_file():
             continue
-        base = pretty_midi.PrettyMIDI(str(base_tracks / "midi" / f"{track_id}.mid"))
-        midi = quantize_drums(base)
-        keep_length(midi, base.get_end_time())
-        buffer = io.BytesIO()
-        midi.write(buffer)
-        write_bytes_atomic(midi_out, buffer.getvalue())
-        # The annotation times are read back from the written file, so they are
-        # the times a MIDI reader (and the synthesizer) sees, to the tick.
-        write_drum_annotations(pretty_midi.PrettyMIDI(str(midi_out)), notes_out)
+        midi, annotation = quantize_track_file(base_tracks / "midi" / f"{track_id}.mid")
+        write_bytes_atomic(midi_out, midi)
+        write_text_atomic(notes_out, annotation)
     if "quantize" in table.column_names:
         table = table.set_column(table.column_names.index("quantize"), "quantize",
                                  pa.array([True] * table.num_rows))

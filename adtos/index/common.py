@@ -9,7 +9,7 @@ import numpy as np
 
 from .bars import bars_from_midi, plan_loops
 from .loops import LoopRows, SourceInfo, Voice, cut_voice
-from .midi import MidiData, MidiNotes
+from adtos.midi import MidiFile, NoteArray
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ def split_for_theme(theme: str, val_share: float = 0.1) -> str:
     return "val" if int.from_bytes(digest[:4], "big") / 2**32 < val_share else "train"
 
 
-def voice_from_notes(notes: MidiNotes, ticks_per_beat: int, role: str, id_suffix: str = "",
+def voice_from_notes(notes: NoteArray, ticks_per_beat: int, role: str, id_suffix: str = "",
                      pitch_map: dict[int, int] | None = None) -> Voice:
     pitch = notes.pitch.astype(np.int16)
     if pitch_map:
@@ -38,7 +38,7 @@ def voice_from_notes(notes: MidiNotes, ticks_per_beat: int, role: str, id_suffix
                  pitch=pitch, velocity=notes.velocity, id_suffix=id_suffix)
 
 
-def cut_on_midi_bars(midi: MidiData, voices: list[Voice], info: SourceInfo, loop_bars: int,
+def cut_on_midi_bars(midi: MidiFile, voices: list[Voice], info: SourceInfo, loop_bars: int,
                      rows: LoopRows, errors: list[tuple[str, str]]) -> None:
     """Cut each voice at the bar lines of the file's tempo and meter maps."""
     grid = bars_from_midi(midi)

@@ -25,7 +25,7 @@ import numpy as np
 from .common import Job, cut_on_midi_bars, split_for_theme, voice_from_notes
 from .keys import normalize_key
 from .loops import LoopRows, SourceInfo
-from .midi import BadMidiError, read_midi
+from adtos.midi import MidiFileError, read_midi_file
 
 MIDI_SUFFIXES = (".mid", ".midi")
 ROLE_WORDS = {
@@ -111,9 +111,9 @@ def index_job(root: Path, job: Job, library: str, loop_bars: int,
     name = source.rsplit("/", 1)[-1]
     name_bpm = bpm_from_name(name)
     try:
-        midi = read_midi(root / source, default_bpm=name_bpm)
-    except BadMidiError as error:
-        errors.append((source, str(error)))
+        midi = read_midi_file(root / source, default_bpm=name_bpm)
+    except MidiFileError as error:
+        errors.append((source, error.reason))
         return
     if not midi.has_tempo and name_bpm is None:
         errors.append((source, "no tempo: no set_tempo event and no bpm in the file name"))

@@ -13,7 +13,7 @@ from adtos.vocab import GMD_TO_GM
 
 from .common import Job, cut_on_midi_bars, voice_from_notes
 from .loops import LoopRows, SourceInfo
-from .midi import BadMidiError, read_midi
+from adtos.midi import MidiFileError, read_midi_file
 
 INFO_FILE = "info.csv"
 REQUIRED_FIELDS = ("drummer", "session", "style", "bpm", "beat_type", "time_signature", "midi_filename", "split")
@@ -47,9 +47,9 @@ def index_job(root: Path, job: Job, library: str, loop_bars: int,
         errors.append((job.source, "listed in info.csv but not found"))
         return
     try:
-        midi = read_midi(path)
-    except BadMidiError as error:
-        errors.append((job.source, str(error)))
+        midi = read_midi_file(path)
+    except MidiFileError as error:
+        errors.append((job.source, error.reason))
         return
     if not midi.has_tempo:
         errors.append((job.source, "no tempo: the file has no set_tempo event"))

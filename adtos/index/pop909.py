@@ -21,7 +21,7 @@ from .bars import bars_from_beats, plan_loops
 from .common import Job, split_for_theme
 from .keys import normalize_key
 from .loops import LoopRows, SourceInfo, Voice, cut_voice
-from .midi import BadMidiError, read_midi
+from adtos.midi import MidiFileError, read_midi_file
 
 BEAT_FILE = "beat_midi.txt"
 KEY_FILE = "key_audio.txt"
@@ -96,9 +96,9 @@ def index_job(root: Path, job: Job, library: str, loop_bars: int,
               rows: LoopRows, errors: list[tuple[str, str]]) -> None:
     folder = (root / job.source).parent
     try:
-        midi = read_midi(root / job.source)
-    except BadMidiError as error:
-        errors.append((job.source, str(error)))
+        midi = read_midi_file(root / job.source)
+    except MidiFileError as error:
+        errors.append((job.source, error.reason))
         return
     if not midi.has_tempo:
         errors.append((job.source, "no tempo: the file has no set_tempo event"))
@@ -121,8 +121,8 @@ def index_job(root: Path, job: Job, library: str, loop_bars: int,
     if len(notes) == 0:
         errors.append((job.source, f"{PIANO_TRACK} track has no notes"))
         return
-    onset_beats = seconds_to_beats(midi.tick_to_seconds(notes.start_tick), beat_sec)
-    end_beats = seconds_to_beats(midi.tick_to_seconds(notes.end_tick), beat_sec)
+    onset_beats = seconds_to_beats(midi.seconds(notes.start_tick), beat_sec)
+    end_beats = seconds_to_beats(midi.seconds(notes.end_tick), beat_sec)
     grid = bars_from_beats(beat_sec, downbeat)
     # The grid's quarter notes count beats from the first annotated beat.
     plan = plan_loops(grid, loop_bars)
