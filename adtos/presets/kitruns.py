@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from adtos.presets.kitcheck import KitCheck, NoteCheck, check_drum_kit
 from adtos.presets.soundfonts import SoundfontError, SoundfontPatch
 
-if TYPE_CHECKING:
-    from adtos.presets.library import LibraryReport
+
+@dataclass
+class LibraryReport:
+    """What building a library found: unreadable soundfonts and every kit check."""
+
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (soundfont, reason)
+    kit_checks: list[tuple[SoundfontPatch, KitCheck]] = field(default_factory=list)
+
+    def excluded_kits(self) -> list[tuple[SoundfontPatch, KitCheck]]:
+        return [(p, c) for p, c in self.kit_checks if not c.usable]
 
 
 def default_cache_path() -> Path:

@@ -11,7 +11,6 @@ from the seed; ids are hashes of the definitions, so they are all distinct.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import numpy as np
 from adtos.presets.discover import classify_patch, patch_preset, scan_soundfonts
 from adtos.presets.effects import random_effect_chain
 from adtos.presets.kitcheck import KitCheck
-from adtos.presets.kitruns import checked_kits, default_cache_path
+from adtos.presets.kitruns import LibraryReport, checked_kits, default_cache_path
 from adtos.presets.model import PIECE_CLASSES, PIECE_NOTES, Preset
 from adtos.presets.soundfonts import SoundfontPatch
 
@@ -28,17 +27,6 @@ PITCHED_FIRST = ("piano", "bass", "guitar")
 TUNE_CENTS = 100.0  # composite-kit pieces are retuned by up to ± this
 PIECE_GAIN_DB = 4.0  # and their level changed by up to ± this
 MIN_PIECES, MAX_PIECES = 2, 5  # pieces a composite takes from other kits
-
-
-@dataclass
-class LibraryReport:
-    """What building a library found: unreadable soundfonts and every kit check."""
-
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (soundfont, reason)
-    kit_checks: list[tuple[SoundfontPatch, KitCheck]] = field(default_factory=list)
-
-    def excluded_kits(self) -> list[tuple[SoundfontPatch, KitCheck]]:
-        return [(p, c) for p, c in self.kit_checks if not c.usable]
 
 
 def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drums: int = 512,
