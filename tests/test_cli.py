@@ -51,3 +51,14 @@ def test_unknown_command_still_lists_every_command(capsys):
         main(["no-such-command"])
     err = capsys.readouterr().err
     assert "invalid choice" in err and "render" in err and "fit" in err
+
+
+def test_library_log_messages_reach_stderr_under_the_command_name(capsys):
+    import logging
+
+    from adtos.cli import _log_to_stderr
+
+    _log_to_stderr("build")
+    logging.getLogger("adtos.build.sources").info("indexing loops/groove (groove)")
+    logging.getLogger("adtos.build.sources").debug("not shown")
+    assert capsys.readouterr().err == "[adtos build] indexing loops/groove (groove)\n"

@@ -8,6 +8,7 @@ since a lazy or type-only import is still a dependency that runs both ways.
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +112,16 @@ def test_import_graph_has_no_cycles():
 
 def test_cycle_finder_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
+
+
+def test_every_benchmark_script_imports():
+    """Each benchmarks/*.py loads (its imports resolve) without running its main()."""
+    scripts = sorted(str(p) for p in (REPO / "benchmarks").glob("*.py"))
+    assert len(scripts) >= 10
+    code = ("import runpy, sys\n"
+            "for path in sys.argv[1:]:\n"
+            "    namespace = runpy.run_path(path, run_name='benchmark_import')\n"
+            "    assert callable(namespace.get('main')), f'{path}: no main()'\n")
+    result = subprocess.run([sys.executable, "-c", code, *scripts], cwd=REPO, capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 0, result.stderr[-3000:]

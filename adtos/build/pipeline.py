@@ -18,6 +18,7 @@ finishes with the same files as one that ran through.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -27,10 +28,12 @@ from pathlib import Path
 import pyarrow as pa
 
 from adtos.build.config import BuildConfig, config_to_toml
-from adtos.build.sources import (index_step, library_counts, log, presets_step,
+from adtos.build.sources import (index_step, library_counts, presets_step,
                                  read_given_index, soundfont_paths)
 from adtos.errors import ConfigError
 from adtos.fileio import atomic_path, write_text_atomic
+
+logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "val")
 # Seeds of the two assemblies differ so that validation tracks are not the
@@ -130,7 +133,7 @@ def assemble_step(config: BuildConfig, loops: pa.Table, out_dir: Path) -> Path:
         parts.append(part)
         if (part / "tracks.parquet").is_file():
             continue
-        log(f"assembling {counts[split]} {split} tracks from {available[split]} {split} loops")
+        logger.info(f"assembling {counts[split]} {split} tracks from {available[split]} {split} loops")
         # assemble draws only loops of options.split: validation tracks hear
         # no loop a training track hears.
         try:

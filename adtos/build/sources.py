@@ -9,8 +9,8 @@ Both steps skip work whose output exists, so a resumed build reuses them.
 
 from __future__ import annotations
 
+import logging
 import shutil
-import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,8 +20,7 @@ from adtos.errors import ConfigError
 from adtos.fileio import atomic_path
 
 
-def log(message: str) -> None:
-    print(f"[adtos build] {message}", file=sys.stderr, flush=True)
+logger = logging.getLogger(__name__)
 
 
 def index_step(config: BuildConfig, out_dir: Path, workers: int | None) -> list[tuple[str, str, pa.Table]]:
@@ -39,12 +38,12 @@ def index_step(config: BuildConfig, out_dir: Path, workers: int | None) -> list[
         if lib.builtin is not None:
             source, kind = out_dir / "index" / name, "auto"
             if not target.is_file():
-                log(f"generating the built-in {lib.builtin} into {source}")
+                logger.info(f"generating the built-in {lib.builtin} into {source}")
                 make_loop_pack(source, seed=config.dataset.seed)
         else:
             source, kind = config.resolve(lib.path), lib.kind
         if not target.is_file():
-            log(f"indexing {source} ({kind})")
+            logger.info(f"indexing {source} ({kind})")
             try:
                 index = index_library(source, kind, loop_bars=lib.loop_bars, workers=workers,
                                       library=lib.name, progress=True)
@@ -53,7 +52,7 @@ def index_step(config: BuildConfig, out_dir: Path, workers: int | None) -> list[
             if lib.builtin is not None:
                 index.loops = hold_out_sources(index.loops, BUILTIN_VAL_SHARE)
             if index.errors:
-                log(f"{len(index.errors)} inputs of {name} skipped (see {target.stem}.errors.csv)")
+                logger.info(f"{len(index.errors)} inputs of {name} skipped (see {target.stem}.errors.csv)")
             write_loop_index(index, target)
         tables.append((name, lib.builtin or lib.kind, read_loop_index(target)))
     return tables
@@ -143,7 +142,7 @@ def presets_step(config: BuildConfig, out_dir: Path) -> list:
             from adtos.presets import build_preset_library
 
             generate = config.presets.generate
-            log(f"generating {generate.drums} drum and {generate.other} other presets")
+            logger.info(f"generating {generate.drums} drum and {generate.other} other presets")
             library = build_preset_library(soundfonts=soundfont_paths(config),
                                            drums=generate.drums,
                                            other=generate.other, seed=config.dataset.seed,

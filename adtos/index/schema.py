@@ -119,7 +119,3 @@ def read_loop_index(path: str | Path) -> pa.Table:
         if actual != expected.type:
             raise ValueError(f"{path}: column {expected.name!r} has type {actual}, expected {expected.type}")
     return table
-
-
-def empty_loop_table() -> pa.Table:
-    return LOOP_SCHEMA.empty_table()

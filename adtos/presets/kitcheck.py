@@ -30,7 +30,6 @@ import numpy as np
 from adtos.vocab import CLASSES, GM_TO_CLASS
 
 if TYPE_CHECKING:
-    from adtos.presets.model import Preset
     from adtos.presets.synth import SoundfontBank
 
 VOCAB_NOTES: tuple[int, ...] = tuple(sorted(GM_TO_CLASS))
@@ -179,8 +178,3 @@ def check_drum_kit(bank: SoundfontBank, soundfont: str, bank_number: int, progra
                 result.remap[note] = passing[0]
     result.remap = dict(sorted(result.remap.items()))
     return result
-
-
-def check_preset_kit(bank: SoundfontBank, preset: Preset) -> KitCheck:
-    source = preset.source
-    return check_drum_kit(bank, source["soundfont"], source["bank"], source["program"])
