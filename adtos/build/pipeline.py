@@ -24,6 +24,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pyarrow as pa
 
@@ -243,11 +244,8 @@ def finish_step(config: BuildConfig, out_dir: Path, tracks_dir: Path,
 # The whole build
 
 
-def build_dataset(config: BuildConfig, out_dir: str | os.PathLike, *, workers: int | None = None,
-                  executor: str = "local", address: str | None = None) -> BuildReport:
-    """Run index → presets → assemble → render → manifest → card into `out_dir`."""
-    out_dir = Path(out_dir)
-    report = BuildReport(out_dir=out_dir)
+def step_timer(report: BuildReport) -> Callable[[str], None]:
+    """`lap(step)` records the wall time since the previous lap in `report.seconds[step]`."""
     clock = time.perf_counter()
 
     def lap(step: str) -> None:
@@ -256,6 +254,22 @@ def build_dataset(config: BuildConfig, out_dir: str | os.PathLike, *, workers: i
         report.seconds[step] = now - clock
         clock = now
 
+    return lap
+
+
+@dataclass
+class BaseSteps:
+    """What the steps a build and its variants share leave behind."""
+
+    config_text: str  # the pinned config.toml
+    tables: list  # (library name, kind, loop table) per library
+    presets: list
+    tracks_dir: Path
+
+
+def base_steps(config: BuildConfig, out_dir: Path, workers: int | None,
+               lap: Callable[[str], None]) -> BaseSteps:
+    """Preflight, pin the config, index, presets, assemble into `out_dir` (each resumes)."""
     preflight(config)
     config_text = pin_config(config, out_dir)
     tables = index_step(config, out_dir, workers)
@@ -265,14 +279,28 @@ def build_dataset(config: BuildConfig, out_dir: str | os.PathLike, *, workers: i
     loops = pa.concat_tables([t for _, _, t in tables], promote_options="default")
     tracks_dir = assemble_step(config, loops, out_dir)
     lap("assemble")
-    render_report = render_step(config, tracks_dir, presets, out_dir, voices=config.voices,
-                                workers=workers, executor=executor, address=address)
-    lap("render")
-    libraries = library_counts(tables)
-    manifest = finish_step(config, out_dir, tracks_dir, libraries, config_text,
-                           voices=config.voices, quantized=config.tracks.quantize, base=None)
-    lap("manifest")
+    return BaseSteps(config_text, tables, presets, tracks_dir)
+
+
+def finish_report(report: BuildReport, manifest: pa.Table, render_report) -> BuildReport:
     report.tracks = manifest.num_rows
     report.hours = sum(manifest.column("duration").to_pylist()) / 3600
     report.failed = list(getattr(render_report, "failed", []) or [])
     return report
+
+
+def build_dataset(config: BuildConfig, out_dir: str | os.PathLike, *, workers: int | None = None,
+                  executor: str = "local", address: str | None = None) -> BuildReport:
+    """Run index → presets → assemble → render → manifest → card into `out_dir`."""
+    out_dir = Path(out_dir)
+    report = BuildReport(out_dir=out_dir)
+    lap = step_timer(report)
+    base = base_steps(config, out_dir, workers, lap)
+    render_report = render_step(config, base.tracks_dir, base.presets, out_dir, voices=config.voices,
+                                workers=workers, executor=executor, address=address)
+    lap("render")
+    manifest = finish_step(config, out_dir, base.tracks_dir, library_counts(base.tables),
+                           base.config_text, voices=config.voices,
+                           quantized=config.tracks.quantize, base=None)
+    lap("manifest")
+    return finish_report(report, manifest, render_report)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import os
 import shutil
-import time
 from pathlib import Path
 
 from adtos.build.config import BuildConfig, VOICE_ORDER
@@ -111,8 +110,6 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
     Assembles the base first when it has not been (its steps resume), but
     renders nothing into the base folder.
     """
-    import pyarrow as pa
-
     from adtos.build import pipeline, sources
     from adtos.fileio import atomic_path
 
@@ -122,22 +119,10 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
     out_dir = variant_dir(base_dir, variant)
     changed = variant_config(config, variant)
     report = pipeline.BuildReport(out_dir=out_dir)
-    clock = time.perf_counter()
-
-    def lap(step: str) -> None:
-        nonlocal clock
-        report.seconds[step] = time.perf_counter() - clock
-        clock = time.perf_counter()
-
+    lap = pipeline.step_timer(report)
     # The base's own steps: index, presets and assembly (each skipped when done).
-    pipeline.preflight(config)
-    pipeline.pin_config(config, base_dir)
-    tables = sources.index_step(config, base_dir, workers)
-    presets = sources.presets_step(config, base_dir)
-    loops = pa.concat_tables([t for _, _, t in tables], promote_options="default")
-    base_tracks = pipeline.assemble_step(config, loops, base_dir)
+    base = pipeline.base_steps(config, base_dir, workers, lap)
 
-    lap("base")
     flags = " ".join(f"--variant {k}={str(v).lower()}" for k, v in variant.items())
     base_rel = os.path.relpath(base_dir.resolve(), out_dir.resolve())
     header = (f"{pipeline.VARIANT_MARK}{base_rel} ({flags}): the base's assembled tracks "
@@ -145,27 +130,24 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
               f"#   adtos build {base_rel}/config.toml --out {base_rel} {flags}\n")
     config_text = pipeline.pin_config(changed, out_dir, header=header)
     if changed.tracks.quantize and not config.tracks.quantize:
-        tracks_dir = quantize_tracks(base_tracks, out_dir / "tracks")
+        tracks_dir = quantize_tracks(base.tracks_dir, out_dir / "tracks")
     else:
-        tracks_dir = base_tracks
+        tracks_dir = base.tracks_dir
     if not (out_dir / "presets.jsonl").is_file():
         with atomic_path(out_dir / "presets.jsonl") as tmp:
             shutil.copyfile(base_dir / "presets.jsonl", tmp)
     lap("quantize")
-    render_report = pipeline.render_step(changed, tracks_dir, presets, out_dir,
+    render_report = pipeline.render_step(changed, tracks_dir, base.presets, out_dir,
                                          voices=changed.voices, workers=workers,
                                          executor=executor, address=address)
     lap("render")
     base_name = os.path.relpath(base_dir.resolve(), out_dir.resolve().parent)
     manifest = pipeline.finish_step(changed, out_dir, tracks_dir,
-                                    sources.library_counts(tables), config_text,
+                                    sources.library_counts(base.tables), config_text,
                                     voices=changed.voices, quantized=changed.tracks.quantize,
                                     base=base_name)
     lap("manifest")
-    report.tracks = manifest.num_rows
-    report.hours = sum(manifest.column("duration").to_pylist()) / 3600
-    report.failed = list(getattr(render_report, "failed", []) or [])
-    return report
+    return pipeline.finish_report(report, manifest, render_report)
 
 
 __all__ = ["VARIANT_KEYS", "VOICE_ORDER", "build_variant", "parse_variants", "variant_config",
