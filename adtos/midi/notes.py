@@ -45,22 +45,29 @@ def pair_notes(events: list[int], end_tick: int, programs: list[ProgramChange] =
     the onset) as int64 arrays, in the order the notes end.
     """
     program = [0] * 16
-    next_change, changes = 0, len(programs)
     sounding: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
     paired: list[int] = []
-    for k in range(len(events) // 4):
-        while next_change < changes and programs[next_change].before_note <= k:
-            change = programs[next_change]
-            program[change.channel] = change.program
-            next_change += 1
-        tick, channel, note, velocity = events[4 * k:4 * k + 4]
-        if velocity:
-            sounding.setdefault((channel, note), []).append((tick, velocity, program[channel]))
-        else:
-            stack = sounding.get((channel, note))
-            if stack:
-                onset, on_velocity, on_program = stack.pop(0)
-                paired.extend((onset, tick, note, on_velocity, channel, on_program))
+    add = paired.extend
+    # Runs of note events between program changes, so the hot loop checks nothing else.
+    bounds = [4 * change.before_note for change in programs] + [len(events)]
+    start = 0
+    for k, stop in enumerate(bounds):
+        run = iter(events[start:stop])
+        for tick, channel, note, velocity in zip(run, run, run, run):
+            if velocity:
+                key = (channel, note)
+                if key in sounding:
+                    sounding[key].append((tick, velocity, program[channel]))
+                else:
+                    sounding[key] = [(tick, velocity, program[channel])]
+            else:
+                stack = sounding.get((channel, note))
+                if stack:
+                    onset, on_velocity, on_program = stack.pop(0)
+                    add((onset, tick, note, on_velocity, channel, on_program))
+        if k < len(programs):
+            program[programs[k].channel] = programs[k].program
+        start = stop
     for (channel, note), stack in sounding.items():
         for onset, on_velocity, on_program in stack:
             paired.extend((onset, end_tick, note, on_velocity, channel, on_program))
