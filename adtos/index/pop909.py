@@ -18,10 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from .bars import bars_from_beats, plan_loops
-from .common import Job, split_for_theme
+from .common import Job, read_source_midi, split_for_theme
 from .keys import normalize_key
 from .loops import LoopRows, SourceInfo, Voice, cut_voice
-from adtos.midi import MidiFileError, read_midi_file
 
 BEAT_FILE = "beat_midi.txt"
 KEY_FILE = "key_audio.txt"
@@ -95,13 +94,8 @@ def seconds_to_beats(seconds: np.ndarray, beat_sec: np.ndarray) -> np.ndarray:
 def index_job(root: Path, job: Job, library: str, loop_bars: int,
               rows: LoopRows, errors: list[tuple[str, str]]) -> None:
     folder = (root / job.source).parent
-    try:
-        midi = read_midi_file(root / job.source)
-    except MidiFileError as error:
-        errors.append((job.source, error.reason))
-        return
-    if not midi.has_tempo:
-        errors.append((job.source, "no tempo: the file has no set_tempo event"))
+    midi = read_source_midi(root / job.source, job.source, errors, need_notes=False)
+    if midi is None:
         return
     try:
         beat_sec, downbeat = read_beats(folder / BEAT_FILE)
