@@ -19,6 +19,9 @@ import os
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
+
+from adtos.fileio import atomic_path, sha256_file
 
 PRESET_COLUMNS = ("drum_preset", "piano_preset", "bass_preset", "guitar_preset")
 VOICE_OF_COLUMN = dict(zip(PRESET_COLUMNS, ("drums", "piano", "bass", "guitar")))
@@ -74,8 +77,6 @@ def build_manifest(tracks: pa.Table, render: pa.Table, dataset_dir: str | os.Pat
     The audio hash is taken from the file on disk (render's own hash column
     when the file is missing would hide a lost file).
     """
-    from adtos.fileio import sha256_file
-
     dataset_dir = Path(dataset_dir)
     rendered = {row["track_id"]: row for row in render.to_pylist()}
     rows = []
@@ -114,9 +115,5 @@ def _float(value) -> float | None:
 
 
 def write_manifest(table: pa.Table, path: str | os.PathLike) -> None:
-    import pyarrow.parquet as pq
-
-    from adtos.fileio import atomic_path
-
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)

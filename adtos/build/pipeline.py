@@ -18,6 +18,8 @@ finishes with the same files as one that ran through.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import os
 import shutil
@@ -27,12 +29,20 @@ from pathlib import Path
 from typing import Callable
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from adtos import __version__
+from adtos.assemble import AssembleOptions, assemble_tracks
+from adtos.assemble.options import AssembleError
+from adtos.build.card import render_card
 from adtos.build.config import BuildConfig, config_to_toml
-from adtos.build.sources import (index_step, library_counts, presets_step,
-                                 read_given_index, soundfont_paths)
+from adtos.build.manifest import build_manifest, write_manifest
+from adtos.build.sources import (index_step, library_counts, presets_step, read_given_index,
+                                 soundfont_paths)
 from adtos.errors import ConfigError
-from adtos.fileio import atomic_path, write_text_atomic
+from adtos.fileio import atomic_path, remove_partials, write_text_atomic
+from adtos.presets import load_presets
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +103,6 @@ def pin_config(config: BuildConfig, out_dir: Path, header: str = "") -> str:
 def preflight(config: BuildConfig) -> None:
     """The checks that need the stages' own readers, before anything is written:
     given loop indexes and preset library readable, assemble options valid."""
-    from adtos.assemble.options import AssembleError
-    from adtos.presets import load_presets
-
     for lib in config.libraries:
         if lib.index is not None:
             read_given_index(config, lib.index)
@@ -114,11 +121,6 @@ def preflight(config: BuildConfig) -> None:
 
 def assemble_step(config: BuildConfig, loops: pa.Table, out_dir: Path) -> Path:
     """Assemble train and val separately, then merge them into DIR/tracks/."""
-    import pyarrow.compute as pc
-
-    from adtos.assemble import assemble_tracks
-    from adtos.assemble.options import AssembleError
-
     counts = {"train": config.tracks.train, "val": config.tracks.val}
     available = {split: loops.filter(pc.equal(loops.column("split"), split)).num_rows
                  for split in SPLITS}
@@ -146,10 +148,6 @@ def assemble_step(config: BuildConfig, loops: pa.Table, out_dir: Path) -> Path:
 
 
 def assemble_options(config: BuildConfig, split: str, count: int):
-    import dataclasses
-
-    from adtos.assemble import AssembleOptions
-
     wanted = dict(tracks=count, duration=config.tracks.duration, voices=config.tracks.voices,
                   seed=config.dataset.seed + SPLIT_SEED_OFFSET[split],
                   quantize=config.tracks.quantize, split=split, id_prefix=split)
@@ -164,10 +162,6 @@ def assemble_options(config: BuildConfig, split: str, count: int):
 
 def merge_tracks(parts: list[Path], target: Path) -> Path:
     """One tracks folder from several: hard links to the files, tables concatenated."""
-    import pyarrow.parquet as pq
-
-    from adtos.fileio import remove_partials
-
     if (target / "tracks.parquet").is_file():
         return target
     tables = []
@@ -200,6 +194,7 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 def render_step(config: BuildConfig, tracks_dir: Path, presets: list, out_dir: Path, *,
                 voices: tuple[str, ...], workers: int | None, executor: str,
                 address: str | None):
+    # Lazy: the renderer brings FluidSynth and pedalboard, which index and assemble do not need.
     from adtos.render import RenderInputError, render_tracks
 
     try:
@@ -216,14 +211,6 @@ def finish_step(config: BuildConfig, out_dir: Path, tracks_dir: Path,
                 libraries: list[tuple[str, str, int]], config_text: str, *,
                 voices: tuple[str, ...], quantized: bool, base: str | None) -> pa.Table:
     """manifest.parquet and README.md from what assemble and render wrote."""
-    import json
-
-    import pyarrow.parquet as pq
-
-    from adtos import __version__
-    from adtos.build.card import render_card
-    from adtos.build.manifest import build_manifest, write_manifest
-
     tracks = pq.read_table(tracks_dir / "tracks.parquet")
     render_path = out_dir / "render.parquet"
     render = pq.read_table(render_path) if render_path.is_file() else \

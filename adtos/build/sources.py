@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+import zlib
+from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,6 +20,10 @@ import pyarrow as pa
 from adtos.build.config import BuildConfig, library_name
 from adtos.errors import ConfigError
 from adtos.fileio import atomic_path
+from adtos.index import (LibraryError, index_library, make_loop_pack, read_loop_index,
+                         write_loop_index)
+from adtos.presets import build_preset_library, load_presets, save_presets
+from adtos.presets.soundfonts import resolve_soundfont
 
 
 logger = logging.getLogger(__name__)
@@ -25,9 +31,6 @@ logger = logging.getLogger(__name__)
 
 def index_step(config: BuildConfig, out_dir: Path, workers: int | None) -> list[tuple[str, str, pa.Table]]:
     """(name, kind, loops table) per library; indexes are built once under DIR/index/."""
-    from adtos.index import (LibraryError, index_library, make_loop_pack, read_loop_index,
-                             write_loop_index)
-
     tables = []
     for lib in config.libraries:
         name = library_name(lib)
@@ -72,8 +75,6 @@ def hold_out_sources(loops: pa.Table, share: float) -> pa.Table:
     at least one, to `val`; the choice is a hash of the file name, so it is the
     same on every machine.
     """
-    import zlib
-
     def position(source: str) -> float:
         return zlib.crc32(source.encode()) / 2**32
 
@@ -95,8 +96,6 @@ def hold_out_sources(loops: pa.Table, share: float) -> pa.Table:
 
 
 def read_given_index(config: BuildConfig, path: str) -> pa.Table:
-    from adtos.index import read_loop_index
-
     try:
         return read_loop_index(config.resolve(path))
     except (OSError, ValueError) as error:
@@ -107,8 +106,6 @@ def soundfont_paths(config: BuildConfig) -> list[Path] | None:
     """[presets.generate].soundfonts as files: names are looked up on the soundfont
     search path (Debian folders, pretty_midi's TimGM6mb, $ADTOS_SOUNDFONT_PATH),
     paths relative to the config's folder."""
-    from adtos.presets.soundfonts import resolve_soundfont
-
     names = config.presets.generate.soundfonts if config.presets.generate else None
     if names is None:
         return None
@@ -126,8 +123,6 @@ def soundfont_paths(config: BuildConfig) -> list[Path] | None:
 
 def presets_step(config: BuildConfig, out_dir: Path) -> list:
     """The preset library, kept as DIR/presets.jsonl so the dataset names what it used."""
-    from adtos.presets import load_presets, save_presets
-
     target = out_dir / "presets.jsonl"
     if not target.is_file():
         if config.presets.library is not None:
@@ -139,8 +134,6 @@ def presets_step(config: BuildConfig, out_dir: Path) -> list:
             with atomic_path(target) as tmp:
                 shutil.copyfile(source, tmp)
         else:
-            from adtos.presets import build_preset_library
-
             generate = config.presets.generate
             logger.info(f"generating {generate.drums} drum and {generate.other} other presets")
             library = build_preset_library(soundfonts=soundfont_paths(config),
@@ -153,8 +146,6 @@ def presets_step(config: BuildConfig, out_dir: Path) -> list:
 
 def library_counts(tables: list[tuple[str, str, pa.Table]]) -> list[tuple[str, str, int]]:
     """(library, kind, loops) for the card; a library is named as its loop ids are."""
-    from collections import Counter
-
     rows = []
     for _, kind, table in tables:
         for library, count in sorted(Counter(table.column("library").to_pylist()).items()):

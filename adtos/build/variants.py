@@ -12,20 +12,26 @@ ablated factor alone. The variant's manifest names its base in `base`.
 from __future__ import annotations
 
 import copy
+import difflib
 import os
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from adtos.assemble import quantize_track_file
+from adtos.build import pipeline, sources
 from adtos.build.config import BuildConfig, VOICE_ORDER
 from adtos.errors import ConfigError
+from adtos.fileio import atomic_path, remove_partials, write_bytes_atomic, write_text_atomic
 
 VARIANT_KEYS = ("voices", "quantize")
 
 
 def parse_variants(specs: list[str]) -> dict[str, object]:
     """`["voices=1", "quantize=true"]` -> {"voices": 1, "quantize": True}."""
-    import difflib
-
     variant: dict[str, object] = {}
     for spec in specs:
         key, sep, value = spec.partition("=")
@@ -73,13 +79,6 @@ def variant_config(config: BuildConfig, variant: dict[str, object]) -> BuildConf
 
 def quantize_tracks(base_tracks: Path, out_tracks: Path) -> Path:
     """Quantized copies of every base track's MIDI and annotations (resumable)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    from tqdm import tqdm
-
-    from adtos.assemble import quantize_track_file
-    from adtos.fileio import atomic_path, remove_partials, write_bytes_atomic, write_text_atomic
-
     if (out_tracks / "tracks.parquet").is_file():
         return out_tracks
     table = pq.read_table(base_tracks / "tracks.parquet")
@@ -110,9 +109,6 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
     Assembles the base first when it has not been (its steps resume), but
     renders nothing into the base folder.
     """
-    from adtos.build import pipeline, sources
-    from adtos.fileio import atomic_path
-
     if not variant:
         raise ConfigError("--variant needs voices=N or quantize=true")
     base_dir = Path(base_dir)

@@ -18,6 +18,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
+from tqdm import tqdm
 
 from adtos.annotations import read_annotations
 from adtos.datasets.common import finish_dataset, map_gm_notes, select, tempo_from_beats
@@ -33,8 +35,6 @@ DRUM_CHANNEL = 9
 
 def read_track_table(root: Path) -> dict[str, dict] | None:
     """track_id → row (split, tempo, meter, genre where present) from the first table found."""
-    import pyarrow.parquet as pq
-
     for table_name in TABLES:
         table_path = root / table_name
         if not table_path.exists():
@@ -58,8 +58,6 @@ def read_adtos(path: str | os.PathLike, subset=None, name: str | None = None,
     `velocities=False` skips the drum MIDI (faster when only timing matters);
     `progress=True` shows a progress bar (thousands of tracks take seconds).
     """
-    from tqdm import tqdm
-
     root = Path(path)
     annotation_dir = root / "annotations"
     if not annotation_dir.is_dir():

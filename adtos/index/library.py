@@ -7,10 +7,12 @@ the index the same whatever the number of workers.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from pathlib import Path
 
 import pyarrow as pa
+from tqdm import tqdm
 
 from . import generic, groove, pop909
 from .bars import LOOP_SIZES
@@ -102,14 +104,10 @@ def index_library(library_dir: str | os.PathLike, kind: str = "auto", *, loop_ba
     errors: list[tuple[str, str]] = []
     bar = None
     if progress:
-        from tqdm import tqdm
-
         bar = tqdm(total=len(jobs), unit="file", desc=f"index {library}", dynamic_ncols=True)
     pool = None
     try:
         if workers > 1 and len(tasks) > 1:
-            import multiprocessing
-
             pool = multiprocessing.get_context("fork" if os.name == "posix" else "spawn").Pool(workers)
             results = pool.imap(_index_files, tasks)
         else:

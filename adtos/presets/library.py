@@ -21,7 +21,7 @@ from adtos.presets.effects import random_effect_chain
 from adtos.presets.kitcheck import KitCheck
 from adtos.presets.kitruns import LibraryReport, checked_kits, default_cache_path
 from adtos.presets.model import PIECE_CLASSES, PIECE_NOTES, Preset
-from adtos.presets.soundfonts import SoundfontPatch
+from adtos.presets.soundfonts import SoundfontPatch, find_soundfonts
 
 PITCHED_FIRST = ("piano", "bass", "guitar")
 TUNE_CENTS = 100.0  # composite-kit pieces are retuned by up to ± this
@@ -68,8 +68,6 @@ def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drum
 
 def _soundfont_paths(soundfonts: list[str | os.PathLike] | None) -> list[Path]:
     if soundfonts is None:
-        from adtos.presets.soundfonts import find_soundfonts
-
         return find_soundfonts()
     return [Path(p) for p in soundfonts]
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adtos.fileio import write_text_atomic
 from adtos.vocab import GM_TO_CLASS
 
 ROLES: tuple[str, ...] = ("drums", "piano", "bass", "guitar", "other")
@@ -135,8 +136,6 @@ def preset_id(preset: Preset) -> str:
 
 def save_presets(presets: list[Preset], path: str | os.PathLike) -> None:
     """Write presets as JSON Lines, atomically (a killed run leaves the old file whole)."""
-    from adtos.fileio import write_text_atomic
-
     ids = [p.id for p in presets]
     if len(set(ids)) != len(ids):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
