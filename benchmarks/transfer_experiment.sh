@@ -44,35 +44,59 @@
 # Honesty: thresholds are tuned and early stopping decided on each dataset's own synthetic
 # validation split; MDB Drums is only tested on.
 #
-# ---- What fits on the GPU machine (one H200, at most 10 min a call, ~12 min of device
-# time in all after start-up; 64 MiB carried per call) ----
-# Measured on the dev machine (benchmarks/RESULTS.md, "Transfer"): a packed dataset costs
-# 0.63 MiB per minute of audio (float16 + xz features), MDB Drums with its audio 5.6 MiB,
-# the wheels 4.3 MiB. So one call carries about (64 - 10) / 0.63 = 85 minutes of training
-# audio. The full 64 + 16 x 60 s recipe (80 min, ~50 MiB) fits once per call; nine
-# datasets do not. The plan that fits, three calls, each with .transfer and .whl carried:
-#   call 1 (~8 min): baseline + new at 64 + 16 x 60 s: untrained, train (width 1, seeds 0 1,
-#                    new+policy-none, new+hh44), with STEPS capped at 3000 (early stopping
-#                    decides before that on the H100 run: 7,040 steps in 2.9 min)
-#   call 2 (~8 min): the five built ablations at 16 + 4 x 60 s each (5 x 20 min = 63 MiB:
-#                    pack them with TRAIN_TRACKS=16 VAL_TRACKS=4), width 1, one seed
-#   call 3 (~8 min): the sweep of baseline and new (n = 1 ... 64, width 1, seeds 0 1:
-#                    28 runs, 4 at once under MPS as issue #8's sweep did in 322 s for 7)
-# If a call is cut, its RESULTS_DIR still gets what finished (report runs on EXIT).
+# ---- What fits on the GPU machine (one H200, 16 cores; at most 10 min a call; ~12 min of
+# device time in all after start-up; 64 MiB carried per call, working tree included) ----
+# Measured on the dev machine (benchmarks/RESULTS.md, "Transfer", 2026-11-29): a packed
+# dataset costs 0.554 MiB per minute of audio (baseline) and 0.614 MiB/min (new: the master
+# bus and the denser mix compress less), features float16 + xz, annotations and MIDI
+# included; MDB Drums with its audio 4.98 MiB; the working tree 3.7 MiB; the wheels of
+# gpu_experiment.sh's header a few MiB. So one call carries about (64 - 3.7 - 5 - 3) / 0.614
+# = 85 minutes of training audio: baseline and new at 64 + 16 tracks of 30 s (2 x 40 min,
+# 47 MiB) fit in one call, at 60 s (the configs' 80 min each, 98 MiB) they do not.
+# Unpacked data under benchmarks/out/ (ignored by git) stays on a warm machine between calls,
+# so a second call need not carry it again.
 #
-# On the dev machine (the same script, CPU, small: see RESULTS.md):
+# Dev machine, once (CPU; datasets, preset libraries and packs; nothing here is committed):
+#   WORK=benchmarks/out/transfer TRAIN_TRACKS=64 VAL_TRACKS=16 DURATION=30 \
+#       DATASETS="baseline new" PACKED=.transfer bash benchmarks/transfer_experiment.sh presets build pack
+#   WORK=benchmarks/out/transfer TRAIN_TRACKS=16 VAL_TRACKS=4 DURATION=30 \
+#       DATASETS="new nokits novar nolead nobalance nomaster" PACKED=.transfer_ablations \
+#       DATA=benchmarks/out/transfer/small bash benchmarks/transfer_experiment.sh build pack
+# (the second line's `new` is the ablations' reference, built at their size)
+# Device calls (run tool, carry [".transfer", ".whl"], resp. [".transfer_ablations", ".whl"]),
+# each well under 10 min at the H100's rate (7,040 width-1 steps in 2.9 min; issue #8's
+# sweep: 7 runs in 322 s, 4 at once under MPS):
+#   1 (~6 min) baseline vs new, two seeds, and the two label-policy ablations, 3 at once:
+#   WORK=benchmarks/out/transfer PACKED=.transfer WHEELS=.whl RESULTS_DIR=$OUT DEVICE=cuda \
+#     PARALLEL=3 MPS=1 STEPS=3000 LIMIT_S=540 RUNS_SPEC="baseline:baseline:none new:new:- \
+#     new-policy-none:new:none new-hh44:new:below=ignore;min_db=-5;44=HH" \
+#     bash benchmarks/transfer_experiment.sh setup untrained train
+#   2 (~6 min) the sweep, n = 1, 4, 16, 64, both datasets, two seeds, 4 at once:
+#   WORK=benchmarks/out/transfer PACKED= RESULTS_DIR=$OUT DEVICE=cuda PARALLEL=4 MPS=1 \
+#     SWEEP_SIZES=1,4,16,64 SWEEP_OPTIONS="--max-steps 1500 --option workers=2" LIMIT_S=540 \
+#     bash benchmarks/transfer_experiment.sh sweep
+#   3 (next session: the ablations, ~5 min; carry .transfer_ablations):
+#   WORK=benchmarks/out/transfer PACKED=.transfer_ablations WHEELS=.whl RESULTS_DIR=$OUT \
+#     DATA=benchmarks/out/transfer/small DEVICE=cuda PARALLEL=3 MPS=1 SEEDS=0 STEPS=3000 \
+#     RUNS_SPEC="new-small:new:- nokits:nokits:- novar:novar:- nolead:nolead:- \
+#     nobalance:nobalance:- nomaster:nomaster:-" bash benchmarks/transfer_experiment.sh setup train
+# Calls 1 and 2 fit in 12 minutes of device time; call 3 does not fit with them and the full
+# sweep n = 1 ... 64 with 6000-step runs (28 runs) needs about 20 more minutes.
+#
+# On the dev machine the same script ran at CPU scale (RESULTS.md, "Transfer"):
 #   WORK=/tmp/transfer DATASETS="baseline new" TRAIN_TRACKS=16 VAL_TRACKS=4 DURATION=30 \
-#       bash benchmarks/transfer_experiment.sh presets build pack
-# On the GPU machine, with the pack and the wheels carried (.transfer, .whl):
-#   PACKED=.transfer WHEELS=.whl RESULTS_DIR=$OUT DEVICE=cuda \
-#       bash benchmarks/transfer_experiment.sh setup untrained train report
+#       bash benchmarks/transfer_experiment.sh build
+#   WORK=/tmp/transfer DEVICE=cpu SEEDS=0 STEPS=200 SWEEP_DATASETS=baseline \
+#       RUNS_SPEC=baseline:baseline:none TRAIN_OPTIONS="--width 0.25 --batch-size 8 \
+#       --warmup-steps 32 --val-every 50 --workers 0" bash benchmarks/transfer_experiment.sh untrained train
+#   (and the same with SWEEP_DATASETS=new RUNS_SPEC=new:new:-, at the same time)
 set -euo pipefail
 
 WORK=${WORK:-/tmp/adtos_transfer}
 DATA=${DATA:-$WORK/datasets}
 PACKED=${PACKED:-}
 WHEELS=${WHEELS:-.whl}
-SITE=${SITE:-/tmp/adtos_site}
+SITE=${SITE:-$WORK/site}
 RESULTS_DIR=${RESULTS_DIR:-$WORK/results}
 RUNS=${RUNS:-$WORK/runs}
 SWEEP_OUT=${SWEEP_OUT:-$WORK/sweep}
@@ -98,6 +122,9 @@ SWEEP_DATASETS=${SWEEP_DATASETS:-baseline new}
 SWEEP_SIZES=${SWEEP_SIZES:-1,2,4,8,16,32,64}
 SWEEP_WIDTHS=${SWEEP_WIDTHS:-1}
 SWEEP_OPTIONS=${SWEEP_OPTIONS:-}
+PARALLEL=${PARALLEL:-1}
+MPS=${MPS:-0}
+LIMIT_S=${LIMIT_S:-540}
 PYTHON=${PYTHON:-python3}
 
 REPO=$PWD
@@ -106,6 +133,26 @@ export PYTHONUNBUFFERED=1
 mkdir -p "$WORK" "$DATA" "$RESULTS_DIR" "$RUNS"
 
 adtos() { "$PYTHON" -m adtos "$@"; }
+# Training commands stop like Ctrl-C (last.pt saved) LIMIT_S seconds after the script began,
+# so that a call of the device tool (10 min at most) ends with its results written.
+deadline=$((SECONDS + LIMIT_S))
+limited() {
+    local left=$((deadline - SECONDS))
+    [ "$left" -gt 30 ] || { echo "skipped, ${left} s left: $*"; return 0; }
+    timeout --foreground -s INT -k 30 "$left" "$@" || echo "exit status $? (stopped or failed): $*"
+}
+# at most PARALLEL of the queued jobs at once (bash jobs; the GPU is shared between them)
+jobs_started=0
+queue() {
+    if [ "$jobs_started" -ge "$PARALLEL" ]; then wait -n || true; else jobs_started=$((jobs_started + 1)); fi
+    "$@" &
+}
+start_mps() {
+    # CUDA MPS lets the processes' kernels share the GPU (gpu_experiment.sh's sweep measured it)
+    [ "$MPS" = 1 ] && command -v nvidia-cuda-mps-control >/dev/null || return 0
+    nvidia-cuda-mps-control -d && echo "CUDA MPS daemon started" || echo "no CUDA MPS"
+}
+stop_mps() { [ "$MPS" = 1 ] && command -v nvidia-cuda-mps-control >/dev/null && { echo quit | nvidia-cuda-mps-control || true; }; return 0; }
 stamp() { echo "=== $* ($(date -u +%H:%M:%S))"; }
 mdb_spec() {
     if [ -n "$MDB" ]; then echo "mdb=mdb:$MDB"
@@ -173,16 +220,18 @@ pack() {
     done
     rm -rf "${PACKED:?}/mdb_drums"
     "$PYTHON" benchmarks/pack_features.py pack "$(mdb_spec | sed 's/^mdb=//')" "$PACKED/mdb_drums" --audio
-    "$PYTHON" - "$PACKED" "$DATASETS" "$TRAIN_TRACKS" "$VAL_TRACKS" "$DURATION" <<'EOF'
-import sys
+    "$PYTHON" - "$PACKED" "$DATASETS" <<'EOF'
+import json, sys
 from pathlib import Path
+# minutes of audio from the packed feature shapes (frames / fps), MiB as carried
 packed, names = Path(sys.argv[1]), sys.argv[2].split()
-minutes = (int(sys.argv[3]) + int(sys.argv[4])) * float(sys.argv[5]) / 60
-print("packed      MiB   minutes  MiB/min")
+print("packed      MiB  minutes  MiB/min")
 for name in names + ["mdb_drums"]:
     mib = sum(p.stat().st_size for p in (packed / name).rglob("*") if p.is_file()) / 2**20
-    per = f"{mib / minutes:8.3f}" if name != "mdb_drums" else "       -"
-    print(f"{name:<10}{mib:7.2f}{minutes if name != 'mdb_drums' else 0:9.1f} {per}")
+    info = json.loads((packed / name / "pack.json").read_text())
+    minutes = sum(f["shape"][0] for f in info["features"].values()) / info["settings"]["fps"] / 60
+    per = f"{mib / minutes:8.3f}" if minutes else "       -"
+    print(f"{name:<10}{mib:7.2f}{minutes:9.1f} {per}")
 EOF
 }
 
@@ -207,10 +256,12 @@ run_train() {
     shift 3
     stamp "train $name on $dataset, label policy $policy"
     rm -rf "${RUNS:?}/$name"
+    mkdir -p "$RUNS/logs"
     # shellcheck disable=SC2086
-    adtos train --train "$DATA/$dataset" --val "$DATA/$dataset" --test "$(mdb_spec)" \
-        --out "$RUNS/$name" --device "$DEVICE" --label-policy "$policy" --no-progress \
-        $TRAIN_OPTIONS "$@" | tail -n 16
+    limited "$PYTHON" -m adtos train --train "$DATA/$dataset" --val "$DATA/$dataset" \
+        --test "$(mdb_spec)" --out "$RUNS/$name" --device "$DEVICE" --label-policy "$policy" \
+        --no-progress $TRAIN_OPTIONS "$@" >"$RUNS/logs/$name.log" 2>&1
+    tail -n 16 "$RUNS/logs/$name.log"
     echo "$name wall: $((SECONDS - start)) s"
 }
 
@@ -223,29 +274,44 @@ untrained() {
 }
 
 train() {
+    start_mps
+    jobs_started=0
     local spec name dataset policy seed
     for seed in $SEEDS; do
         for spec in $RUNS_SPEC; do
             IFS=: read -r name dataset policy <<<"$spec"
             [ -d "$DATA/$dataset" ] || { echo "train: no dataset $dataset, $name skipped"; continue; }
-            run_train "$name-s$seed" "$dataset" "$(policy_of "$policy")" --max-steps "$STEPS" --seed "$seed"
+            queue run_train "$name-s$seed" "$dataset" "$(policy_of "$policy")" --max-steps "$STEPS" --seed "$seed"
         done
     done
+    wait
+    stop_mps
+}
+
+sweep_one() {
+    local dataset=$1 seed=$2 start=$SECONDS
+    stamp "sweep $dataset seed $seed"
+    mkdir -p "$SWEEP_OUT/logs"
+    # shellcheck disable=SC2086
+    limited "$PYTHON" -m adtos sweep "$SWEEP_CONFIG" --train "$DATA/$dataset" --name "$dataset" \
+        --variant "seed$seed" --seed "$seed" --test "$(mdb_spec)" --sizes "$SWEEP_SIZES" \
+        --widths "$SWEEP_WIDTHS" --device "$DEVICE" --out "$SWEEP_OUT/$dataset-s$seed" \
+        --option "label_policy=$(dataset_policy "$dataset")" --no-fit --no-progress \
+        $SWEEP_OPTIONS >"$SWEEP_OUT/logs/$dataset-s$seed.log" 2>&1
+    echo "sweep $dataset seed $seed wall: $((SECONDS - start)) s"
 }
 
 sweep() {
+    start_mps
+    jobs_started=0
     local dataset seed
     for dataset in $SWEEP_DATASETS; do
         for seed in $SEEDS; do
-            stamp "sweep $dataset seed $seed"
-            # shellcheck disable=SC2086
-            adtos sweep "$SWEEP_CONFIG" --train "$DATA/$dataset" --name "$dataset" \
-                --variant "seed$seed" --seed "$seed" --test "$(mdb_spec)" --sizes "$SWEEP_SIZES" \
-                --widths "$SWEEP_WIDTHS" --device "$DEVICE" --out "$SWEEP_OUT/$dataset-s$seed" \
-                --option "label_policy=$(dataset_policy "$dataset")" --no-fit --no-progress \
-                $SWEEP_OPTIONS
+            queue sweep_one "$dataset" "$seed"
         done
     done
+    wait
+    stop_mps
 }
 
 report() {
@@ -253,9 +319,12 @@ report() {
     "$PYTHON" benchmarks/transfer_report.py --runs "$RUNS" --sweeps "$SWEEP_OUT" --out "$RESULTS_DIR"
 }
 
+trap report EXIT  # what finished is tabled even when a step fails or is cut
+
 for step in "$@"; do
     case "$step" in
-        presets|build|pack|setup|untrained|train|sweep|report) "$step" ;;
+        presets|build|pack|setup|untrained|train|sweep) "$step" ;;
+        report) ;;  # runs on EXIT
         *) echo "unknown step: $step" >&2; exit 2 ;;
     esac
 done
