@@ -78,8 +78,9 @@ def register(subparsers) -> None:
     p.add_argument("--feature-workers", type=int, default=default_workers(),
                    help="processes computing features before training (default %(default)s)")
     p.add_argument("--feature-cache", metavar="DIR", default=None,
-                   help="feature cache folder for all datasets (default <dataset>/.features, or "
-                        "~/.cache/adtos/features when the dataset is read-only; "
+                   help="feature cache folder for all datasets (default: <dataset>/.features "
+                        "for a writable ADTOS build folder, else $XDG_CACHE_HOME/adtos/features "
+                        "or ~/.cache/adtos/features; never a real dataset's folder; "
                         "$ADTOS_FEATURE_CACHE also sets it)")
     p.add_argument("--target-widen", type=int, default=d.target_widen,
                    help="set ±N frames around each onset to 0.5 in the targets (default %(default)s)")

@@ -38,7 +38,7 @@ class TrainConfig:
     patience: int = 25                  # validations without improvement before stopping
     workers: int = field(default_factory=default_workers)  # loader processes (0: main process)
     feature_workers: int = field(default_factory=default_workers)  # processes computing features
-    feature_cache: str | None = None    # cache folder for every dataset (default <dataset>/.features)
+    feature_cache: str | None = None    # cache folder for every dataset (default: features.default_cache_dir)
     target_widen: int = 0               # ±frames around an onset set to 0.5 in the targets
     progress: bool = True               # tqdm progress bar
 

@@ -41,8 +41,11 @@ def prepare_set(config: TrainConfig, spec: str, split: str, track_ids=None):
     """Prepared tracks of one dataset split (features cached) and the tracks skipped."""
     from adtos.transcriber.sources import load_tracks
 
+    from adtos.datasets import parse_dataset_spec
+
     name, root, tracks = load_tracks(spec, split, track_ids)
-    cache = Path(config.feature_cache) if config.feature_cache else default_cache_dir(root)
+    cache = (Path(config.feature_cache) if config.feature_cache
+             else default_cache_dir(root, parse_dataset_spec(spec)[1]))
     prepared, errors = prepare_tracks(tracks, cache, DEFAULT_SETTINGS, config.feature_workers,
                                       desc=f"features {name}", progress=config.progress)
     for track_id, reason in errors:
