@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def _test_spec(text: str) -> tuple[str, str]:
@@ -22,6 +23,13 @@ def _add_test_option(parser: argparse.ArgumentParser) -> None:
                         help="a test set, e.g. mdb=mdb:../shared/data/mdb_drums; repeat for more. "
                              "KIND is adtos, mdb, enst, rbma13 or adtof; an adtos dataset with a "
                              "'test' split contributes that split only")
+
+
+def _one_line(error: Exception) -> str:
+    """An error as one line; an OSError as its reason and file, without "[Errno N]"."""
+    if isinstance(error, OSError) and error.strerror and error.filename:
+        return f"{error.strerror.lower()}: {error.filename}"
+    return str(error)
 
 
 def register(subparsers) -> None:
@@ -45,8 +53,10 @@ def register(subparsers) -> None:
     p.add_argument("--out", metavar="RUN_DIR", help="run folder to create")
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue the run in RUN_DIR exactly where it stopped (model, optimizer, "
-                        "learning-rate step, sampler, patience); other options are taken from "
-                        "its config.json except --max-steps, --device and --workers")
+                        "learning-rate step, sampler, patience; a run stopped before its first "
+                        "checkpoint starts again); other options are taken from its "
+                        "config.json except --max-steps, --device, --workers and --test "
+                        "(added to its test sets)")
     p.add_argument("--width", type=float, default=d.width,
                    help="width multiplier of filters and GRU units: 0.7 gives about 2e5 "
                         "parameters, 1 about 4.6e5, 6 about 1.6e7 (default %(default)s)")
@@ -118,7 +128,6 @@ def register(subparsers) -> None:
 
 def run_train(args) -> int:
     from adtos.cli import CLIError
-    from adtos.transcriber.checkpoint import CheckpointError
     from adtos.transcriber.config import TrainConfig, default_workers
     from adtos.transcriber.train import resume_training, train
 
@@ -128,7 +137,7 @@ def run_train(args) -> int:
                 raise CLIError("--resume takes its data and folder from RUN_DIR/config.json; "
                                "leave out --train, --val and --out")
             result = resume_training(args.resume, max_steps=args.max_steps, device=args.device,
-                                     workers=args.workers)
+                                     workers=args.workers, tests=dict(args.tests))
         else:
             missing = [o for o, v in (("--train", args.train), ("--val", args.val),
                                       ("--out", args.out)) if not v]
@@ -146,8 +155,8 @@ def run_train(args) -> int:
                 feature_workers=args.feature_workers, feature_cache=args.feature_cache,
                 target_widen=args.target_widen, progress=not args.no_progress)
             result = train(config)
-    except (FileNotFoundError, FileExistsError, CheckpointError, ValueError) as error:
-        raise CLIError(str(error)) from None
+    except (OSError, ValueError) as error:
+        raise CLIError(_one_line(error)) from None
     print(f"{result.steps} steps, {result.params:,} parameters, validation BCE "
           f"{result.val_loss:.4f}; results in {result.run_dir}/results.json")
     return 0
@@ -155,7 +164,6 @@ def run_train(args) -> int:
 
 def run_evaluate(args) -> int:
     from adtos.cli import CLIError
-    from adtos.transcriber.checkpoint import CheckpointError
     from adtos.transcriber.evaluate import evaluate, format_report
 
     if not args.tests:
@@ -163,23 +171,25 @@ def run_evaluate(args) -> int:
     try:
         results = evaluate(args.run_dir, dict(args.tests), device=args.device,
                            checkpoint=args.checkpoint, progress=not args.no_progress)
-    except (FileNotFoundError, CheckpointError, ValueError) as error:
-        raise CLIError(str(error)) from None
+    except (OSError, ValueError) as error:
+        raise CLIError(_one_line(error)) from None
     print(format_report(results))
     return 0
 
 
 def run_transcribe(args) -> int:
     from adtos.cli import CLIError
-    from adtos.transcriber.checkpoint import CheckpointError
     from adtos.transcriber.transcribe import transcribe
 
     try:
         written, skipped = transcribe(args.run_dir, args.audio, args.out, device=args.device,
                                       progress=not args.no_progress)
-    except (FileNotFoundError, CheckpointError, ValueError) as error:
-        raise CLIError(str(error)) from None
-    for path, reason in skipped:
-        print(f"skipped {path}: {reason}")
+    except (OSError, ValueError) as error:
+        raise CLIError(_one_line(error)) from None
     print(f"wrote {len(written)} transcriptions to {args.out}")
-    return 1 if skipped and not written else 0
+    for path, reason in skipped:
+        print(f"adtos transcribe: skipped {path}: {reason}", file=sys.stderr)
+    if skipped:
+        print(f"adtos transcribe: {len(skipped)} of {len(skipped) + len(written)} files failed",
+              file=sys.stderr)
+    return 1 if skipped else 0

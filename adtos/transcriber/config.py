@@ -11,6 +11,12 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from adtos.errors import AdtosError
+
+
+class RunFolderError(AdtosError):
+    """A run folder that cannot be written, or a folder that is not a training run."""
+
 
 def default_workers() -> int:
     """Loader processes: half the cores, at least 1 and at most 8."""
@@ -47,7 +53,13 @@ class TrainConfig:
 
     @classmethod
     def from_json_file(cls, path: str | os.PathLike) -> "TrainConfig":
-        data = json.loads(Path(path).read_text())
+        try:
+            data = json.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise RunFolderError(f"{Path(path).parent} is not a training run folder "
+                                 f"(no {Path(path).name})") from None
+        except (OSError, ValueError) as error:
+            raise RunFolderError(f"{path}: cannot read the run's config ({error})") from None
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

@@ -1,8 +1,16 @@
-"""Running a model over whole tracks."""
+"""Running a model over whole tracks, and the transcriber users call."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
+
+from adtos.transcriber.features import (DEFAULT_SETTINGS, FeatureSettings, compute_features,
+                                        features_of_file)
+from adtos.transcriber.peaks import pick_all
+from adtos.vocab import CLASSES
 
 
 def resolve_device(device: str) -> str:
@@ -48,3 +56,69 @@ def bce_sums(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
     y = np.asarray(targets, dtype=np.float64)
     # BCE(sigmoid(x), y) = max(x, 0) - x·y + log(1 + exp(-|x|))
     return (np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))).sum(axis=0)
+
+
+def load_run_model(run_dir: str | os.PathLike, checkpoint: str = "best", device: str = "cpu"):
+    """(model on `device`, the run's TrainConfig) of a run folder; clear errors for what is
+    missing. The run's own width is checked: a checkpoint copied in from elsewhere fails."""
+    from adtos.transcriber.checkpoint import load_checkpoint, model_from_checkpoint
+    from adtos.transcriber.config import RunFolderError, TrainConfig
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunFolderError(f"run folder not found: {run_dir}")
+    config = TrainConfig.from_json_file(run_dir / "config.json")
+    path = run_dir / "checkpoints" / f"{checkpoint}.pt"
+    model = model_from_checkpoint(load_checkpoint(path, device), path, width=config.width)
+    return model.to(device), config
+
+
+class DrumTranscriber:
+    """Audio in, drum onsets per class out, with a trained model and its thresholds.
+
+        transcriber = DrumTranscriber.from_run("runs/x")
+        onsets = transcriber("song.wav")          # {"BD": array([0.51, ...]), "SD": ..., ...}
+
+    Like a madmom processor it is built once and called per file; the steps are
+    features (madmom's log-filtered spectrogram) → CRNN → sigmoid → peak picking
+    with the per-class thresholds tuned on the run's validation set.
+    """
+
+    def __init__(self, model, thresholds, device: str = "cpu",
+                 settings: FeatureSettings = DEFAULT_SETTINGS):
+        if len(thresholds) != len(CLASSES):
+            raise ValueError(f"expected {len(CLASSES)} thresholds ({', '.join(CLASSES)}), "
+                             f"got {len(thresholds)}")
+        self.model, self.device, self.settings = model.to(device), device, settings
+        self.thresholds = [float(t) for t in thresholds]
+
+    @classmethod
+    def from_run(cls, run_dir: str | os.PathLike, checkpoint: str = "best",
+                 device: str = "auto") -> "DrumTranscriber":
+        """The run's best (or last) checkpoint and RUN_DIR/thresholds.json."""
+        from adtos.transcriber.evaluate import load_thresholds
+
+        device = resolve_device(device)
+        model, _ = load_run_model(run_dir, checkpoint, device)
+        return cls(model, load_thresholds(run_dir), device)
+
+    def features(self, audio) -> np.ndarray:
+        """Features of an audio file path, or of mono audio at the model's sample rate."""
+        if isinstance(audio, (str, os.PathLike)):
+            path = Path(audio)
+            if not path.is_file():
+                raise FileNotFoundError(f"audio file not found: {path}")
+            return features_of_file(path, self.settings)
+        return compute_features(np.asarray(audio), self.settings)
+
+    def activations(self, audio) -> np.ndarray:
+        """Per-frame class activations in [0, 1]: float64 (frames, classes)."""
+        return sigmoid(track_logits(self.model, self.features(audio), self.device))
+
+    def onsets(self, audio) -> tuple[np.ndarray, np.ndarray]:
+        """(onset times in seconds, class indices), sorted by time."""
+        return pick_all(self.activations(audio), self.thresholds, self.settings.fps)
+
+    def __call__(self, audio) -> dict[str, np.ndarray]:
+        times, labels = self.onsets(audio)
+        return {name: times[labels == index] for index, name in enumerate(CLASSES)}

@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from adtos.datasets import load_dataset, parse_dataset_spec
+from adtos.transcriber.data import prepare_tracks
+from adtos.transcriber.features import DEFAULT_SETTINGS, default_cache_dir
 
 
 def _split_subset(path: str) -> tuple[str, Path | None]:
@@ -53,3 +55,35 @@ def load_tracks(spec: str, split: str | None, track_ids: list[str] | None = None
     if not tracks:
         raise ValueError(f"{spec}: no tracks" + (f" in split {split!r}" if split else ""))
     return name, Path(dataset.root), tracks
+
+
+def prepare_set(config, spec: str, split: str, track_ids=None):
+    """Prepared tracks of one dataset split (features cached) and the tracks skipped.
+
+    `config` is a TrainConfig (its feature cache, workers and progress are used).
+    """
+    name, root, tracks = load_tracks(spec, split, track_ids)
+    cache = (Path(config.feature_cache) if config.feature_cache
+             else default_cache_dir(root, parse_dataset_spec(spec)[1]))
+    prepared, errors = prepare_tracks(tracks, cache, DEFAULT_SETTINGS, config.feature_workers,
+                                      desc=f"features {name}", progress=config.progress)
+    for track_id, reason in errors:
+        print(f"skipped track {track_id} of {spec}: {reason}")
+    if not prepared:
+        raise ValueError(f"{spec}: none of its {len(tracks)} tracks could be read")
+    return prepared, errors
+
+
+def prepare_tests(config, tests: dict[str, str]) -> dict[str, tuple]:
+    """Every test set read and its features cached: name -> (spec, prepared, skipped).
+
+    Done before training or evaluating, so that a wrong test set fails at once.
+    """
+    sets = {}
+    for name, spec in tests.items():
+        try:
+            prepared, errors = prepare_set(config, spec, "test")
+        except (OSError, ValueError) as error:
+            raise ValueError(f"--test {name}={spec}: {error}") from None
+        sets[name] = (spec, prepared, errors)
+    return sets
