@@ -248,3 +248,31 @@ def test_commands_refuse_a_checkpoint_of_another_width(trained_run, tmp_path, ca
     assert main(["transcribe", str(run), "x.wav", "--out", str(tmp_path / "o"),
                  "--no-progress"]) == 2
     assert "width 0.5" in capsys.readouterr().err
+
+
+def test_drum_transcriber_from_python_equals_the_command(trained_run, toy_dataset, tmp_path):
+    import numpy as np
+
+    from adtos.cli import main
+    from adtos.datasets.audio import load_audio
+    from adtos.transcriber.evaluate import load_thresholds
+    from adtos.transcriber.predict import DrumTranscriber
+    from adtos.vocab import CLASSES
+
+    transcriber = DrumTranscriber.from_run(trained_run, device="cpu")
+    assert transcriber.thresholds == load_thresholds(trained_run)
+    audio_path = toy_dataset / "audio" / "toy00001.flac"
+    onsets = transcriber(audio_path)
+    assert list(onsets) == list(CLASSES)
+    # the same from samples as from the file
+    samples = load_audio(audio_path, sr=44100, mono=True)
+    for name, times in transcriber(samples).items():
+        np.testing.assert_array_equal(times, onsets[name])
+    assert main(["transcribe", str(trained_run), str(audio_path), "--out", str(tmp_path),
+                 "--no-progress"]) == 0
+    rows = [line.split("\t") for line in (tmp_path / "toy00001.txt").read_text().splitlines()]
+    for name in CLASSES:
+        written = [float(t) for t, _, c in rows if c == name]
+        np.testing.assert_allclose(written, onsets[name], atol=1e-6)
+    with pytest.raises(FileNotFoundError, match="not found"):
+        transcriber(tmp_path / "nothing.wav")

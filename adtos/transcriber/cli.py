@@ -7,14 +7,16 @@ import sys
 
 
 def _test_spec(text: str) -> tuple[str, str]:
-    from adtos.datasets import parse_dataset_spec
+    from adtos.datasets import DatasetSpec
 
-    if "=" not in text:
+    try:
+        spec = DatasetSpec.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"--test {text!r}: {error}") from None
+    if spec.name is None:
         raise argparse.ArgumentTypeError(f"--test {text!r}: expected NAME=KIND:PATH, "
                                          "e.g. mdb=mdb:../shared/data/mdb_drums")
-    name, spec = text.split("=", 1)
-    parse_dataset_spec(spec)  # validates the kind early
-    return name, spec
+    return spec.name, str(text).partition("=")[2]
 
 
 def _add_test_option(parser: argparse.ArgumentParser) -> None:

@@ -15,17 +15,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
 
-from adtos.datasets import parse_dataset_spec
+from adtos.datasets import DatasetSpec
 from adtos.fileio import remove_partials, write_text_atomic
 from adtos.transcriber.checkpoint import (CheckpointError, load_checkpoint, model_from_checkpoint,
                                           model_info, save_checkpoint)
@@ -35,7 +37,7 @@ from adtos.transcriber.evaluate import (evaluate_sets, format_report, predict_pr
                                         save_thresholds, tune_thresholds)
 from adtos.transcriber.features import DEFAULT_SETTINGS
 from adtos.transcriber.schedule import learning_rate
-from adtos.transcriber.sources import _split_subset, prepare_set, prepare_tests
+from adtos.transcriber.sources import prepare_set, prepare_tests
 from adtos.vocab import CLASSES
 
 FPS = DEFAULT_SETTINGS.fps
@@ -95,7 +97,7 @@ class Run:
 def _check_disjoint(config: TrainConfig, train_tracks, val_tracks) -> None:
     """Refuse to validate on training tracks (same dataset without a 'val' split)."""
     def folder(spec: str) -> Path:
-        return Path(_split_subset(parse_dataset_spec(spec)[2])[0]).resolve()
+        return DatasetSpec.parse(spec).path.resolve()
 
     if folder(config.train) != folder(config.val):
         return
@@ -298,8 +300,10 @@ class CpuClock:
 
     def report(self, seconds_per_step: float) -> None:
         config, step = self.run.config, self.run.state.step
-        lines = [f"on this CPU a step takes {seconds_per_step:.2f} s (steps {self.first_step + 1}"
-                 f"-{step})"]
+        import torch
+
+        lines = [f"on this CPU ({torch.get_num_threads()} torch threads) a step takes "
+                 f"{seconds_per_step:.2f} s (steps {self.first_step + 1}-{step})"]
         if config.val_every > step:
             lines[0] += (f"; the first validation comes at step {config.val_every} "
                          f"(~{_duration(seconds_per_step * (config.val_every - step))})")
@@ -390,6 +394,33 @@ def _bar_total(config: TrainConfig, state: TrainState) -> int:
     return max(state.step, state.best_step + config.patience * config.val_every)
 
 
+def cpu_threads() -> int:
+    """torch threads for CPU training: half the cores, the other half left to the loader.
+
+    More threads than free cores make OpenMP's threads spin-wait on each other:
+    on the shared 2-core machine, 2 threads beside one loader process made a step
+    15-20x slower than 1 thread (benchmarks/RESULTS.md). It does not depend on
+    --workers, because the thread count changes the floating-point sums, and the
+    same config must give the same model.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 2) // 2)
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None):
+    """torch's intra-op threads set to `threads` (None: unchanged) while inside."""
+    import torch
+
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     """Train a CRNN as `config` says; with `resume`, continue RUN_DIR's last checkpoint
     (a run stopped before its first checkpoint starts again from scratch)."""
@@ -434,16 +465,17 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
           f"{len(train_tracks)} training and {len(val_tracks)} validation tracks; device {device}")
 
     # 4. the loop
-    if run.state.finished(config):  # a finished run, or --max-steps 0 (the untrained baseline)
-        run.state.stopped_by = run.state.stopped_by or "max_steps"
-    elif train_steps(run):
-        print(f"stopped at step {run.state.step}; continue with adtos train --resume {folder}")
-        raise KeyboardInterrupt
+    with torch_threads(cpu_threads() if device == "cpu" else None):
+        if run.state.finished(config):  # a finished run, or --max-steps 0 (untrained baseline)
+            run.state.stopped_by = run.state.stopped_by or "max_steps"
+        elif train_steps(run):
+            print(f"stopped at step {run.state.step}; continue with adtos train --resume {folder}")
+            raise KeyboardInterrupt
 
-    # 5. final evaluation with the best model (the last one if no validation ran)
-    if not (run.checkpoints / "best.pt").exists():
-        save_best(run)
-    return final_evaluation(run, tests)
+        # 5. final evaluation with the best model (the last one if no validation ran)
+        if not (run.checkpoints / "best.pt").exists():
+            save_best(run)
+        return final_evaluation(run, tests)
 
 
 def final_evaluation(run: Run, tests: dict[str, tuple]) -> TrainResult:
