@@ -276,3 +276,37 @@ def test_drum_transcriber_from_python_equals_the_command(trained_run, toy_datase
         np.testing.assert_allclose(written, onsets[name], atol=1e-6)
     with pytest.raises(FileNotFoundError, match="not found"):
         transcriber(tmp_path / "nothing.wav")
+
+
+def test_a_packaged_model_transcribes_and_evaluates_without_a_run(trained_run, toy_dataset,
+                                                                   tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    from adtos.cli import main
+    from adtos.transcriber import package
+    from adtos.transcriber.predict import DrumTranscriber
+
+    monkeypatch.setattr(package, "MODELS_DIR", tmp_path / "models")
+    folder = package.export_model(trained_run, tmp_path / "models" / "tiny")
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.pt",
+                                                        "thresholds.json"]
+    card = (folder / "README.md").read_text()
+    assert card.startswith("# tiny") and "| toy (" in card and "29,517 parameters" in card
+
+    audio = toy_dataset / "audio" / "toy00002.flac"
+    from_run = DrumTranscriber.from_run(trained_run, device="cpu")(audio)
+    for name, times in DrumTranscriber.from_model("tiny", device="cpu")(audio).items():
+        np.testing.assert_array_equal(times, from_run[name])
+    assert main(["transcribe", "--model", "tiny", str(audio), "--out", str(tmp_path / "a"),
+                 "--no-progress"]) == 0
+    assert main(["transcribe", str(trained_run), str(audio), "--out", str(tmp_path / "b"),
+                 "--no-progress"]) == 0
+    assert (tmp_path / "a" / "toy00002.txt").read_text() == \
+        (tmp_path / "b" / "toy00002.txt").read_text()
+    capsys.readouterr()
+    assert main(["evaluate", "--model", "tiny", "--test", f"toy=adtos:{toy_dataset}",
+                 "--no-progress"]) == 0
+    assert "toy" in capsys.readouterr().out and not (folder / "evaluation.json").exists()
+    assert main(["transcribe", "--model", "nope", str(audio), "--out", str(tmp_path / "c"),
+                 "--no-progress"]) == 2
+    assert "available: tiny" in capsys.readouterr().err

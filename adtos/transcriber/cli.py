@@ -105,7 +105,10 @@ def register(subparsers) -> None:
         "thresholds tuned on its validation set (RUN_DIR/thresholds.json). A hit is an "
         "estimated onset within 50 ms of a reference onset of the same class. F is given "
         "summed over tracks and as a mean over tracks. Writes RUN_DIR/evaluation.json.")
-    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
+                   help="a training run folder (or use --model)")
+    p.add_argument("--model", metavar="NAME",
+                   help="a packaged model instead of a run: models/NAME/ or a path to one")
     _add_test_option(p)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                    help="(default %(default)s)")
@@ -116,11 +119,14 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser(
         "transcribe", help="write drum MIDI and onset text for audio files",
-        description="Transcribe audio files with RUN_DIR's best checkpoint: OUT/<name>.txt "
+        description="Transcribe audio files with RUN_DIR's best checkpoint (or a packaged "
+        "model, --model NAME): OUT/<name>.txt "
         "(time<TAB>GM note<TAB>class) and OUT/<name>.mid (a GM drum track). Any format "
         "soundfile reads, any sample rate (resampled to 44.1 kHz), mixed to mono.")
-    p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("audio", nargs="+", metavar="AUDIO")
+    p.add_argument("inputs", nargs="+", metavar="[RUN_DIR] AUDIO",
+                   help="a training run folder, then audio files; with --model only audio files")
+    p.add_argument("--model", metavar="NAME",
+                   help="a packaged model instead of a run: models/NAME/ or a path to one")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                    help="(default %(default)s)")
@@ -167,11 +173,15 @@ def run_train(args) -> int:
 def run_evaluate(args) -> int:
     from adtos.cli import CLIError
     from adtos.transcriber.evaluate import evaluate, format_report
+    from adtos.transcriber.package import model_dir
 
     if not args.tests:
         raise CLIError("give at least one --test NAME=KIND:PATH")
+    if bool(args.run_dir) == bool(args.model):
+        raise CLIError("give either RUN_DIR or --model NAME")
     try:
-        results = evaluate(args.run_dir, dict(args.tests), device=args.device,
+        run_dir = model_dir(args.model) if args.model else args.run_dir
+        results = evaluate(run_dir, dict(args.tests), device=args.device,
                            checkpoint=args.checkpoint, progress=not args.no_progress)
     except (OSError, ValueError) as error:
         raise CLIError(_one_line(error)) from None
@@ -181,10 +191,18 @@ def run_evaluate(args) -> int:
 
 def run_transcribe(args) -> int:
     from adtos.cli import CLIError
+    from adtos.transcriber.package import model_dir
     from adtos.transcriber.transcribe import transcribe
 
+    if args.model:
+        audio = args.inputs
+    elif len(args.inputs) < 2:
+        raise CLIError("give RUN_DIR and at least one AUDIO file (or --model NAME AUDIO…)")
+    else:
+        audio = args.inputs[1:]
     try:
-        written, skipped = transcribe(args.run_dir, args.audio, args.out, device=args.device,
+        run_dir = model_dir(args.model) if args.model else args.inputs[0]
+        written, skipped = transcribe(run_dir, audio, args.out, device=args.device,
                                       progress=not args.no_progress)
     except (OSError, ValueError) as error:
         raise CLIError(_one_line(error)) from None

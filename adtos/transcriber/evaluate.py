@@ -155,6 +155,8 @@ def evaluate(run_dir: str | os.PathLike, tests: dict[str, str], device: str = "a
         thresholds = tune_thresholds(predict_prepared(model, val, device, progress=progress))
         save_thresholds(run_dir, thresholds, config.val)
     results = evaluate_sets(model, thresholds, sets, device, progress)
+    if not (run_dir / "checkpoints").is_dir():  # a packaged model's folder stays as shipped
+        return results
     out = run_dir / "evaluation.json"
     previous = json.loads(out.read_text()) if out.exists() else {}
     write_text_atomic(out, json.dumps({**previous, **results}, indent=2) + "\n")

@@ -64,11 +64,15 @@ def load_run_model(run_dir: str | os.PathLike, checkpoint: str = "best", device:
     from adtos.transcriber.checkpoint import load_checkpoint, model_from_checkpoint
     from adtos.transcriber.config import RunFolderError, TrainConfig
 
+    from adtos.transcriber.package import MODEL_FILE
+
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RunFolderError(f"run folder not found: {run_dir}")
     config = TrainConfig.from_json_file(run_dir / "config.json")
     path = run_dir / "checkpoints" / f"{checkpoint}.pt"
+    if (run_dir / MODEL_FILE).is_file() and not path.exists():  # a packaged model
+        path = run_dir / MODEL_FILE
     model = model_from_checkpoint(load_checkpoint(path, device), path, width=config.width)
     return model.to(device), config
 
@@ -101,6 +105,13 @@ class DrumTranscriber:
         device = resolve_device(device)
         model, _ = load_run_model(run_dir, checkpoint, device)
         return cls(model, load_thresholds(run_dir), device)
+
+    @classmethod
+    def from_model(cls, name: str | os.PathLike, device: str = "auto") -> "DrumTranscriber":
+        """A packaged model: NAME under the repository's models/, or a path to such a folder."""
+        from adtos.transcriber.package import model_dir
+
+        return cls.from_run(model_dir(name), device=device)
 
     def features(self, audio) -> np.ndarray:
         """Features of an audio file path, or of mono audio at the model's sample rate."""
