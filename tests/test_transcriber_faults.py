@@ -13,6 +13,8 @@ import pytest
 
 from adtos.transcriber.toy import make_toy_dataset
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 TINY = dict(width=0.25, batch_size=4, snippet_seconds=0.5, warmup_steps=2, val_every=2,
             workers=0, feature_workers=0, progress=False, seed=3)
 TIMING = ("wall_time_s", "snippets_per_s")
@@ -20,16 +22,6 @@ TIMING = ("wall_time_s", "snippets_per_s")
 
 class Killed(BaseException):
     """Stands for SIGKILL: nothing in the code under test catches it."""
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,8 @@ import pytest
 
 from adtos.transcriber.toy import make_toy_dataset
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 TINY = dict(width=0.25, batch_size=4, snippet_seconds=0.5, warmup_steps=2, val_every=4,
             workers=0, feature_workers=0, progress=False)
 
@@ -23,17 +25,6 @@ class _Payload:
 def toy_dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("toy") / "ds"
     return make_toy_dataset(root, tracks=4, seconds=4.0, seed=1)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads, and on a shared machine threads wait on each other."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

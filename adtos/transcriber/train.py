@@ -47,8 +47,8 @@ METRICS_COLUMNS = (["step", "learning_rate", "train_loss", "val_loss"]
 # On a CPU the first steps are timed to print what the whole run will cost; step 1
 # is left out of the measurement (allocation, loader start-up).
 TIMED_STEPS = 3
-CPU_SUGGESTION = ("--width 0.25 --batch-size 8 --snippet-seconds 2 --val-every 25 "
-                  "--warmup-steps 25 --max-steps 300")
+CPU_SUGGESTION = ("--width 0.25 --batch-size 8 --snippet-seconds 1 --lr 0.002 --val-every 25 "
+                  "--warmup-steps 25 --max-steps 200")  # the README's CPU example
 
 
 @dataclass
