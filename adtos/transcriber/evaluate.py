@@ -17,8 +17,8 @@ import numpy as np
 from adtos.fileio import write_text_atomic
 from adtos.transcriber.metrics import WINDOW, Counts, onset_counts, summarize, track_counts
 from adtos.transcriber.peaks import local_maxima, pick_all, pick_peaks
-from adtos.transcriber.predict import (bce_sums, load_run_model, resolve_device, sigmoid,
-                                       track_logits)
+from adtos.transcriber.predict import (bce_sums, load_run_model, load_thresholds,
+                                       resolve_device, save_thresholds, sigmoid, track_logits)
 from adtos.transcriber.sources import prepare_set, prepare_tests
 from adtos.vocab import CLASSES
 
@@ -91,24 +91,6 @@ def score(predictions: Predictions, thresholds, fps: float = 100.0) -> dict:
     return {"tracks": len(predictions.track_ids),
             "bce": {**{name: float(v) for name, v in zip(CLASSES, bce)}, "mean": float(bce.mean())},
             "onsets": summarize(per_track)}
-
-
-def save_thresholds(run_dir: str | os.PathLike, thresholds, source: str) -> None:
-    data = {"classes": list(CLASSES), "thresholds": [float(t) for t in thresholds],
-            "tuned_on": source, "window_s": WINDOW}
-    write_text_atomic(Path(run_dir) / "thresholds.json", json.dumps(data, indent=2) + "\n")
-
-
-def load_thresholds(run_dir: str | os.PathLike) -> list[float]:
-    path = Path(run_dir) / "thresholds.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found; finish training, or run adtos evaluate on "
-                                "the run, which tunes them on its validation set")
-    data = json.loads(path.read_text())
-    if data.get("classes") != list(CLASSES):
-        raise ValueError(f"{path}: thresholds are for classes {data.get('classes')}, "
-                         f"expected {list(CLASSES)}")
-    return [float(t) for t in data["thresholds"]]
 
 
 def format_report(results: dict) -> str:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import numpy as np
 
+from adtos.fileio import write_text_atomic
+
+from adtos.transcriber.checkpoint import load_checkpoint, model_from_checkpoint
+from adtos.transcriber.config import RunFolderError, TrainConfig
 from adtos.transcriber.features import (DEFAULT_SETTINGS, FeatureSettings, compute_features,
                                         features_of_file)
+from adtos.transcriber.metrics import WINDOW
+from adtos.transcriber.package import MODEL_FILE, model_dir
 from adtos.transcriber.peaks import pick_all
 from adtos.vocab import CLASSES
 
@@ -61,11 +68,6 @@ def bce_sums(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
 def load_run_model(run_dir: str | os.PathLike, checkpoint: str = "best", device: str = "cpu"):
     """(model on `device`, the run's TrainConfig) of a run folder; clear errors for what is
     missing. The run's own width is checked: a checkpoint copied in from elsewhere fails."""
-    from adtos.transcriber.checkpoint import load_checkpoint, model_from_checkpoint
-    from adtos.transcriber.config import RunFolderError, TrainConfig
-
-    from adtos.transcriber.package import MODEL_FILE
-
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RunFolderError(f"run folder not found: {run_dir}")
@@ -75,6 +77,25 @@ def load_run_model(run_dir: str | os.PathLike, checkpoint: str = "best", device:
         path = run_dir / MODEL_FILE
     model = model_from_checkpoint(load_checkpoint(path, device), path, width=config.width)
     return model.to(device), config
+
+
+def save_thresholds(run_dir: str | os.PathLike, thresholds, source: str) -> None:
+    data = {"classes": list(CLASSES), "thresholds": [float(t) for t in thresholds],
+            "tuned_on": source, "window_s": WINDOW}
+    write_text_atomic(Path(run_dir) / "thresholds.json", json.dumps(data, indent=2) + "\n")
+
+
+def load_thresholds(run_dir: str | os.PathLike) -> list[float]:
+    path = Path(run_dir) / "thresholds.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found; finish training, or run adtos evaluate on "
+                                "the run, which tunes them on its validation set")
+    data = json.loads(path.read_text())
+    if data.get("classes") != list(CLASSES):
+        raise ValueError(f"{path}: thresholds are for classes {data.get('classes')}, "
+                         f"expected {list(CLASSES)}")
+    return [float(t) for t in data["thresholds"]]
+
 
 
 class DrumTranscriber:
@@ -100,8 +121,6 @@ class DrumTranscriber:
     def from_run(cls, run_dir: str | os.PathLike, checkpoint: str = "best",
                  device: str = "auto") -> "DrumTranscriber":
         """The run's best (or last) checkpoint and RUN_DIR/thresholds.json."""
-        from adtos.transcriber.evaluate import load_thresholds
-
         device = resolve_device(device)
         model, _ = load_run_model(run_dir, checkpoint, device)
         return cls(model, load_thresholds(run_dir), device)
@@ -109,8 +128,6 @@ class DrumTranscriber:
     @classmethod
     def from_model(cls, name: str | os.PathLike, device: str = "auto") -> "DrumTranscriber":
         """A packaged model: NAME under the repository's models/, or a path to such a folder."""
-        from adtos.transcriber.package import model_dir
-
         return cls.from_run(model_dir(name), device=device)
 
     def features(self, audio) -> np.ndarray:
