@@ -112,7 +112,7 @@ def test_a_run_shorter_than_one_validation_interval_validates_at_its_end(config,
     result = train(replace(config, out=str(run), max_steps=5, val_every=100))
     assert [r["step"] for r in _rows(run)] == ["5"] and result.steps == 5
     out = capsys.readouterr().out
-    assert "on this CPU a step takes" in out and "5 steps will take" in out
+    assert "a step takes" in out and "5 steps will take" in out
 
 
 def test_the_progress_bar_has_a_total():

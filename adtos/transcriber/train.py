@@ -302,7 +302,8 @@ class CpuClock:
         config, step = self.run.config, self.run.state.step
         import torch
 
-        lines = [f"on this CPU ({torch.get_num_threads()} torch threads) a step takes "
+        threads = torch.get_num_threads()
+        lines = [f"on this CPU ({threads} torch thread{'s' * (threads != 1)}) a step takes "
                  f"{seconds_per_step:.2f} s (steps {self.first_step + 1}-{step})"]
         if config.val_every > step:
             lines[0] += (f"; the first validation comes at step {config.val_every} "
