@@ -15,6 +15,7 @@ from adtos.datasets import DatasetSpec
 from adtos.datasets.common import select
 from adtos.transcriber.data import prepare_tracks
 from adtos.transcriber.features import DEFAULT_SETTINGS, default_cache_dir
+from adtos.transcriber.labels import parse_policy
 
 
 def load_tracks(spec: str | DatasetSpec, split: str | None, track_ids: list[str] | None = None):
@@ -54,8 +55,11 @@ def prepare_set(config, spec: str, split: str, track_ids=None):
     spec = DatasetSpec.parse(spec)
     name, root, tracks = load_tracks(spec, split, track_ids)
     cache = Path(config.feature_cache) if config.feature_cache else default_cache_dir(root, spec.kind)
+    # The label policy shapes what the model is taught and validated on, not the test sets.
+    policy = parse_policy(config.label_policy) if split in ("train", "val") else None
     prepared, errors = prepare_tracks(tracks, cache, DEFAULT_SETTINGS, config.feature_workers,
-                                      desc=f"features {name}", progress=config.progress)
+                                      desc=f"features {name}", progress=config.progress,
+                                      policy=policy)
     for track_id, reason in errors:
         print(f"skipped track {track_id} of {spec}: {reason}")
     if not prepared:

@@ -36,6 +36,7 @@ from adtos.transcriber.data import SnippetBatches, batch_loader
 from adtos.transcriber.evaluate import (evaluate_sets, format_report, predict_prepared,
                                         save_thresholds, tune_thresholds)
 from adtos.transcriber.features import DEFAULT_SETTINGS
+from adtos.transcriber.labels import masked_bce
 from adtos.transcriber.schedule import learning_rate
 from adtos.transcriber.sources import prepare_set, prepare_tests
 from adtos.vocab import CLASSES
@@ -359,7 +360,7 @@ def train_steps(run: Run) -> bool:
             targets = targets.to(run.device, non_blocking=True)
             with torch.autocast(device_type=run.device, dtype=torch.float16, enabled=use_amp):
                 logits = run.model(features)
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), targets)
+            loss = masked_bce(logits.float(), targets)
             run.optimizer.zero_grad(set_to_none=True)
             run.scaler.scale(loss).backward()
             run.scaler.step(run.optimizer)
