@@ -54,13 +54,15 @@ def _partials(run):
     return sorted(p.name for p in run.rglob("*") if ".partial" in p.name)
 
 
-# (what is written, which call at the second validation, kill before or after it)
-SAVE_POINTS = [("last.pt", "during"), ("last.pt", "after"), ("best.pt", "after"),
-               ("metrics.csv", "during")]
+# (the file being written, kill during or after writing it, at which validation); with
+# seed 3 only the first validation improves, so best.pt is written at the first only
+SAVE_POINTS = [(target, when, validation)
+               for target, when in (("last.pt", "during"), ("last.pt", "after"),
+                                    ("best.pt", "after"), ("metrics.csv", "during"))
+               for validation in (1, 2) if not (target == "best.pt" and validation == 2)]
 
 
-@pytest.mark.parametrize("validation", [1, 2])
-@pytest.mark.parametrize("target,when", SAVE_POINTS)
+@pytest.mark.parametrize("target,when,validation", SAVE_POINTS)
 def test_a_kill_anywhere_in_a_validations_save_resumes_to_the_same_run(
         config, whole, tmp_path, monkeypatch, target, when, validation):
     import torch
@@ -89,8 +91,6 @@ def test_a_kill_anywhere_in_a_validations_save_resumes_to_the_same_run(
     run = tmp_path / "run"
     with pytest.raises(Killed):
         train_module.train(replace(config, out=str(run)))
-    if target == "best.pt" and validation == 2:
-        pytest.skip("the second validation did not improve: no best.pt written there")
     monkeypatch.undo()
 
     train_module.resume_training(run)
