@@ -3,9 +3,11 @@
 Columns (docs/ARCHITECTURE.md, "Dataset folder"):
 
     track_id, split, loops (list of loop ids, in order of first placement),
-    drum_preset, piano_preset, bass_preset, guitar_preset (null for a voice not
-    rendered), voices (list, as rendered), quantized, tempo, meter, key, genre,
-    duration (s),
+    drum_preset, piano_preset, bass_preset, guitar_preset, lead_preset,
+    bridge_preset (null for a voice not rendered), voices (list, as rendered),
+    quantized, tempo, meter, key, genre, duration (s),
+    balance_db, master_lufs_target, master_lufs (the drawn mix, null where a
+    lever is off; adtos.render.mix),
     audio (path relative to the dataset), audio_sha256, base (the dataset this
     one is a variant of; null for a base build),
     onsets_<C> and under_mix_<C> per class C (BD, SD, TT, HH, CY): onsets, and
@@ -24,8 +26,11 @@ import pyarrow as pa
 
 from adtos.vocab import CLASSES
 
-PRESET_COLUMNS = ("drum_preset", "piano_preset", "bass_preset", "guitar_preset")
-VOICE_OF_COLUMN = dict(zip(PRESET_COLUMNS, ("drums", "piano", "bass", "guitar")))
+PRESET_COLUMNS = ("drum_preset", "piano_preset", "bass_preset", "guitar_preset", "lead_preset",
+                  "bridge_preset")
+VOICE_OF_COLUMN = dict(zip(PRESET_COLUMNS, ("drums", "piano", "bass", "guitar", "lead", "bridge")))
+# The drawn mix of each track, copied from render.parquet.
+MIX_COLUMNS = ("balance_db", "master_lufs_target", "master_lufs")
 
 MANIFEST_SCHEMA = pa.schema([
     ("track_id", pa.string()),
@@ -39,6 +44,7 @@ MANIFEST_SCHEMA = pa.schema([
     ("key", pa.string()),
     ("genre", pa.string()),
     ("duration", pa.float64()),
+    *[(column, pa.float64()) for column in MIX_COLUMNS],
     ("audio", pa.string()),
     ("audio_sha256", pa.string()),
     ("base", pa.string()),
@@ -112,6 +118,7 @@ def build_manifest(tracks: pa.Table, render: pa.Table, dataset_dir: str | os.Pat
             "genre": _first(track, ("genre",), ""),
             "duration": _float(_first(done, ("duration", "duration_s"))
                                or _first(track, ("duration", "duration_s"))),
+            **{column: _float(done.get(column)) for column in MIX_COLUMNS},
             "audio": f"audio/{audio.name}",
             "audio_sha256": sha256_file(audio),
             "base": base,

@@ -62,6 +62,9 @@ def read_adtos(path: str | os.PathLike, subset=None, name: str | None = None,
     root = Path(path)
     annotation_dir = root / "annotations"
     if not annotation_dir.is_dir():
+        if (root / "manifest.parquet").is_file():  # a build that rendered nothing
+            raise FileNotFoundError(f"{root}: an ADTOS dataset with no rendered track "
+                                    "(see its render_errors.csv)")
         raise FileNotFoundError(f"{root}: no annotations/ folder; is this an ADTOS dataset?")
     table = read_track_table(root)
     if table is None:

@@ -48,6 +48,7 @@ measured slow-down of a build.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -235,8 +236,12 @@ def measure_audibility(starts: np.ndarray, notes: np.ndarray, velocities: np.nda
     return OnsetAudibility(np.asarray(velocities, dtype=np.int64), level, smr)
 
 
-def render_groups(bank, preset, instrument, n_samples: int) -> dict[str, np.ndarray]:
+def render_groups(render: Callable, instrument, n_samples: int,
+                  sample_rate: int) -> dict[str, np.ndarray]:
     """Dry planar render of each class group of `instrument`'s notes, every group alone.
+
+    `render(instrument, duration)` is the voice's own dry renderer (FluidSynth or
+    the native sampler), so each group sounds exactly as it does in the stem.
 
     (The largest group could be the full dry render minus the others, one render
     fewer, but FluidSynth is linear only to within the first block of each note:
@@ -247,12 +252,12 @@ def render_groups(bank, preset, instrument, n_samples: int) -> dict[str, np.ndar
     import copy
 
     groups = class_groups(np.array([n.pitch for n in instrument.notes], dtype=np.int64))
-    duration = n_samples / bank.sample_rate
+    duration = n_samples / sample_rate
     rendered: dict[str, np.ndarray] = {}
     for name in sorted(set(groups.tolist())):
         part = copy.copy(instrument)
         part.notes = [n for n, g in zip(instrument.notes, groups) if g == name]
-        rendered[str(name)] = _fit(bank.render(preset, part, duration, planar=True), n_samples)
+        rendered[str(name)] = _fit(render(part, duration), n_samples)
     return rendered
 
 
@@ -289,11 +294,12 @@ def match_notes(times: np.ndarray, notes: np.ndarray, instrument,
     return found
 
 
-def measure_drum_part(bank, preset, instrument, played, dry: np.ndarray,
+def measure_drum_part(render: Callable, instrument, played, dry: np.ndarray,
                       stems: dict[str, np.ndarray], times: np.ndarray, notes: np.ndarray,
                       sample_rate: int) -> OnsetAudibility:
     """What the renderer calls once per track.
 
+    `render(instrument, duration)`: the drum voice's dry renderer;
     `instrument`: the drum part as annotated (velocities); `played`: the same
     notes as sent to FluidSynth (note-ons moved to block boundaries), whose
     starts are where each hit begins in the audio; `dry`: the drum voice
@@ -309,7 +315,7 @@ def measure_drum_part(bank, preset, instrument, played, dry: np.ndarray,
     starts = np.array([int(round(played.notes[k].start * sample_rate)) for k in matched],
                       dtype=np.int64)
     group_audio = {name: to_mono(audio) for name, audio in
-                   render_groups(bank, preset, played, dry.shape[1]).items()}
+                   render_groups(render, played, dry.shape[1], sample_rate).items()}
     dry = sum(group_audio.values()) if group_audio else dry
     stem = to_mono(stems["drums"])
     others = [to_mono(audio) for voice, audio in stems.items() if voice != "drums"]
@@ -322,13 +328,13 @@ def measure_drum_part(bank, preset, instrument, played, dry: np.ndarray,
 class DrumPart:
     """The drum voice of a track as the renderer had it."""
 
-    preset: object
+    render: Callable    # (instrument, duration) -> planar dry audio, as the stem was made
     instrument: object  # pretty_midi.Instrument as annotated
-    played: object      # the same notes as sent to FluidSynth
+    played: object      # the same notes as sent to the synthesizer
     dry: np.ndarray     # planar, before effects
 
 
-def annotate_audibility(annotation_path, bank, drum_part: DrumPart | None,
+def annotate_audibility(annotation_path, drum_part: DrumPart | None,
                         stems: dict[str, np.ndarray], sample_rate: int) -> bytes:
     """The annotation file's text with velocity, level_db and smr_db columns added.
 
@@ -343,7 +349,7 @@ def annotate_audibility(annotation_path, bank, drum_part: DrumPart | None,
     if drum_part is None:
         return annotation_path.read_bytes()
     times, notes, _ = read_annotation_txt(annotation_path)
-    figures = measure_drum_part(bank, drum_part.preset, drum_part.instrument, drum_part.played,
+    figures = measure_drum_part(drum_part.render, drum_part.instrument, drum_part.played,
                                 drum_part.dry, stems, times, notes, sample_rate)
     return format_annotation(times, notes, figures.columns()).encode()
 
