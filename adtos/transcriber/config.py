@@ -49,6 +49,8 @@ class TrainConfig:
     @classmethod
     def from_json_file(cls, path: str | os.PathLike) -> "TrainConfig":
         data = json.loads(Path(path).read_text())
+        # A run started before label policies existed was taught every onset; keep it so.
+        data.setdefault("label_policy", "none")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
