@@ -30,6 +30,12 @@ CLASS_TO_GM: dict[str, int] = {"BD": 36, "SD": 38, "TT": 45, "HH": 42, "CY": 49}
 GMD_TO_GM: dict[int, int] = {22: 42, 26: 46, 58: 43}
 
 
+# The drum pieces a composite kit takes from different kits, one per class, so that
+# every labelled note has exactly one source (adtos.presets).
+PIECE_CLASSES: dict[str, str] = {"kick": "BD", "snare": "SD", "toms": "TT", "hihat": "HH",
+                                 "cymbals": "CY"}
+
+
 def gm_class(note: int) -> str | None:
     """The 5-class label of a GM drum note, or None when it is not a target."""
     return GM_TO_CLASS.get(int(note))

@@ -16,15 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adtos.vocab import GM_TO_CLASS
+from adtos.fileio import write_text_atomic
+from adtos.presets.variation import check_variation
+from adtos.vocab import GM_TO_CLASS, PIECE_CLASSES
 
 ROLES: tuple[str, ...] = ("drums", "piano", "bass", "guitar", "lead", "bridge", "other")
 POOLS: tuple[str | None, ...] = ("train", "val", None)
 
-# The drum pieces a composite kit can take from different kits, one per class of
-# the 5-class vocabulary, so that every labelled note has exactly one source.
-PIECE_CLASSES: dict[str, str] = {"kick": "BD", "snare": "SD", "toms": "TT", "hihat": "HH",
-                                 "cymbals": "CY"}
+# The notes each drum piece (adtos.vocab.PIECE_CLASSES) plays.
 PIECE_NOTES: dict[str, tuple[int, ...]] = {
     piece: tuple(sorted(n for n, c in GM_TO_CLASS.items() if c == label))
     for piece, label in PIECE_CLASSES.items()
@@ -82,8 +81,6 @@ class Preset:
         self.synth = {**DEFAULT_SYNTH, **self.synth}
         self.effects = [dict(e) for e in self.effects]
         if self.variation:
-            from adtos.presets.variation import check_variation
-
             if self.source["type"] != "kit":
                 raise ValueError("only presets with a sampled kit source (type 'kit') have a "
                                  "variation: the native sampler applies it, FluidSynth cannot")
@@ -216,8 +213,6 @@ def preset_id(preset: Preset) -> str:
 
 def save_presets(presets: list[Preset], path: str | os.PathLike) -> None:
     """Write presets as JSON Lines, atomically (a killed run leaves the old file whole)."""
-    from adtos.fileio import write_text_atomic
-
     ids = [p.id for p in presets]
     if len(set(ids)) != len(ids):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
