@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEB_PACKAGES := libfluidsynth3 fluidsynth fluid-soundfont-gm fluid-soundfont-gs \
-	musescore-general-soundfont timgm6mb-soundfont avldrums.lv2-soundfont csound-soundfont
+	musescore-general-soundfont timgm6mb-soundfont avldrums.lv2-soundfont csound-soundfont \
+	hydrogen-drumkits hydrogen-data sonic-pi-samples
 DEMO_OUT ?= demo_out
 PYTEST_ARGS ?=
 

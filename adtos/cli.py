@@ -19,6 +19,7 @@ STAGE_CLI_MODULES = (
     "adtos.index.cli",
     "adtos.assemble.cli",
     "adtos.presets.cli",
+    "adtos.kits.cli",
     "adtos.render.cli",
     "adtos.build.cli",
     "adtos.stats.cli",
@@ -34,7 +35,7 @@ STAGE_CLI_MODULES = (
 COMMAND_MODULES = {
     "index": "adtos.index.cli", "make-loops": "adtos.index.cli",
     "assemble": "adtos.assemble.cli",
-    "presets": "adtos.presets.cli",
+    "presets": "adtos.presets.cli", "kits": "adtos.kits.cli",
     "render": "adtos.render.cli",
     "build": "adtos.build.cli", "subset": "adtos.build.cli",
     "stats": "adtos.stats.cli",

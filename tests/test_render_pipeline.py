@@ -20,7 +20,7 @@ from test_render_support import kit, make_tracks, patch, small_library
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     root = tmp_path_factory.mktemp("render")
-    ids = make_tracks(root / "tracks", n=3, seconds=4.0)
+    ids = make_tracks(root / "tracks", n=3, seconds=4.0, voices=len(VOICES))
     report = render_tracks(root / "tracks", small_library(), root / "out", workers=1, stems=True,
                            progress=False)
     return root, ids, report
@@ -39,8 +39,11 @@ def test_writes_the_rendered_audio_layout(rendered):
         for voice in VOICES:
             assert (out / "stems" / track_id / f"{voice}.flac").is_file()
         source = root / "tracks"
-        assert (out / "annotations" / f"{track_id}.txt").read_bytes() == \
-            (source / "annotations" / f"{track_id}.txt").read_bytes()
+        # The assembled annotation, each line extended by velocity, level_db and smr_db.
+        rendered_lines = (out / "annotations" / f"{track_id}.txt").read_text().splitlines()
+        assert ["\t".join(line.split("\t")[:3]) for line in rendered_lines] == \
+            (source / "annotations" / f"{track_id}.txt").read_text().splitlines()
+        assert {len(line.split("\t")) for line in rendered_lines} == {6}
         assert (out / "midi" / f"{track_id}.mid").read_bytes() == \
             (source / "midi" / f"{track_id}.mid").read_bytes()
         drums_only = pretty_midi.PrettyMIDI(str(out / "annotations" / f"{track_id}.mid"))
@@ -59,7 +62,8 @@ def test_render_parquet_records_presets_loudness_gain_and_hash(rendered):
     for row in rows:
         assert row["split"] == "train" and row["sample_rate"] == 44100
         for voice, column in [("drums", "drum_preset"), ("piano", "piano_preset"),
-                              ("bass", "bass_preset"), ("guitar", "guitar_preset")]:
+                              ("bass", "bass_preset"), ("guitar", "guitar_preset"),
+                              ("lead", "lead_preset"), ("bridge", "bridge_preset")]:
             assert library[row[column]].role == voice
             assert row[f"{voice}_lufs_after"] == pytest.approx(-23.0, abs=0.5)
         assert row["duration"] == pytest.approx(4.0 + 1.0, abs=0.6)

@@ -202,6 +202,7 @@ def assemble_options(config: BuildConfig, split: str, count: int):
     from adtos.assemble import AssembleOptions
 
     wanted = dict(tracks=count, duration=config.tracks.duration, voices=config.tracks.voices,
+                  lead=config.tracks.lead, bridge=config.tracks.bridge,
                   seed=config.dataset.seed + SPLIT_SEED_OFFSET[split],
                   quantize=config.tracks.quantize, split=split, id_prefix=split)
     wanted["section_bars"] = tuple(config.tracks.section_bars)
@@ -258,7 +259,7 @@ def render_step(config: BuildConfig, tracks_dir: Path, presets: list, out_dir: P
                              executor=executor, address=address,
                              sample_rate=config.dataset.sample_rate, fmt=config.dataset.format,
                              stems=config.render.stems, target_lufs=config.render.target_lufs,
-                             seed=config.dataset.seed)
+                             mix=config.render.mix_options(), seed=config.dataset.seed)
     except RenderInputError as error:
         raise ConfigError(f"render: {error}") from None
 
