@@ -21,8 +21,8 @@ OnResult = Callable[[TrackResult], None]
 # of once per worker (scipy.signal alone costs about 2 CPU seconds).
 # adtos.follow_parent first: the forkserver ends with the run even during the others.
 WORKER_PRELOAD = ("adtos.follow_parent", "adtos.render.worker", "adtos.render.loudness",
-                  "scipy.signal", "pyloudnorm", "pedalboard", "fluidsynth", "pretty_midi", "soundfile", "adtos.presets.synth",
-                  "adtos.presets.effects")
+                  "scipy.signal", "pyloudnorm", "pedalboard", "fluidsynth", "pretty_midi",
+                  "soundfile", "adtos.presets.synth", "adtos.presets.effects")
 
 
 def _forkserver_context():
