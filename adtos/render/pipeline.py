@@ -218,23 +218,31 @@ def _load_library(presets) -> list[Any]:
 
 
 def check_soundfonts(library: Sequence[Any], source: str | os.PathLike | None = None) -> None:
-    """Every soundfont the presets play from can be found; else RenderInputError.
+    """Every soundfont and sampled kit the presets play from can be found; else
+    RenderInputError.
 
     Render checks the presets its tracks use before the first track (a missing
     soundfont used to fail every track that drew it, after the long work);
     build checks the whole library before indexing.
     """
+    from adtos.kits.library import resolve_kit
+    from adtos.kits.model import KitError
     from adtos.presets.soundfonts import resolve_soundfont
 
-    users: dict[str, set[str]] = {}
+    users: dict[tuple, set[str]] = {}
     for preset in library:
         for name in preset.soundfonts():
-            users.setdefault(name, set()).add(preset.id)
+            users.setdefault(("soundfont", name), set()).add(preset.id)
+        for fmt, name in preset.kits():
+            users.setdefault((fmt, name), set()).add(preset.id)
     missing = []
-    for name, ids in users.items():
+    for (kind, name), ids in users.items():
         try:
-            resolve_soundfont(name)
-        except FileNotFoundError as error:
+            if kind == "soundfont":
+                resolve_soundfont(name)
+            else:
+                resolve_kit(name, kind)
+        except (FileNotFoundError, KitError) as error:
             missing.append(f"{error} (used by {len(ids)} presets, e.g. {min(ids)})")
     if missing:
         where = f"{source}: " if source is not None else ""
