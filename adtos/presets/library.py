@@ -2,8 +2,8 @@
 
 Drums: every kit that passes the kit check (with its remap), then composite
 kits, each piece (kick, snare, toms, hi-hat, cymbals) from a different kit with
-its own tuning and gain. Other roles: the pitched patches, piano, bass and
-guitar first, then the other timbres, then effect variants if more are asked
+its own tuning and gain. Other roles: the pitched patches, piano, bass,
+guitar, lead and bridge first (interleaved), then the other timbres, then effect variants if more are asked
 for. Every preset gets a seeded effect chain (some stay dry). Everything follows
 from the seed; ids are hashes of the definitions, so they are all distinct.
 """
@@ -24,7 +24,7 @@ from adtos.presets.kitruns import checked_kits, default_cache_path
 from adtos.presets.model import NOTE_PIECE, PIECE_CLASSES, PIECE_NOTES, Preset
 from adtos.presets.soundfonts import SoundfontPatch
 
-PITCHED_FIRST = ("piano", "bass", "guitar")
+PITCHED_FIRST = ("piano", "bass", "guitar", "lead", "bridge")
 TUNE_CENTS = 100.0  # composite-kit pieces are retuned by up to ± this
 PIECE_GAIN_DB = 4.0  # and their level changed by up to ± this
 MIN_PIECES, MAX_PIECES = 2, 5  # pieces a composite takes from other kits

@@ -18,7 +18,7 @@ from typing import Any
 
 from adtos.vocab import GM_TO_CLASS
 
-ROLES: tuple[str, ...] = ("drums", "piano", "bass", "guitar", "other")
+ROLES: tuple[str, ...] = ("drums", "piano", "bass", "guitar", "lead", "bridge", "other")
 POOLS: tuple[str | None, ...] = ("train", "val", None)
 
 # The drum pieces a composite kit can take from different kits, one per class of
