@@ -21,8 +21,8 @@ from adtos.midi import (NoteTrack, TempoMap, key_signature_event, midi_file_byte
 
 # Channel (drums on GM channel 10) and default General MIDI program per voice;
 # the renderer picks timbres by instrument name, these are for plain players.
-VOICE_CHANNEL = {"drums": 9, "piano": 0, "bass": 1, "guitar": 2}
-VOICE_PROGRAM = {"drums": 0, "piano": 0, "bass": 33, "guitar": 25}
+VOICE_CHANNEL = {"drums": 9, "piano": 0, "bass": 1, "guitar": 2, "lead": 3, "bridge": 4}
+VOICE_PROGRAM = {"drums": 0, "piano": 0, "bass": 33, "guitar": 25, "lead": 53, "bridge": 48}
 
 
 @dataclass
@@ -47,6 +47,8 @@ def _clean_notes(starts, durs, pitches, velocities, resolution, end_tick, tempo_
     keep = (on >= 0) & (on < end_tick)
     on, off, pitches = on[keep], off[keep], pitches[keep]
     velocities = np.clip(np.asarray(velocities, dtype=np.int64)[keep], 1, 127)
+    if not len(on):  # a voice silent in this track (a lead whose songs have no melody here)
+        return on, off, pitches, velocities
     order = np.lexsort((on, pitches))
     on, off, pitches, velocities = on[order], off[order], pitches[order], velocities[order]
     same = pitches[1:] == pitches[:-1]

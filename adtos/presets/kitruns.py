@@ -26,8 +26,10 @@ from adtos.presets.soundfonts import SoundfontError, SoundfontPatch
 class LibraryReport:
     """What building a library found: unreadable soundfonts and every kit check."""
 
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (soundfont, reason)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (soundfont or kit, reason)
     kit_checks: list[tuple[SoundfontPatch, KitCheck]] = field(default_factory=list)
+    # Sampled kits (adtos.kits): (kit name, format, licence, check); None: percussion only
+    sampled_checks: list[tuple[str, str, str, KitCheck | None]] = field(default_factory=list)
 
     def excluded_kits(self) -> list[tuple[SoundfontPatch, KitCheck]]:
         return [(p, c) for p, c in self.kit_checks if not c.usable]

@@ -13,8 +13,8 @@ from adtos.stats.tables import coverage_matrices, write_tables
 
 def compare_datasets(datasets: list[Dataset], out: str | os.PathLike, per_class: bool = False,
                      per_genre: bool = False, merge: float = 0.05, max_beats: float = 1.0,
-                     bins: int = 12, plots: bool = True, progress: bool = False
-                     ) -> tuple[list[DatasetStats], list[Path]]:
+                     bins: int = 12, plots: bool = True, progress: bool = False,
+                     audibility: bool = False) -> tuple[list[DatasetStats], list[Path]]:
     """Measure each dataset and write the CSV tables and PNG plots under `out`.
 
     Returns the per-dataset statistics and the files written.
@@ -39,4 +39,9 @@ def compare_datasets(datasets: list[Dataset], out: str | os.PathLike, per_class:
         if per_class:
             written += [figures.plot_per_class(stats, out / "intervals_per_class.png", "intervals"),
                         figures.plot_per_class(stats, out / "velocity_per_class.png", "velocity")]
+    if audibility:  # reads every track's audio: only when asked
+        from adtos.stats.audibility import audibility_stats, write_audibility
+
+        written += write_audibility([audibility_stats(d, progress=progress) for d in datasets],
+                                    out, plots=plots)
     return stats, written
