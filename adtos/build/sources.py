@@ -167,7 +167,7 @@ def refresh_stale_copy(source: Path, copy: Path, out_dir: Path) -> None:
         raise ConfigError(f"{source} differs from {copy}, the copy {len(rendered)} tracks of "
                           f"{out_dir} were rendered with; restore it, or build into a new --out "
                           "folder")
-    log(f"{source} changed since it was copied and no track is rendered yet: copying it again")
+    logger.info(f"{source} changed since it was copied and no track is rendered yet: copying it again")
     (records / SETTINGS_FILE).unlink(missing_ok=True)  # the render settings named the old one
     copy.unlink()
 
