@@ -150,8 +150,8 @@ PATH_KEYS = _path_keys()
 
 def preflight(config: BuildConfig) -> None:
     """The checks that need the stages' own readers, before anything is written:
-    given loop indexes and preset library readable, every soundfont and sampled
-    kit of the library installed, assemble options valid."""
+    given loop indexes and preset library readable, every soundfont and sampled kit of the
+    library installed, assemble options valid."""
     for lib in config.libraries:
         if lib.index is not None:
             read_given_index(config, lib.index)
@@ -312,10 +312,8 @@ class BaseSteps:
 
 def base_steps(config: BuildConfig, out_dir: Path, workers: int | None,
                lap: Callable[[str], None]) -> BaseSteps:
-    """Pin the config, index, presets, assemble into `out_dir` (each resumes).
-
-    The caller runs `preflight(config)` first and holds the folder's lock.
-    """
+    """Pin the config, index, presets, assemble into `out_dir` (each resumes); run
+    `preflight` first."""
     config_text = pin_config(config, out_dir)
     for folder in (out_dir, out_dir / "index"):  # what a killed build left half-written
         if folder.is_dir():

@@ -127,6 +127,7 @@ def _build_variant_locked(config: BuildConfig, base_dir: Path, out_dir: Path,
     report = pipeline.BuildReport(out_dir=out_dir)
     lap = pipeline.step_timer(report)
     # The base's own steps: index, presets and assembly (each skipped when done).
+    pipeline.preflight(config)
     base = pipeline.base_steps(config, base_dir, workers, lap)
 
     flags = " ".join(f"--variant {k}={str(v).lower()}" for k, v in variant.items())
