@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from pathlib import Path
 
@@ -63,13 +64,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules = [COMMAND_MODULES[command]] if command in COMMAND_MODULES else STAGE_CLI_MODULES
     for module_name in modules:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name and module_name.startswith(error.name):  # stage not written yet
-                continue
-            raise
-        module.register(subparsers)
+        importlib.import_module(module_name).register(subparsers)
     return parser
 
 
@@ -79,6 +74,16 @@ def _version() -> str:
     return __version__
 
 
+def _log_to_stderr(command: str) -> None:
+    """Library modules log through `logging` (progress bars stay tqdm); the CLI shows INFO and up."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"[adtos {command}] %(message)s"))
+    logger = logging.getLogger("adtos")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv[0] if argv else None)
@@ -86,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    _log_to_stderr(args.command)
     try:
         result = args.func(args)
     except AdtosError as error:

@@ -30,6 +30,12 @@ CLASS_TO_GM: dict[str, int] = {"BD": 36, "SD": 38, "TT": 45, "HH": 42, "CY": 49}
 GMD_TO_GM: dict[int, int] = {22: 42, 26: 46, 58: 43}
 
 
+# The drum pieces a composite kit takes from different kits, one per class, so that
+# every labelled note has exactly one source (adtos.presets).
+PIECE_CLASSES: dict[str, str] = {"kick": "BD", "snare": "SD", "toms": "TT", "hihat": "HH",
+                                 "cymbals": "CY"}
+
+
 def gm_class(note: int) -> str | None:
     """The 5-class label of a GM drum note, or None when it is not a target."""
     return GM_TO_CLASS.get(int(note))
@@ -44,3 +50,14 @@ def gm_class_indices(notes: np.ndarray) -> np.ndarray:
     if notes.size and (notes.min() < 0 or notes.max() > 127):
         raise ValueError(f"GM notes must be in 0..127, got range {notes.min()}..{notes.max()}")
     return lut[notes]
+
+
+# The drum pieces a kit is made of (composite kits swap whole pieces), each
+# with its class and the GM notes it plays.
+PIECE_CLASSES: dict[str, str] = {"kick": "BD", "snare": "SD", "toms": "TT", "hihat": "HH",
+                                 "cymbals": "CY"}
+PIECE_NOTES: dict[str, tuple[int, ...]] = {
+    piece: tuple(sorted(n for n, c in GM_TO_CLASS.items() if c == label))
+    for piece, label in PIECE_CLASSES.items()
+}
+NOTE_PIECE: dict[int, str] = {n: piece for piece, notes in PIECE_NOTES.items() for n in notes}

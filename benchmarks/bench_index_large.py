@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adtos.index.midi import encode_smf
+from adtos.midi import encode_smf
 
 TPB = 480
 BARS_PER_FILE = 16

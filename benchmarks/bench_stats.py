@@ -24,8 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from adtos.datasets import load_dataset  # noqa: E402
-from adtos.datasets.smf import read_midi_events  # noqa: E402
 from adtos.datasets.testing import rock_beat, write_adtos_track, write_manifest  # noqa: E402
+from adtos.midi import read_midi_file  # noqa: E402
 from adtos.stats import compare_datasets  # noqa: E402
 from adtos.vocab import GMD_TO_GM  # noqa: E402
 
@@ -37,10 +37,10 @@ def gmd_takes(groove: Path) -> list[tuple[list[tuple[float, int, int]], float, f
         for row in csv.DictReader(handle):
             if row["beat_type"] != "beat" or row["time_signature"] != "4-4":
                 continue
-            events = read_midi_events(groove / row["midi_filename"])
-            qn = events.note_ticks / events.resolution
-            pitches = [GMD_TO_GM.get(int(p), int(p)) for p in events.note_pitches]
-            notes = list(zip(qn.tolist(), pitches, events.note_velocities.tolist()))
+            midi = read_midi_file(groove / row["midi_filename"])
+            qn = midi.notes.start_tick / midi.ticks_per_beat
+            pitches = [GMD_TO_GM.get(int(p), int(p)) for p in midi.notes.pitch]
+            notes = list(zip(qn.tolist(), pitches, midi.notes.velocity.tolist()))
             length = np.ceil(max(qn.max(), 1) / 4) * 4 if len(notes) else 0
             if len(notes) >= 16:
                 takes.append((notes, float(length), float(row["bpm"]), row["style"].split("/")[0]))

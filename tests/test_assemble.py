@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from adtos.assemble import AssembleError, AssembleOptions, assemble_tracks, quantize_drums
+from adtos.assemble import AssembleError, AssembleOptions, assemble_tracks, quantize_track_file
 from adtos.assemble.harmony import parse_key
 from adtos.assemble.synthetic import synthetic_loop_index
 from adtos.vocab import GM_TO_CLASS
@@ -167,10 +167,21 @@ def test_quantize_changes_only_drum_timing_and_velocity(loops, tmp_path):
         for x, y in zip(a.instruments[1:], b.instruments[1:]):
             assert [(n.start, n.end, n.pitch, n.velocity) for n in x.notes] == \
                    [(n.start, n.end, n.pitch, n.velocity) for n in y.notes]
-        # The public function on pretty_midi objects gives the same drum part.
-        requantized = quantize_drums(a).instruments[0].notes
-        assert sorted((b.time_to_tick(n.start), n.pitch, n.velocity) for n in requantized) == \
+        # Quantizing the written plain track (what `--variant quantize=true` does)
+        # gives the same drum part, the same pitched voices and its annotation.
+        data, annotation = quantize_track_file(tmp_path / "plain" / "midi" / f"{track_id}.mid")
+        (tmp_path / "requantized.mid").write_bytes(data)
+        c = pretty_midi.PrettyMIDI(str(tmp_path / "requantized.mid"))
+        assert sorted((c.time_to_tick(n.start), n.pitch, n.velocity) for n in c.instruments[0].notes) == \
                sorted((b.time_to_tick(n.start), n.pitch, n.velocity) for n in drums.notes)
+        for x, y in zip(a.instruments[1:], c.instruments[1:]):
+            assert [(n.start, n.end, n.pitch, n.velocity) for n in x.notes] == \
+                   [(n.start, n.end, n.pitch, n.velocity) for n in y.notes]
+        assert c.get_end_time() == a.get_end_time()
+        assert np.array_equal(c.get_tempo_changes()[1], a.get_tempo_changes()[1])
+        expected = sorted((n.start, n.pitch) for n in c.instruments[0].notes)
+        assert [tuple(line.split("\t")[:2]) for line in annotation.splitlines()] == \
+               [(f"{t:.6f}", str(p)) for t, p in expected]
 
 
 def test_usage_term_covers_the_library_evenly(tmp_path):

@@ -8,8 +8,8 @@ import pretty_midi
 import pytest
 import soundfile
 
+from adtos.annotations import read_annotations
 from adtos.datasets import load_dataset
-from adtos.datasets.adtos_reader import read_annotation_txt
 from adtos.render import render_tracks
 from adtos.render.audibility import HIT_WINDOW_S, band_energies, third_octave_bands
 from test_render_support import kit, patch, write_track, write_tracks_table
@@ -103,7 +103,7 @@ def test_annotation_files_with_extra_columns_still_read_as_three_columns(isolate
     out, hits = isolated
     path = out / "annotations" / "train00000.txt"
     # The project's reader: times, notes, classes as before, plus the new arrays.
-    times, notes, _ = read_annotation_txt(path)
+    times, notes, _ = read_annotations(path)
     assert notes.tolist() == [n for _, n, _ in hits]
     track = load_dataset("adtos", out).tracks[0]
     assert track.velocities.tolist() == [v for v, _, _ in hits]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from adtos.build.config import load_config
 from adtos.cli import build_parser
 from adtos.demo import DEMO_CONFIG, available_commands, demo_steps
@@ -32,11 +30,3 @@ def test_demo_refuses_a_missing_config(tmp_path, capsys):
     assert main(["--out", str(tmp_path), "--config", str(tmp_path / "none.toml")]) == 2
     assert "config not found" in capsys.readouterr().err
     assert not (tmp_path / "dataset").exists()
-
-
-@pytest.mark.parametrize("command", ["build", "subset"])
-def test_help_explains_every_option(command, capsys):
-    with pytest.raises(SystemExit):
-        build_parser().parse_args([command, "--help"])
-    text = capsys.readouterr().out
-    assert text.count("--") >= 3

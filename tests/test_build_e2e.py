@@ -13,13 +13,12 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pretty_midi
 import pyarrow.parquet as pq
 import pytest
+import soundfile as sf
 
 from adtos.cli import main as adtos
-
-pretty_midi = pytest.importorskip("pretty_midi")
-sf = pytest.importorskip("soundfile")
 
 CONFIG = """
 [dataset]

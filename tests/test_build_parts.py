@@ -10,7 +10,7 @@ import pytest
 from adtos.build.card import loop_reuse, render_card
 from adtos.build.config import parse_config
 from adtos.build.manifest import MANIFEST_SCHEMA, build_manifest
-from adtos.build.variants import parse_variants, variant_config, variant_dir, write_drum_annotations
+from adtos.build.variants import parse_variants, variant_config, variant_dir
 from adtos.errors import AdtosError
 
 
@@ -143,21 +143,6 @@ def test_variant_config_only_removes_voices():
     assert config.tracks.voices == 2 and not config.tracks.quantize  # the base is untouched
     with pytest.raises(AdtosError, match="can only render fewer"):
         variant_config(config, {"voices": 3})
-
-
-def test_drum_annotations_from_midi(tmp_path):
-    import pretty_midi
-
-    midi = pretty_midi.PrettyMIDI()
-    drums = pretty_midi.Instrument(0, is_drum=True, name="drums")
-    drums.notes += [pretty_midi.Note(100, 38, 0.5, 0.6), pretty_midi.Note(127, 36, 0.0, 0.1),
-                    pretty_midi.Note(90, 39, 1.0, 1.1)]
-    piano = pretty_midi.Instrument(0, name="piano")
-    piano.notes.append(pretty_midi.Note(80, 60, 0.25, 1.0))
-    midi.instruments += [drums, piano]
-    write_drum_annotations(midi, tmp_path / "a.txt")
-    assert (tmp_path / "a.txt").read_text() == \
-        "0.000000\t36\tBD\n0.500000\t38\tSD\n1.000000\t39\t-\n"
 
 
 def test_set_overrides_parse_as_toml():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from adtos.datasets import load_dataset, parse_dataset_spec
-from adtos.datasets.smf import read_midi_events
+from adtos.midi import read_midi_file
 from adtos.datasets.testing import rock_beat, write_adtos_track, write_manifest
 from adtos.vocab import CLASS_INDEX
 
@@ -86,10 +86,10 @@ def test_fast_midi_reader_matches_pretty_midi(adtos_dir):
     import pretty_midi
 
     path = adtos_dir / "midi" / "train00001.mid"
-    events = read_midi_events(path)
+    events = read_midi_file(path)
     pm = pretty_midi.PrettyMIDI(str(path))
     starts = sorted(n.start for n in pm.instruments[0].notes)
-    np.testing.assert_allclose(np.sort(events.note_times), starts, atol=1e-9)
+    np.testing.assert_allclose(np.sort(events.seconds(events.notes.start_tick)), starts, atol=1e-9)
     beats, downbeats = events.beat_ticks()
     reference = pm.get_beats()
     np.testing.assert_allclose(events.seconds(beats)[:reference.size], reference, atol=1e-9)

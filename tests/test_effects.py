@@ -112,3 +112,16 @@ def test_bad_room_parameters_name_the_parameter(params, message):
     preset = kit([{"type": "Room", **params}])
     with pytest.raises(ValueError, match=f"{preset.id}.*Room.*{message}"):
         apply_effects(preset, noise(), SR, planar=True)
+
+
+def test_room_overlap_add_equals_direct_convolution():
+    """Several FFT blocks (the signal is longer than one block) sum to the direct convolution."""
+    from adtos.presets.room import MIN_FFT
+
+    send = np.random.default_rng(4).standard_normal(int(1.2 * MIN_FFT)).astype(np.float32)
+    params = {"decay_s": 0.05, "predelay_ms": 0.0, "dry_level": 0.0, "wet_level": 0.7, "seed": 2}
+    out = apply_room(np.stack([send, send]), SR, params)
+    response = room_impulse_response(SR, 0.05, 0.5, 0.0, 1.0, 2).astype(np.float64)
+    for channel in (1,):  # one channel: a direct convolution of this length takes seconds
+        direct = 0.7 * np.convolve(send.astype(np.float64), response[channel])[:send.size]
+        np.testing.assert_allclose(out[channel], direct, atol=2e-4 * np.abs(direct).max())

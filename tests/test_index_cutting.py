@@ -11,7 +11,7 @@ import pytest
 from adtos.index import estimate_key, index_library, normalize_key, parse_key
 from adtos.index.bars import BarGrid, bars_from_midi, plan_loops
 from adtos.index.keys import PITCH_CLASSES
-from adtos.index.midi import read_midi
+from adtos.midi import read_midi_file
 
 TPB = 480
 
@@ -106,7 +106,7 @@ def test_early_downbeat_stays_with_its_bar(tmp_path):
 
 def test_meter_change_in_mid_bar_leaves_an_unusable_bar(tmp_path):
     path = write_midi(tmp_path / "odd.mid", beats(0, 16), meters=((0, 4, 4), (6 * TPB, 3, 4)), end=16 * TPB)
-    grid = bars_from_midi(read_midi(path))
+    grid = bars_from_midi(read_midi_file(path))
     assert grid.meter[:3] == ["4/4", "4/4", "3/4"]
     assert list(grid.usable[:3]) == [True, False, True]
     assert grid.boundary_qn[:4] == pytest.approx([0, 4, 6, 9])
@@ -166,16 +166,17 @@ def test_key_names_are_normalised_to_sharps():
 
 
 def test_note_pairing_first_in_first_out():
-    from adtos.index.midi import pair_notes
+    from adtos.midi import ProgramChange, pair_notes
 
-    events = [0, 0, 5, -1,        # program 5 on channel 0
-              0, 0, 60, 100,      # two overlapping C4s: the first off closes the first on
+    programs = [ProgramChange(0, 0, 5, before_note=0),   # program 5 on channel 0
+                ProgramChange(45, 9, 7, before_note=5)]  # after the stray note-off, before the kick
+    events = [0, 0, 60, 100,      # two overlapping C4s: the first off closes the first on
               10, 0, 60, 80,
               20, 0, 60, 0,
               30, 0, 60, 0,
               40, 0, 61, 0,       # a stray note-off is ignored
               50, 9, 36, 90]      # never switched off: ends with the track
-    start, end, pitch, velocity, channel, program = pair_notes(events, end_tick=99)
+    start, end, pitch, velocity, channel, program = pair_notes(events, end_tick=99, programs=programs)
     notes = sorted(zip(start.tolist(), end.tolist(), pitch.tolist(), velocity.tolist(), channel.tolist(),
                        program.tolist()))
-    assert notes == [(0, 20, 60, 100, 0, 5), (10, 30, 60, 80, 0, 5), (50, 99, 36, 90, 9, 0)]
+    assert notes == [(0, 20, 60, 100, 0, 5), (10, 30, 60, 80, 0, 5), (50, 99, 36, 90, 9, 7)]

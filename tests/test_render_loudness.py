@@ -37,6 +37,30 @@ def test_loudness_matches_pyloudnorm(sr, shape):
     assert integrated_loudness(audio, sr) == pytest.approx(expected, abs=1e-5)
 
 
+@pytest.mark.parametrize("sr", [22050, 44100, 48000, 96000])
+def test_k_weighting_coefficients_are_pyloudnorms(sr):
+    from adtos.render.loudness import _k_weighting
+
+    stages = pyloudnorm.Meter(sr)._filters.values()  # private: compared here, never used in adtos
+    theirs = np.array([np.concatenate([s.passband_gain * np.asarray(s.b), s.a]) for s in stages])
+    np.testing.assert_allclose(_k_weighting(sr), theirs, rtol=1e-12, atol=1e-15)
+
+
+def test_k_weighting_follows_the_bs1770_table_at_48k():
+    """Within 0.05 dB of the standard's own 48 kHz coefficients (ITU-R BS.1770-4, Tables 1-2)."""
+    import scipy.signal
+
+    from adtos.render.loudness import _k_weighting
+
+    itu = np.array([[1.53512485958697, -2.69169618940638, 1.19839281085285,
+                     1.0, -1.69065929318241, 0.73248077421585],
+                    [1.0, -2.0, 1.0, 1.0, -1.99004745483398, 0.99007225036621]])
+    freqs = np.geomspace(20, 20000, 200)
+    _, ours = scipy.signal.sosfreqz(_k_weighting(48000), freqs, fs=48000)
+    _, theirs = scipy.signal.sosfreqz(itu, freqs, fs=48000)
+    assert np.abs(20 * np.log10(np.abs(ours) / np.abs(theirs))).max() < 0.05
+
+
 @pytest.mark.parametrize("amplitude", [0.001, 0.05, 0.9])
 @pytest.mark.parametrize("target", [-23.0, -16.0])
 def test_normalized_stem_reaches_the_target(amplitude, target):

@@ -5,6 +5,7 @@ Uses pretty_midi's bundled TimGM6mb.sf2; the AVL test needs the Debian package.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -232,23 +233,19 @@ def test_bad_effect_is_reported_with_the_preset_id():
         apply_effects(bad_param, np.zeros((100, 2), np.float32), SR)
 
 
-def test_random_chains_stay_in_musical_ranges():
+def test_random_chains_are_seeded_varied_and_keep_the_level_musical():
+    chains = [random_effect_chain(np.random.default_rng(0), "drums") for _ in range(2)]
+    assert chains[0] == chains[1]  # the seed decides the chain
     rng = np.random.default_rng(0)
     chains = [random_effect_chain(rng, "drums") for _ in range(300)]
-    assert 0.05 < np.mean([not c for c in chains]) < 0.3
-    for chain in chains:
-        for effect in chain:
-            if effect["type"] == "Room":
-                assert effect["wet_level"] <= 0.3 and 0.2 <= effect["decay_s"] <= 0.9
-            if effect["type"] == "Distortion":
-                assert effect["drive_db"] <= 10.0
-            if effect["type"] == "Compressor":
-                assert 1.0 < effect["ratio"] <= 6.0
-        kit(effects=chain)  # every chain builds into a valid preset
+    assert 0.05 < np.mean([not c for c in chains]) < 0.3  # dry_share=0.15 of them dry
+    assert len({json.dumps(c, sort_keys=True) for c in chains if c}) > 0.9 * sum(map(bool, chains))
     audio = np.random.default_rng(1).standard_normal((SR, 2)).astype(np.float32) * 0.1
-    for chain in chains[:10]:
-        out = apply_effects(kit(effects=chain), audio, SR)
-        assert np.isfinite(out).all() and np.abs(out).max() < 4.0
+    dry_rms = np.sqrt(np.mean(audio ** 2))
+    for chain in chains[:12]:
+        out = apply_effects(kit(effects=chain), audio, SR)  # every chain builds a valid preset
+        change_db = 20 * np.log10(np.sqrt(np.mean(out ** 2)) / dry_rms)
+        assert np.isfinite(out).all() and -12.0 < change_db < 12.0, chain
 
 
 def test_overlapping_notes_of_one_pitch_do_not_cut_each_other(bank):

@@ -9,7 +9,7 @@ docs/ARCHITECTURE.md, "Assembled tracks".
 """
 
 from adtos.assemble.options import AssembleError, AssembleOptions
-from adtos.assemble.quantize import quantize_drums
 from adtos.assemble.tracks import TRACKS_SCHEMA, assemble_tracks
+from adtos.assemble.write import quantize_track_file
 
-__all__ = ["AssembleError", "AssembleOptions", "assemble_tracks", "quantize_drums", "TRACKS_SCHEMA"]
+__all__ = ["AssembleError", "AssembleOptions", "assemble_tracks", "quantize_track_file", "TRACKS_SCHEMA"]

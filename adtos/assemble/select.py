@@ -73,9 +73,6 @@ class TempoPool:
             order = np.argsort(library.tempo[group], kind="stable")
             self.groups[(meter, bars)] = (group[order], library.tempo[group][order])
 
-    def bars_values(self, meter: int) -> list[int]:
-        return [bars for (m, bars) in self.groups if m == meter]
-
     def window(self, meter: int, bars_ok, tempo: float, tolerance: float) -> np.ndarray:
         """Loops of this meter whose bars pass `bars_ok` and whose tempo is within tolerance."""
         found = []

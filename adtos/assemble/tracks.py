@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from tqdm import tqdm
 
 from adtos.assemble.harmony import key_name
 from adtos.assemble.library import LoopLibrary
@@ -97,8 +98,6 @@ def assemble_tracks(loops: pa.Table, out_dir: str | os.PathLike, options: Assemb
     library cannot satisfy raises AssembleError before a file is written.
     Returns the tracks table, also written to `out_dir/tracks.parquet`.
     """
-    from tqdm import tqdm
-
     library = LoopLibrary.from_table(loops)
     planner = TrackPlanner(library, options)
     out = Path(out_dir)

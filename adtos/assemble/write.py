@@ -1,12 +1,13 @@
 """A planned track -> MIDI bytes and the drum annotation text.
 
-Times in seconds are computed from ticks exactly as pretty_midi computes them
-(same tick scales, same accumulation), so the annotation file matches what
+Times in seconds come from the file's `adtos.midi.TempoMap`, whose arithmetic
+is pretty_midi's, so the annotation file matches what
 `pretty_midi.PrettyMIDI(path)` reads back, to the last printed decimal.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,52 +15,14 @@ import numpy as np
 from adtos.assemble.harmony import key_signature
 from adtos.assemble.plan import TrackPlan
 from adtos.assemble.quantize import DUPLICATE_SEC, quantize_qn, snap_velocities
-from adtos.smf import (NoteTrack, key_signature_event, midi_file_bytes, tempo_event,
-                                time_signature_event)
-from adtos.vocab import GM_TO_CLASS
+from adtos.annotations import format_annotations
+from adtos.midi import (NoteTrack, TempoMap, key_signature_event, midi_file_bytes, read_midi_file,
+                        tempo_event, tempo_map_events, time_signature_event)
 
 # Channel (drums on GM channel 10) and default General MIDI program per voice;
 # the renderer picks timbres by instrument name, these are for plain players.
 VOICE_CHANNEL = {"drums": 9, "piano": 0, "bass": 1, "guitar": 2, "lead": 3, "bridge": 4}
 VOICE_PROGRAM = {"drums": 0, "piano": 0, "bass": 33, "guitar": 25, "lead": 53, "bridge": 48}
-_LABEL = [GM_TO_CLASS.get(note, "-") for note in range(128)]
-
-
-class TempoMap:
-    """Tick -> seconds for a piecewise-constant tempo, pretty_midi's arithmetic."""
-
-    def __init__(self, ticks: list[int], mpqn: list[int], resolution: int):
-        self.ticks = np.asarray(ticks, dtype=np.int64)
-        self.scale = np.array([60.0 / ((6e7 / m) * resolution) for m in mpqn])
-        self.start = np.zeros(len(ticks))
-        for k in range(1, len(ticks)):
-            self.start[k] = self.start[k - 1] + self.scale[k - 1] * (self.ticks[k] - self.ticks[k - 1])
-
-    def seconds(self, ticks: np.ndarray) -> np.ndarray:
-        ticks = np.asarray(ticks, dtype=np.int64)
-        k = np.searchsorted(self.ticks, ticks, side="right") - 1
-        return self.start[k] + self.scale[k] * (ticks - self.ticks[k])
-
-
-def format_annotation(times, notes, extra: dict[str, np.ndarray] | None = None) -> str:
-    """`time<TAB>GM note<TAB>class` lines, times in seconds with 6 decimals.
-
-    `extra` adds columns after the class, in its order (the renderer's per-onset
-    audibility: velocity, level_db, smr_db): integer arrays as integers, others
-    with one decimal. The first three columns never change, so three-column
-    readers keep working.
-    """
-    notes = np.asarray(notes, dtype=np.int64).tolist()
-    columns = [[f"{t:.6f}" for t in np.asarray(times, dtype=np.float64).tolist()],
-               [str(n) for n in notes], [_LABEL[n] if 0 <= n < 128 else "-" for n in notes]]
-    for name, values in (extra or {}).items():
-        values = np.asarray(values)
-        if values.shape != (len(notes),):
-            raise ValueError(f"annotation column {name}: {values.shape[0] if values.ndim else 0} "
-                             f"values for {len(notes)} onsets")
-        form = "{:d}" if values.dtype.kind in "iu" else "{:.1f}"
-        columns.append([form.format(v) for v in values.tolist()])
-    return "".join("\t".join(fields) + "\n" for fields in zip(*columns))
 
 
 @dataclass
@@ -121,7 +84,7 @@ def write_track(plan: TrackPlan, resolution: int, quantize: bool) -> WrittenTrac
             tempo_ticks.append(tick)
             tempo_values.append(section.mpqn)
             last_mpqn = section.mpqn
-    tempo_map = TempoMap(tempo_ticks, tempo_values, resolution)
+    tempo_map = TempoMap(zip(tempo_ticks, tempo_values), resolution)
 
     tracks = []
     annotation = ""
@@ -135,9 +98,7 @@ def write_track(plan: TrackPlan, resolution: int, quantize: bool) -> WrittenTrac
         tracks.append(NoteTrack(voice, VOICE_CHANNEL[voice], VOICE_PROGRAM[voice], on, off, pitches,
                                 velocities))
         if voice == "drums":
-            times = tempo_map.seconds(on)
-            order = np.lexsort((pitches, times))
-            annotation = format_annotation(times[order], pitches[order])
+            annotation = format_annotations(tempo_map.seconds(on), pitches)
             drum_onsets = len(on)
     midi = midi_file_bytes(resolution, conductor, tracks, end_tick)
     placement_ticks = np.asarray([int(round(p.start_qn * resolution)) for p in plan.placements])
@@ -145,3 +106,42 @@ def write_track(plan: TrackPlan, resolution: int, quantize: bool) -> WrittenTrac
                         tempo_map.seconds(np.asarray(section_ticks)).tolist(),
                         tempo_map.seconds(placement_ticks).tolist(),
                         float(tempo_map.seconds(np.asarray([end_tick]))[0]), drum_onsets)
+
+
+def quantize_track_file(path: str | os.PathLike) -> tuple[bytes, str]:
+    """A track MIDI written by `write_track`, with its drums quantized as `--quantize` does it.
+
+    Returns the new MIDI bytes and drum annotation text. The conductor track
+    and the pitched voices are written back unchanged; drum onsets move to the
+    16th-note grid and velocities to 100 or 127, through the same note
+    cleaning as a quantized assembly. The track keeps its length: a hit
+    snapped onto or past the end is dropped, and if the drums then end before
+    the base's last note, the drum note ending last is held to it (the renderer
+    sizes the audio by the last note, and a variant lasts as long as its base).
+    """
+    midi = read_midi_file(path)
+    resolution, end_tick, notes = midi.ticks_per_beat, midi.end_tick, midi.notes
+    conductor = [(s.tick, time_signature_event(f"{s.numerator}/{s.denominator}"))
+                 for s in midi.time_signatures]
+    conductor += [(k.tick, key_signature_event(k.sharps, k.minor)) for k in midi.key_signatures]
+    conductor += tempo_map_events(midi.tempo_map)
+    last_end = int(notes.end_tick.max()) if len(notes) else 0
+    tracks, annotation = [], ""
+    for index, name in enumerate(midi.track_names):
+        if name not in VOICE_CHANNEL:
+            continue  # the conductor track
+        voice = notes.select(notes.track == index)
+        on, off = voice.start_tick, voice.end_tick
+        pitches, velocities = voice.pitch.astype(np.int64), voice.velocity.astype(np.int64)
+        if name == "drums":
+            starts = quantize_qn(on / resolution)
+            on, off, pitches, velocities = _clean_notes(
+                starts, (off - on) / resolution, pitches, snap_velocities(velocities), resolution,
+                end_tick, midi.tempo_map, True)
+            if off.size and off.max() < last_end and notes.end_tick[notes.track != index].max(
+                    initial=0) < last_end:
+                off[np.argmax(off)] = last_end
+            annotation = format_annotations(midi.seconds(on), pitches)
+        tracks.append(NoteTrack(name, VOICE_CHANNEL[name], VOICE_PROGRAM[name], on, off, pitches,
+                                velocities))
+    return midi_file_bytes(resolution, conductor, tracks, end_tick), annotation

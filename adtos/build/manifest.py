@@ -23,6 +23,9 @@ import os
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
+
+from adtos.fileio import atomic_path, sha256_file
 
 from adtos.vocab import CLASSES
 
@@ -90,8 +93,6 @@ def build_manifest(tracks: pa.Table, render: pa.Table, dataset_dir: str | os.Pat
     The audio hash is taken from the file on disk (render's own hash column
     when the file is missing would hide a lost file).
     """
-    from adtos.fileio import sha256_file
-
     dataset_dir = Path(dataset_dir)
     rendered = {row["track_id"]: row for row in render.to_pylist()}
     rows = []
@@ -138,9 +139,5 @@ def _float(value) -> float | None:
 
 
 def write_manifest(table: pa.Table, path: str | os.PathLike) -> None:
-    import pyarrow.parquet as pq
-
-    from adtos.fileio import atomic_path
-
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)

@@ -18,19 +18,33 @@ finishes with the same files as one that ran through.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import logging
 import os
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from adtos import __version__
+from adtos.assemble import AssembleOptions, assemble_tracks
+from adtos.assemble.options import AssembleError
+from adtos.build.card import render_card
 from adtos.build.config import BuildConfig, config_to_toml
-from adtos.build.sources import (index_step, library_counts, log, presets_step,
-                                 read_given_index, soundfont_paths)
+from adtos.build.manifest import build_manifest, write_manifest
+from adtos.build.sources import (index_step, library_counts, presets_step, read_given_index,
+                                 soundfont_paths)
 from adtos.errors import ConfigError
 from adtos.fileio import atomic_path, folder_lock, remove_partials, write_text_atomic
+from adtos.presets import load_presets
+
+logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "val")
 # Seeds of the two assemblies differ so that validation tracks are not the
@@ -136,11 +150,8 @@ PATH_KEYS = _path_keys()
 
 def preflight(config: BuildConfig) -> None:
     """The checks that need the stages' own readers, before anything is written:
-    given loop indexes and preset library readable, every soundfont of the
+    given loop indexes and preset library readable, every soundfont and sampled kit of the
     library installed, assemble options valid."""
-    from adtos.assemble.options import AssembleError
-    from adtos.presets import load_presets
-
     for lib in config.libraries:
         if lib.index is not None:
             read_given_index(config, lib.index)
@@ -165,11 +176,6 @@ def preflight(config: BuildConfig) -> None:
 
 def assemble_step(config: BuildConfig, loops: pa.Table, out_dir: Path) -> Path:
     """Assemble train and val separately, then merge them into DIR/tracks/."""
-    import pyarrow.compute as pc
-
-    from adtos.assemble import assemble_tracks
-    from adtos.assemble.options import AssembleError
-
     counts = {"train": config.tracks.train, "val": config.tracks.val}
     available = {split: loops.filter(pc.equal(loops.column("split"), split)).num_rows
                  for split in SPLITS}
@@ -185,7 +191,7 @@ def assemble_step(config: BuildConfig, loops: pa.Table, out_dir: Path) -> Path:
         parts.append(part)
         if (part / "tracks.parquet").is_file():
             continue
-        log(f"assembling {counts[split]} {split} tracks from {available[split]} {split} loops")
+        logger.info(f"assembling {counts[split]} {split} tracks from {available[split]} {split} loops")
         # assemble draws only loops of options.split: validation tracks hear
         # no loop a training track hears.
         try:
@@ -197,10 +203,6 @@ def assemble_step(config: BuildConfig, loops: pa.Table, out_dir: Path) -> Path:
 
 
 def assemble_options(config: BuildConfig, split: str, count: int):
-    import dataclasses
-
-    from adtos.assemble import AssembleOptions
-
     wanted = dict(tracks=count, duration=config.tracks.duration, voices=config.tracks.voices,
                   lead=config.tracks.lead, bridge=config.tracks.bridge,
                   seed=config.dataset.seed + SPLIT_SEED_OFFSET[split],
@@ -216,10 +218,6 @@ def assemble_options(config: BuildConfig, split: str, count: int):
 
 def merge_tracks(parts: list[Path], target: Path) -> Path:
     """One tracks folder from several: hard links to the files, tables concatenated."""
-    import pyarrow.parquet as pq
-
-    from adtos.fileio import remove_partials
-
     if (target / "tracks.parquet").is_file():
         return target
     tables = []
@@ -252,6 +250,7 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 def render_step(config: BuildConfig, tracks_dir: Path, presets: list, out_dir: Path, *,
                 voices: tuple[str, ...], workers: int | None, executor: str,
                 address: str | None):
+    # Lazy: the renderer brings FluidSynth and pedalboard, which index and assemble do not need.
     from adtos.render import RenderInputError, render_tracks
 
     try:
@@ -268,14 +267,6 @@ def finish_step(config: BuildConfig, out_dir: Path, tracks_dir: Path,
                 libraries: list[tuple[str, str, int]], config_text: str, *,
                 voices: tuple[str, ...], quantized: bool, base: str | None) -> pa.Table:
     """manifest.parquet and README.md from what assemble and render wrote."""
-    import json
-
-    import pyarrow.parquet as pq
-
-    from adtos import __version__
-    from adtos.build.card import render_card
-    from adtos.build.manifest import build_manifest, write_manifest
-
     tracks = pq.read_table(tracks_dir / "tracks.parquet")
     render_path = out_dir / "render.parquet"
     render = pq.read_table(render_path) if render_path.is_file() else \
@@ -296,19 +287,8 @@ def finish_step(config: BuildConfig, out_dir: Path, tracks_dir: Path,
 # The whole build
 
 
-def build_dataset(config: BuildConfig, out_dir: str | os.PathLike, *, workers: int | None = None,
-                  executor: str = "local", address: str | None = None) -> BuildReport:
-    """Run index → presets → assemble → render → manifest → card into `out_dir`."""
-    out_dir = Path(out_dir)
-    preflight(config)
-    # One build per folder (the lock also checks that the folder is writable).
-    with folder_lock(out_dir, "adtos build"):
-        return _build_steps(config, out_dir, workers, executor, address)
-
-
-def _build_steps(config: BuildConfig, out_dir: Path, workers: int | None, executor: str,
-                 address: str | None) -> BuildReport:
-    report = BuildReport(out_dir=out_dir)
+def step_timer(report: BuildReport) -> Callable[[str], None]:
+    """`lap(step)` records the wall time since the previous lap in `report.seconds[step]`."""
     clock = time.perf_counter()
 
     def lap(step: str) -> None:
@@ -317,6 +297,23 @@ def _build_steps(config: BuildConfig, out_dir: Path, workers: int | None, execut
         report.seconds[step] = now - clock
         clock = now
 
+    return lap
+
+
+@dataclass
+class BaseSteps:
+    """What the steps a build and its variants share leave behind."""
+
+    config_text: str  # the pinned config.toml
+    tables: list  # (library name, kind, loop table) per library
+    presets: list
+    tracks_dir: Path
+
+
+def base_steps(config: BuildConfig, out_dir: Path, workers: int | None,
+               lap: Callable[[str], None]) -> BaseSteps:
+    """Pin the config, index, presets, assemble into `out_dir` (each resumes); run
+    `preflight` first."""
     config_text = pin_config(config, out_dir)
     for folder in (out_dir, out_dir / "index"):  # what a killed build left half-written
         if folder.is_dir():
@@ -328,14 +325,32 @@ def _build_steps(config: BuildConfig, out_dir: Path, workers: int | None, execut
     loops = pa.concat_tables([t for _, _, t in tables], promote_options="default")
     tracks_dir = assemble_step(config, loops, out_dir)
     lap("assemble")
-    render_report = render_step(config, tracks_dir, presets, out_dir, voices=config.voices,
-                                workers=workers, executor=executor, address=address)
-    lap("render")
-    libraries = library_counts(tables)
-    manifest = finish_step(config, out_dir, tracks_dir, libraries, config_text,
-                           voices=config.voices, quantized=config.tracks.quantize, base=None)
-    lap("manifest")
+    return BaseSteps(config_text, tables, presets, tracks_dir)
+
+
+def finish_report(report: BuildReport, manifest: pa.Table, render_report) -> BuildReport:
     report.tracks = manifest.num_rows
     report.hours = sum(manifest.column("duration").to_pylist()) / 3600
     report.failed = list(getattr(render_report, "failed", []) or [])
     return report
+
+
+def build_dataset(config: BuildConfig, out_dir: str | os.PathLike, *, workers: int | None = None,
+                  executor: str = "local", address: str | None = None) -> BuildReport:
+    """Run index → presets → assemble → render → manifest → card into `out_dir`."""
+    out_dir = Path(out_dir)
+    preflight(config)
+    # One build per folder (the lock also checks that the folder is writable).
+    with folder_lock(out_dir, "adtos build"):
+        report = BuildReport(out_dir=out_dir)
+        lap = step_timer(report)
+        base = base_steps(config, out_dir, workers, lap)
+        render_report = render_step(config, base.tracks_dir, base.presets, out_dir,
+                                    voices=config.voices, workers=workers, executor=executor,
+                                    address=address)
+        lap("render")
+        manifest = finish_step(config, out_dir, base.tracks_dir, library_counts(base.tables),
+                               base.config_text, voices=config.voices,
+                               quantized=config.tracks.quantize, base=None)
+        lap("manifest")
+        return finish_report(report, manifest, render_report)

@@ -9,8 +9,10 @@ Both steps skip work whose output exists, so a resumed build reuses them.
 
 from __future__ import annotations
 
+import logging
 import shutil
-import sys
+import zlib
+from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,17 +20,17 @@ import pyarrow as pa
 from adtos.build.config import BuildConfig, library_name
 from adtos.errors import ConfigError
 from adtos.fileio import atomic_path
+from adtos.index import (LibraryError, index_library, make_loop_pack, read_loop_index,
+                         write_loop_index)
+from adtos.presets import build_preset_library, load_presets, save_presets
+from adtos.presets.soundfonts import resolve_soundfont
 
 
-def log(message: str) -> None:
-    print(f"[adtos build] {message}", file=sys.stderr, flush=True)
+logger = logging.getLogger(__name__)
 
 
 def index_step(config: BuildConfig, out_dir: Path, workers: int | None) -> list[tuple[str, str, pa.Table]]:
     """(name, kind, loops table) per library; indexes are built once under DIR/index/."""
-    from adtos.index import (LibraryError, index_library, make_loop_pack, read_loop_index,
-                             write_loop_index)
-
     tables = []
     for lib in config.libraries:
         name = library_name(lib)
@@ -39,12 +41,12 @@ def index_step(config: BuildConfig, out_dir: Path, workers: int | None) -> list[
         if lib.builtin is not None:
             source, kind = out_dir / "index" / name, "auto"
             if not target.is_file():
-                log(f"generating the built-in {lib.builtin} into {source}")
+                logger.info(f"generating the built-in {lib.builtin} into {source}")
                 make_loop_pack(source, seed=config.dataset.seed)
         else:
             source, kind = config.resolve(lib.path), lib.kind
         if not target.is_file():
-            log(f"indexing {source} ({kind})")
+            logger.info(f"indexing {source} ({kind})")
             try:
                 index = index_library(source, kind, loop_bars=lib.loop_bars, workers=workers,
                                       library=lib.name, progress=True)
@@ -53,7 +55,7 @@ def index_step(config: BuildConfig, out_dir: Path, workers: int | None) -> list[
             if lib.builtin is not None:
                 index.loops = hold_out_sources(index.loops, BUILTIN_VAL_SHARE)
             if index.errors:
-                log(f"{len(index.errors)} inputs of {name} skipped (see {target.stem}.errors.csv)")
+                logger.info(f"{len(index.errors)} inputs of {name} skipped (see {target.stem}.errors.csv)")
             write_loop_index(index, target)
         tables.append((name, lib.builtin or lib.kind, read_loop_index(target)))
     return tables
@@ -73,8 +75,6 @@ def hold_out_sources(loops: pa.Table, share: float) -> pa.Table:
     at least one, to `val`; the choice is a hash of the file name, so it is the
     same on every machine.
     """
-    import zlib
-
     def position(source: str) -> float:
         return zlib.crc32(source.encode()) / 2**32
 
@@ -96,8 +96,6 @@ def hold_out_sources(loops: pa.Table, share: float) -> pa.Table:
 
 
 def read_given_index(config: BuildConfig, path: str) -> pa.Table:
-    from adtos.index import read_loop_index
-
     try:
         return read_loop_index(config.resolve(path))
     except (OSError, ValueError) as error:
@@ -108,8 +106,6 @@ def soundfont_paths(config: BuildConfig) -> list[Path] | None:
     """[presets.generate].soundfonts as files: names are looked up on the soundfont
     search path (Debian folders, pretty_midi's TimGM6mb, $ADTOS_SOUNDFONT_PATH),
     paths relative to the config's folder."""
-    from adtos.presets.soundfonts import resolve_soundfont
-
     names = config.presets.generate.soundfonts if config.presets.generate else None
     if names is None:
         return None
@@ -127,8 +123,6 @@ def soundfont_paths(config: BuildConfig) -> list[Path] | None:
 
 def presets_step(config: BuildConfig, out_dir: Path) -> list:
     """The preset library, kept as DIR/presets.jsonl so the dataset names what it used."""
-    from adtos.presets import load_presets, save_presets
-
     target = out_dir / "presets.jsonl"
     if target.is_file() and config.presets.library is not None:
         refresh_stale_copy(config.resolve(config.presets.library), target, out_dir)
@@ -142,10 +136,8 @@ def presets_step(config: BuildConfig, out_dir: Path) -> list:
             with atomic_path(target) as tmp:
                 shutil.copyfile(source, tmp)
         else:
-            from adtos.presets import build_preset_library
-
             generate = config.presets.generate
-            log(f"generating {generate.drums} drum and {generate.other} other presets")
+            logger.info(f"generating {generate.drums} drum and {generate.other} other presets")
             library = build_preset_library(soundfonts=soundfont_paths(config),
                                            drums=generate.drums,
                                            other=generate.other, seed=config.dataset.seed,
@@ -175,15 +167,13 @@ def refresh_stale_copy(source: Path, copy: Path, out_dir: Path) -> None:
         raise ConfigError(f"{source} differs from {copy}, the copy {len(rendered)} tracks of "
                           f"{out_dir} were rendered with; restore it, or build into a new --out "
                           "folder")
-    log(f"{source} changed since it was copied and no track is rendered yet: copying it again")
+    logger.warning(f"{source} changed since it was copied and no track is rendered yet: copying it again")
     (records / SETTINGS_FILE).unlink(missing_ok=True)  # the render settings named the old one
     copy.unlink()
 
 
 def library_counts(tables: list[tuple[str, str, pa.Table]]) -> list[tuple[str, str, int]]:
     """(library, kind, loops) for the card; a library is named as its loop ids are."""
-    from collections import Counter
-
     rows = []
     for _, kind, table in tables:
         for library, count in sorted(Counter(table.column("library").to_pylist()).items()):

@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
+
+from adtos.errors import ConfigError
+from adtos.fileio import write_text_atomic
 
 
 @dataclass
@@ -76,10 +80,6 @@ def select_subset(manifest: pa.Table, drum_presets: int, reuse: int | None = Non
 
 
 def read_manifest(dataset_dir: str | os.PathLike) -> pa.Table:
-    import pyarrow.parquet as pq
-
-    from adtos.errors import ConfigError
-
     path = Path(dataset_dir) / "manifest.parquet"
     if not path.is_file():
         raise ConfigError(f"{path}: no manifest; is {dataset_dir} a dataset built by `adtos build`?")
@@ -88,6 +88,4 @@ def read_manifest(dataset_dir: str | os.PathLike) -> pa.Table:
 
 def write_track_list(track_ids: list[str], path: str | os.PathLike) -> None:
     """One track id per line: the `PATH:LIST.txt` form the dataset readers accept."""
-    from adtos.fileio import write_text_atomic
-
     write_text_atomic(path, "".join(f"{tid}\n" for tid in track_ids))

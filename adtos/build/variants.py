@@ -12,21 +12,26 @@ ablated factor alone. The variant's manifest names its base in `base`.
 from __future__ import annotations
 
 import copy
+import difflib
 import os
 import shutil
-import time
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from adtos.assemble import quantize_track_file
+from adtos.build import pipeline, sources
 from adtos.build.config import BuildConfig, VOICE_ORDER
 from adtos.errors import ConfigError
+from adtos.fileio import atomic_path, folder_lock, remove_partials, write_bytes_atomic, write_text_atomic
 
 VARIANT_KEYS = ("voices", "quantize")
 
 
 def parse_variants(specs: list[str]) -> dict[str, object]:
     """`["voices=1", "quantize=true"]` -> {"voices": 1, "quantize": True}."""
-    import difflib
-
     variant: dict[str, object] = {}
     for spec in specs:
         key, sep, value = spec.partition("=")
@@ -72,49 +77,8 @@ def variant_config(config: BuildConfig, variant: dict[str, object]) -> BuildConf
     return changed
 
 
-def write_drum_annotations(midi, path: str | os.PathLike) -> None:
-    """`time<TAB>GM note<TAB>class` per drum onset, as assemble writes them."""
-    from adtos.fileio import write_text_atomic
-    from adtos.vocab import gm_class
-
-    events = sorted((midi_time, note.pitch) for instrument in midi.instruments
-                    if instrument.is_drum for note in instrument.notes
-                    for midi_time in (note.start,))
-    text = "".join(f"{time:.6f}\t{pitch}\t{gm_class(pitch) or '-'}\n" for time, pitch in events)
-    write_text_atomic(path, text)
-
-
-def keep_length(midi, end: float) -> None:
-    """Give quantized drums the base track's length: the renderer sizes the audio
-    by the MIDI's end, and a variant must last exactly as long as its base.
-
-    A hit snapped onto or past the final bar line is dropped; the note that
-    ends last is held to the end (a drum note's length barely matters to a kit,
-    the track's length does).
-    """
-    drums = [i for i in midi.instruments if i.is_drum]
-    for instrument in drums:
-        instrument.notes = [n for n in instrument.notes if n.start < end - 1e-6]
-        for note in instrument.notes:
-            note.end = min(note.end, end)
-    if midi.get_end_time() < end:
-        last = max((n for i in drums for n in i.notes), key=lambda n: n.end, default=None)
-        if last is not None:
-            last.end = end
-
-
 def quantize_tracks(base_tracks: Path, out_tracks: Path) -> Path:
     """Quantized copies of every base track's MIDI and annotations (resumable)."""
-    import io
-
-    import pretty_midi
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    from tqdm import tqdm
-
-    from adtos.assemble import quantize_drums
-    from adtos.fileio import atomic_path, remove_partials, write_bytes_atomic
-
     if (out_tracks / "tracks.parquet").is_file():
         return out_tracks
     table = pq.read_table(base_tracks / "tracks.parquet")
@@ -126,15 +90,9 @@ def quantize_tracks(base_tracks: Path, out_tracks: Path) -> Path:
         notes_out = out_tracks / "annotations" / f"{track_id}.txt"
         if midi_out.is_file() and notes_out.is_file():
             continue
-        base = pretty_midi.PrettyMIDI(str(base_tracks / "midi" / f"{track_id}.mid"))
-        midi = quantize_drums(base)
-        keep_length(midi, base.get_end_time())
-        buffer = io.BytesIO()
-        midi.write(buffer)
-        write_bytes_atomic(midi_out, buffer.getvalue())
-        # The annotation times are read back from the written file, so they are
-        # the times a MIDI reader (and the synthesizer) sees, to the tick.
-        write_drum_annotations(pretty_midi.PrettyMIDI(str(midi_out)), notes_out)
+        midi, annotation = quantize_track_file(base_tracks / "midi" / f"{track_id}.mid")
+        write_bytes_atomic(midi_out, midi)
+        write_text_atomic(notes_out, annotation)
     if "quantize" in table.column_names:
         table = table.set_column(table.column_names.index("quantize"), "quantize",
                                  pa.array([True] * table.num_rows))
@@ -151,33 +109,27 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
     Assembles the base first when it has not been (its steps resume), but
     renders nothing into the base folder.
     """
-    import pyarrow as pa
-
-    from adtos.build import pipeline, sources
-    from adtos.fileio import atomic_path
-
     if not variant:
         raise ConfigError("--variant needs voices=N or quantize=true")
     base_dir = Path(base_dir)
     out_dir = variant_dir(base_dir, variant)
     changed = variant_config(config, variant)
+    pipeline.preflight(config)
+    # One writer per folder: the base (its steps may still run) and the variant.
+    with folder_lock(base_dir, "adtos build"), folder_lock(out_dir, "adtos build"):
+        return _build_variant_locked(config, base_dir, out_dir, changed, variant, workers=workers,
+                                     executor=executor, address=address)
+
+
+def _build_variant_locked(config: BuildConfig, base_dir: Path, out_dir: Path,
+                          changed: BuildConfig, variant: dict[str, object], *,
+                          workers: int | None, executor: str, address: str | None):
     report = pipeline.BuildReport(out_dir=out_dir)
-    clock = time.perf_counter()
-
-    def lap(step: str) -> None:
-        nonlocal clock
-        report.seconds[step] = time.perf_counter() - clock
-        clock = time.perf_counter()
-
+    lap = pipeline.step_timer(report)
     # The base's own steps: index, presets and assembly (each skipped when done).
     pipeline.preflight(config)
-    pipeline.pin_config(config, base_dir)
-    tables = sources.index_step(config, base_dir, workers)
-    presets = sources.presets_step(config, base_dir)
-    loops = pa.concat_tables([t for _, _, t in tables], promote_options="default")
-    base_tracks = pipeline.assemble_step(config, loops, base_dir)
+    base = pipeline.base_steps(config, base_dir, workers, lap)
 
-    lap("base")
     flags = " ".join(f"--variant {k}={str(v).lower()}" for k, v in variant.items())
     base_rel = os.path.relpath(base_dir.resolve(), out_dir.resolve())
     header = (f"{pipeline.VARIANT_MARK}{base_rel} ({flags}): the base's assembled tracks "
@@ -185,27 +137,24 @@ def build_variant(config: BuildConfig, base_dir: str | os.PathLike, variant: dic
               f"#   adtos build {base_rel}/config.toml --out {base_rel} {flags}\n")
     config_text = pipeline.pin_config(changed, out_dir, header=header)
     if changed.tracks.quantize and not config.tracks.quantize:
-        tracks_dir = quantize_tracks(base_tracks, out_dir / "tracks")
+        tracks_dir = quantize_tracks(base.tracks_dir, out_dir / "tracks")
     else:
-        tracks_dir = base_tracks
+        tracks_dir = base.tracks_dir
     if not (out_dir / "presets.jsonl").is_file():
         with atomic_path(out_dir / "presets.jsonl") as tmp:
             shutil.copyfile(base_dir / "presets.jsonl", tmp)
     lap("quantize")
-    render_report = pipeline.render_step(changed, tracks_dir, presets, out_dir,
+    render_report = pipeline.render_step(changed, tracks_dir, base.presets, out_dir,
                                          voices=changed.voices, workers=workers,
                                          executor=executor, address=address)
     lap("render")
     base_name = os.path.relpath(base_dir.resolve(), out_dir.resolve().parent)
     manifest = pipeline.finish_step(changed, out_dir, tracks_dir,
-                                    sources.library_counts(tables), config_text,
+                                    sources.library_counts(base.tables), config_text,
                                     voices=changed.voices, quantized=changed.tracks.quantize,
                                     base=base_name)
     lap("manifest")
-    report.tracks = manifest.num_rows
-    report.hours = sum(manifest.column("duration").to_pylist()) / 3600
-    report.failed = list(getattr(render_report, "failed", []) or [])
-    return report
+    return pipeline.finish_report(report, manifest, render_report)
 
 
 __all__ = ["VARIANT_KEYS", "VOICE_ORDER", "build_variant", "parse_variants", "variant_config",

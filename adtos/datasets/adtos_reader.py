@@ -8,8 +8,8 @@
 
 The track list is the first table found (manifest, render, tracks), or the
 annotation files when there is none. Beats and downbeats come from the MIDI
-tempo map and time signatures, read with a small SMF parser because
-pretty_midi costs 0.1–0.3 s a file and statistics read thousands.
+tempo map and time signatures, read with `adtos.midi` because pretty_midi
+costs 0.1–0.3 s a file and statistics read thousands.
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
+from tqdm import tqdm
 
+from adtos.annotations import read_annotation_columns
 from adtos.datasets.common import finish_dataset, map_gm_notes, select, tempo_from_beats
-from adtos.datasets.smf import MidiEvents, read_midi_events
 from adtos.datasets.track import Dataset, Track
+from adtos.midi import MidiFile, read_midi_file
 from adtos.vocab import gm_class_indices
 
 TABLES = ("manifest.parquet", "render.parquet", "tracks.parquet")
@@ -32,8 +35,6 @@ DRUM_CHANNEL = 9
 
 def read_track_table(root: Path) -> dict[str, dict] | None:
     """track_id → row (split, tempo, meter, genre where present) from the first table found."""
-    import pyarrow.parquet as pq
-
     for table_name in TABLES:
         table_path = root / table_name
         if not table_path.exists():
@@ -57,8 +58,6 @@ def read_adtos(path: str | os.PathLike, subset=None, name: str | None = None,
     `velocities=False` skips the drum MIDI (faster when only timing matters);
     `progress=True` shows a progress bar (thousands of tracks take seconds).
     """
-    from tqdm import tqdm
-
     root = Path(path)
     annotation_dir = root / "annotations"
     if not annotation_dir.is_dir():
@@ -81,44 +80,8 @@ def read_adtos(path: str | os.PathLike, subset=None, name: str | None = None,
     return finish_dataset(name or root.name, "adtos", root, tracks, skipped)
 
 
-def read_annotation_txt(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """`time<TAB>GM note[<TAB>class[<TAB>...]]` → (times, GM notes, notes as written).
-    The class column is recomputed from the note, so one vocabulary decides
-    everywhere."""
-    times, notes, written, _ = read_annotation(path)
-    return times, notes, written
-
-
-def read_annotation(path: Path) -> tuple[np.ndarray, np.ndarray, list[str], dict[str, np.ndarray]]:
-    """Like read_annotation_txt, plus the renderer's per-onset columns when the file has
-    them (adtos.render.audibility.COLUMNS: velocity, level_db, smr_db), else {}."""
-    from adtos.render.audibility import COLUMNS
-
-    text = path.read_text()
-    fields = text.split()
-    if not fields:
-        return np.zeros(0), np.zeros(0, dtype=np.int64), [], {}
-    width = len(text[:text.find("\n")].split()) if "\n" in text else len(fields)
-    if width < 2 or len(fields) % width:
-        raise ValueError(f"{path}: expected 'time<TAB>GM note<TAB>class' on every line, "
-                         "each line with the same number of columns")
-    written = fields[1::width]
-    try:
-        times = np.array(fields[0::width], dtype=np.float64)
-        notes = np.array(written, dtype=np.int64)
-        extra = {}
-        if width == 3 + len(COLUMNS):
-            extra = {name: np.array(fields[3 + k::width], dtype=np.float64)
-                     for k, name in enumerate(COLUMNS)}
-            extra["velocity"] = extra["velocity"].astype(np.int64)
-    except ValueError as error:
-        raise ValueError(f"{path}: expected 'time<TAB>GM note<TAB>class"
-                         f"[<TAB>{'<TAB>'.join(COLUMNS)}]' on every line ({error})") from None
-    return times, notes, written, extra
-
-
 def read_adtos_track(root: Path, track_id: str, row: dict, velocities: bool = True) -> Track:
-    times, notes, written, figures = read_annotation(root / "annotations" / f"{track_id}.txt")
+    times, notes, written, figures = read_annotation_columns(root / "annotations" / f"{track_id}.txt")
     onsets, labels, dropped = map_gm_notes(times, notes)
     mapped = gm_class_indices(notes) >= 0
     # The drum MIDI gives velocities (unless the annotation has them); the song MIDI
@@ -133,9 +96,10 @@ def read_adtos_track(root: Path, track_id: str, row: dict, velocities: bool = Tr
     meter, tempo = row.get("meter"), row.get("tempo")
     if maps is not None:
         last = max(float(times.max()) if times.size else 0.0, float(maps.seconds(maps.end_tick)))
-        beat_ticks, downbeat_ticks = maps.beat_ticks(_tick_at(maps, last))
+        # the first beat at or after the last onset ends the grid
+        beat_ticks, downbeat_ticks = maps.beat_ticks(int(np.ceil(maps.tempo_map.ticks_at(last) - 1e-6)))
         beats, downbeats = maps.seconds(beat_ticks), maps.seconds(downbeat_ticks)
-        meter = maps.meter()
+        meter = maps.meter
         tempo = tempo_from_beats(beats)
     track_velocities = figures.get("velocity")
     if drum_midi is not None:
@@ -157,33 +121,21 @@ def read_adtos_track(root: Path, track_id: str, row: dict, velocities: bool = Tr
                            **({"audio_sha256": row["audio_sha256"]} if row.get("audio_sha256") else {})})
 
 
-def _read_midi(path: Path, notes: bool) -> MidiEvents | None:
-    return read_midi_events(path, notes=notes) if path.exists() else None
+def _read_midi(path: Path, notes: bool) -> MidiFile | None:
+    return read_midi_file(path, notes=notes) if path.exists() else None
 
 
-def _tick_at(events: MidiEvents, seconds: float) -> int:
-    """The tick of a time in seconds (inverse of the tempo map), for the beat grid's end."""
-    grid = np.arange(0, events.end_tick + 1, max(1, events.resolution // 4))
-    if grid.size == 0:
-        return 0
-    times = events.seconds(grid)
-    if seconds <= times[-1]:
-        return int(grid[np.searchsorted(times, seconds)])
-    extra = (seconds - times[-1]) * 1e6 * events.resolution / events.tempo_us[-1]
-    return int(grid[-1] + np.ceil(extra))
-
-
-def _match_velocities(times: np.ndarray, notes: np.ndarray, midi: MidiEvents) -> np.ndarray | None:
-    """Velocity per annotation line, matched to the MIDI note-ons by (time, note).
+def _match_velocities(times: np.ndarray, notes: np.ndarray, midi: MidiFile) -> np.ndarray | None:
+    """Velocity per annotation line, matched to the MIDI notes by (time, note).
 
     Only drum-channel notes count when the file has any (a whole-track MIDI);
     when the two lists do not agree the velocities are left out, not guessed.
     """
-    drums = midi.note_channels == DRUM_CHANNEL
+    drums = midi.notes.channel == DRUM_CHANNEL
     if not drums.any():
         drums = np.ones_like(drums)
-    midi_times = midi.seconds(midi.note_ticks[drums])
-    midi_notes = midi.note_pitches[drums]
+    midi_times = midi.seconds(midi.notes.start_tick[drums])
+    midi_notes = midi.notes.pitch[drums].astype(np.int64)
     if midi_notes.size != notes.size:
         return None
     # Annotation times are written with 6 decimals; compare on a 0.1 ms grid.
@@ -192,5 +144,5 @@ def _match_velocities(times: np.ndarray, notes: np.ndarray, midi: MidiEvents) ->
     if not np.array_equal(notes[order_txt], midi_notes[order_mid]):
         return None
     velocities = np.empty(notes.size, dtype=np.int64)
-    velocities[order_txt] = midi.note_velocities[drums][order_mid]
+    velocities[order_txt] = midi.notes.velocity[drums][order_mid]
     return velocities

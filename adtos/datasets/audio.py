@@ -9,6 +9,7 @@ import numpy as np
 
 
 def load_audio(path: str | os.PathLike, sr: int = 44100, mono: bool = True) -> np.ndarray:
+    # Lazy: scipy.signal takes a second or more to import, and reading annotations needs no audio.
     import soundfile as sf
     from scipy.signal import resample_poly
 

@@ -12,6 +12,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from adtos.vocab import gm_class
 
 RESOLUTION = 480
@@ -73,9 +76,6 @@ def qn_to_seconds(qn: float, tempi: Sequence[tuple[float, float]]) -> float:
 
 def write_manifest(root: str | os.PathLike, rows: list[dict]) -> None:
     """manifest.parquet with one row per track (track_id, split, tempo, meter, genre...)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     pq.write_table(pa.Table.from_pylist(rows), Path(root) / "manifest.parquet")
 
 

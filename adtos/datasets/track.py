@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from adtos.datasets import audio
 from adtos.vocab import CLASSES
 
 
@@ -56,11 +57,9 @@ class Track:
 
     def load_audio(self, sr: int = 44100, mono: bool = True) -> np.ndarray:
         """Audio as float32, shape (n,) when mono else (n, channels), resampled to `sr`."""
-        from adtos.datasets.audio import load_audio
-
         if self.audio_path is None:
             raise FileNotFoundError(f"track {self.track_id} has no audio")
-        return load_audio(self.audio_path, sr=sr, mono=mono)
+        return audio.load_audio(self.audio_path, sr=sr, mono=mono)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .midi import MidiData
+from adtos.midi import MidiFile
 
 LOOP_SIZES = (8, 4, 2, 1)
 
@@ -42,7 +42,7 @@ def meter_bar_qn(numerator: int, denominator: int) -> float:
     return numerator * 4.0 / denominator
 
 
-def bars_from_midi(midi: MidiData, end_tick: int | None = None) -> BarGrid:
+def bars_from_midi(midi: MidiFile, end_tick: int | None = None) -> BarGrid:
     """Bar lines from the meter map, from tick 0 to the end of the performance.
 
     A time signature that arrives in the middle of a bar starts a new bar there
@@ -57,11 +57,11 @@ def bars_from_midi(midi: MidiData, end_tick: int | None = None) -> BarGrid:
     meters: list[str] = []
     nominal: list[float] = []
     usable: list[bool] = []
-    for index, (tick, numerator, denominator) in enumerate(midi.meters):
+    for index, (tick, numerator, denominator) in enumerate(midi.time_signatures):
         bar_ticks = meter_bar_qn(numerator, denominator) * tpb
         if bar_ticks <= 0:
             continue
-        segment_end = midi.meters[index + 1][0] if index + 1 < len(midi.meters) else np.inf
+        segment_end = midi.time_signatures[index + 1][0] if index + 1 < len(midi.time_signatures) else np.inf
         position = float(tick)
         while position < min(segment_end, end):
             length, whole = bar_ticks, True
@@ -78,7 +78,7 @@ def bars_from_midi(midi: MidiData, end_tick: int | None = None) -> BarGrid:
     boundary_ticks = np.append(starts, starts[-1] + lengths[-1])
     return BarGrid(
         boundary_qn=boundary_ticks / tpb,
-        boundary_sec=midi.tick_to_seconds(boundary_ticks),
+        boundary_sec=midi.seconds(boundary_ticks),
         meter=meters,
         bar_qn=np.asarray(nominal) / tpb,
         usable=np.asarray(usable, dtype=bool),

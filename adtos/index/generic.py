@@ -22,10 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import Job, cut_on_midi_bars, split_for_theme, voice_from_notes
+from .common import Job, cut_on_midi_bars, read_source_midi, split_for_theme, voice_from_notes
 from .keys import normalize_key
 from .loops import LoopRows, SourceInfo
-from .midi import BadMidiError, read_midi
 
 MIDI_SUFFIXES = (".mid", ".midi")
 ROLE_WORDS = {
@@ -110,16 +109,9 @@ def index_job(root: Path, job: Job, library: str, loop_bars: int,
     source = job.source
     name = source.rsplit("/", 1)[-1]
     name_bpm = bpm_from_name(name)
-    try:
-        midi = read_midi(root / source, default_bpm=name_bpm)
-    except BadMidiError as error:
-        errors.append((source, str(error)))
-        return
-    if not midi.has_tempo and name_bpm is None:
-        errors.append((source, "no tempo: no set_tempo event and no bpm in the file name"))
-        return
-    if len(midi.notes) == 0:
-        errors.append((source, "no notes"))
+    midi = read_source_midi(root / source, source, errors, default_bpm=name_bpm,
+                            no_tempo="no tempo: no set_tempo event and no bpm in the file name")
+    if midi is None:
         return
 
     notes = midi.notes

@@ -11,9 +11,8 @@ from pathlib import Path
 
 from adtos.vocab import GMD_TO_GM
 
-from .common import Job, cut_on_midi_bars, voice_from_notes
+from .common import Job, cut_on_midi_bars, read_source_midi, voice_from_notes
 from .loops import LoopRows, SourceInfo
-from .midi import BadMidiError, read_midi
 
 INFO_FILE = "info.csv"
 REQUIRED_FIELDS = ("drummer", "session", "style", "bpm", "beat_type", "time_signature", "midi_filename", "split")
@@ -46,16 +45,8 @@ def index_job(root: Path, job: Job, library: str, loop_bars: int,
     if not path.is_file():
         errors.append((job.source, "listed in info.csv but not found"))
         return
-    try:
-        midi = read_midi(path)
-    except BadMidiError as error:
-        errors.append((job.source, str(error)))
-        return
-    if not midi.has_tempo:
-        errors.append((job.source, "no tempo: the file has no set_tempo event"))
-        return
-    if len(midi.notes) == 0:
-        errors.append((job.source, "no notes"))
+    midi = read_source_midi(path, job.source, errors)
+    if midi is None:
         return
     style = meta["style"].strip().lower()
     genre = style.split("/")[0]

@@ -7,10 +7,14 @@ the index the same whatever the number of workers.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from pathlib import Path
 
 import pyarrow as pa
+from tqdm import tqdm
+
+from adtos.workers import exit_with_parent
 
 from . import generic, groove, pop909
 from .bars import LOOP_SIZES
@@ -102,16 +106,10 @@ def index_library(library_dir: str | os.PathLike, kind: str = "auto", *, loop_ba
     errors: list[tuple[str, str]] = []
     bar = None
     if progress:
-        from tqdm import tqdm
-
         bar = tqdm(total=len(jobs), unit="file", desc=f"index {library}", dynamic_ncols=True)
     pool = None
     try:
         if workers > 1 and len(tasks) > 1:
-            import multiprocessing
-
-            from adtos.workers import exit_with_parent
-
             # Workers end with this process even when it is killed (kill -9).
             pool = multiprocessing.get_context("fork" if os.name == "posix" else "spawn").Pool(
                 workers, initializer=exit_with_parent, initargs=(os.getpid(),))

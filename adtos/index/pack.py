@@ -23,7 +23,7 @@ import numpy as np
 from adtos.fileio import atomic_path
 
 from .keys import parse_key
-from adtos.smf import encode_smf
+from adtos.midi import encode_smf
 from .pack_styles import CHORD_INTERVALS, STYLES, Style
 
 TICKS_PER_BEAT = 480

@@ -26,10 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from .bars import bars_from_beats, plan_loops
-from .common import Job, split_for_theme
+from .common import Job, read_source_midi, split_for_theme
 from .keys import normalize_key
 from .loops import LoopRows, SourceInfo, Voice, cut_voice
-from .midi import BadMidiError, read_midi
 
 BEAT_FILE = "beat_midi.txt"
 KEY_FILE = "key_audio.txt"
@@ -105,13 +104,8 @@ def seconds_to_beats(seconds: np.ndarray, beat_sec: np.ndarray) -> np.ndarray:
 def index_job(root: Path, job: Job, library: str, loop_bars: int,
               rows: LoopRows, errors: list[tuple[str, str]]) -> None:
     folder = (root / job.source).parent
-    try:
-        midi = read_midi(root / job.source)
-    except BadMidiError as error:
-        errors.append((job.source, str(error)))
-        return
-    if not midi.has_tempo:
-        errors.append((job.source, "no tempo: the file has no set_tempo event"))
+    midi = read_source_midi(root / job.source, job.source, errors, need_notes=False)
+    if midi is None:
         return
     try:
         beat_sec, downbeat = read_beats(folder / BEAT_FILE)
@@ -146,8 +140,8 @@ def index_job(root: Path, job: Job, library: str, loop_bars: int,
 
     def voice(role: str, track_notes, id_suffix: str = "") -> Voice:
         return Voice(role=role,
-                     onset_qn=seconds_to_beats(midi.tick_to_seconds(track_notes.start_tick), beat_sec),
-                     end_qn=seconds_to_beats(midi.tick_to_seconds(track_notes.end_tick), beat_sec),
+                     onset_qn=seconds_to_beats(midi.seconds(track_notes.start_tick), beat_sec),
+                     end_qn=seconds_to_beats(midi.seconds(track_notes.end_tick), beat_sec),
                      pitch=track_notes.pitch, velocity=track_notes.velocity, id_suffix=id_suffix)
 
     cut_voice(voice("piano", notes), grid, plan, info, rows, errors)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from adtos.fileio import atomic_path, write_text_atomic
 
@@ -81,8 +82,6 @@ def write_loop_index(index: LoopIndex, out_path: str | Path) -> Path:
     Both files are written atomically; the errors file is always written (with
     only its header when nothing was skipped) so that a stale one never lingers.
     """
-    import pyarrow.parquet as pq
-
     out_path = Path(out_path)
     table = index.loops.cast(LOOP_SCHEMA) if index.loops.schema != LOOP_SCHEMA else index.loops
     with atomic_path(out_path) as tmp:
@@ -100,8 +99,6 @@ def read_loop_index(path: str | Path) -> pa.Table:
 
     Raises FileNotFoundError or ValueError naming the file and the column.
     """
-    import pyarrow.parquet as pq
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"loop index not found: {path}")
@@ -119,7 +116,3 @@ def read_loop_index(path: str | Path) -> pa.Table:
         if actual != expected.type:
             raise ValueError(f"{path}: column {expected.name!r} has type {actual}, expected {expected.type}")
     return table
-
-
-def empty_loop_table() -> pa.Table:
-    return LOOP_SCHEMA.empty_table()

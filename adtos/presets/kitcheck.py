@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from adtos.presets.model import Preset
 from adtos.vocab import CLASSES, GM_TO_CLASS
 
 if TYPE_CHECKING:
-    from adtos.presets.model import Preset
     from adtos.presets.synth import SoundfontBank
 
 VOCAB_NOTES: tuple[int, ...] = tuple(sorted(GM_TO_CLASS))
@@ -148,9 +148,7 @@ def judge_note(check: NoteCheck, label: str) -> str:
 def check_drum_kit(bank: SoundfontBank, soundfont: str, bank_number: int, program: int,
                    notes: tuple[int, ...] = VOCAB_NOTES) -> KitCheck:
     """Render each vocabulary note of one kit alone and judge it (see module doc)."""
-    import pretty_midi
-
-    from adtos.presets.model import Preset
+    import pretty_midi  # lazy, as the synth this check renders with (the caller's bank)
 
     # Rendered as a pitched role so that notes end when told and the all-sound-off
     # control (CC 120) at the end of each slot cuts any tail before the next note.
@@ -184,8 +182,3 @@ def judge_kit(result: KitCheck) -> KitCheck:
                 result.remap[note] = passing[0]
     result.remap = dict(sorted(result.remap.items()))
     return result
-
-
-def check_preset_kit(bank: SoundfontBank, preset: Preset) -> KitCheck:
-    source = preset.source
-    return check_drum_kit(bank, source["soundfont"], source["bank"], source["program"])

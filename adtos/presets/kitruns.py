@@ -10,15 +10,29 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tqdm import tqdm
+
+from adtos.fileio import write_text_atomic
 from adtos.presets.kitcheck import KitCheck, NoteCheck, check_drum_kit
 from adtos.presets.soundfonts import SoundfontError, SoundfontPatch
 
-if TYPE_CHECKING:
-    from adtos.presets.library import LibraryReport
+
+@dataclass
+class LibraryReport:
+    """What building a library found: unreadable soundfonts and every kit check."""
+
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (soundfont or kit, reason)
+    kit_checks: list[tuple[SoundfontPatch, KitCheck]] = field(default_factory=list)
+    # Sampled kits (adtos.kits): (kit name, format, licence, check); None: percussion only
+    sampled_checks: list[tuple[str, str, str, KitCheck | None]] = field(default_factory=list)
+
+    def excluded_kits(self) -> list[tuple[SoundfontPatch, KitCheck]]:
+        return [(p, c) for p, c in self.kit_checks if not c.usable]
 
 
 def default_cache_path() -> Path:
@@ -38,8 +52,6 @@ def checked_kits(patches: list[SoundfontPatch], paths: list[Path], report: Libra
     Kits are checked in groups per soundfont, so that each worker process loads
     a soundfont once (MuseScore's SF3 takes seconds to load).
     """
-    from tqdm import tqdm
-
     cache = _load_cache(cache_path)
     keys = {p.resolve().name: _file_key(p) for p in paths if p.is_file()}
 
@@ -56,8 +68,6 @@ def checked_kits(patches: list[SoundfontPatch], paths: list[Path], report: Libra
     with tqdm(total=sum(len(k) for k in todo.values()), desc="checking drum kits", unit="kit",
               disable=not progress) as bar:
         if workers > 1:
-            from concurrent.futures import ProcessPoolExecutor
-
             with ProcessPoolExecutor(workers) as pool:
                 results = pool.map(_check_soundfont_kits, jobs)
                 for (font, kits, _, _), (checks, error) in zip(jobs, results):
@@ -83,7 +93,7 @@ def checked_kits(patches: list[SoundfontPatch], paths: list[Path], report: Libra
 
 def _check_soundfont_kits(job, bar=None) -> tuple[list[KitCheck], str | None]:
     """Check the kits of one soundfont: (checks, None), or (checks so far, error)."""
-    from adtos.presets.synth import SoundfontBank
+    from adtos.presets.synth import SoundfontBank  # lazy: loads FluidSynth, in the worker only
 
     soundfont, kits, paths, sample_rate = job
     bank = SoundfontBank(sample_rate, soundfonts=paths)
@@ -127,8 +137,6 @@ def _load_cache(path: str | os.PathLike | None) -> dict[str, Any]:
 def _save_cache(path: str | os.PathLike | None, cache: dict[str, Any]) -> None:
     if path is None:
         return
-    from adtos.fileio import write_text_atomic
-
     write_text_atomic(path, json.dumps(cache, sort_keys=True))
 
 

@@ -20,9 +20,9 @@ import numpy as np
 from adtos.presets.discover import classify_patch, patch_preset, scan_soundfonts
 from adtos.presets.effects import random_effect_chain
 from adtos.presets.kitcheck import KitCheck
-from adtos.presets.kitruns import checked_kits, default_cache_path
+from adtos.presets.kitruns import LibraryReport, checked_kits, default_cache_path
 from adtos.presets.model import NOTE_PIECE, PIECE_CLASSES, PIECE_NOTES, Preset
-from adtos.presets.soundfonts import SoundfontPatch
+from adtos.presets.soundfonts import SoundfontPatch, find_soundfonts
 
 PITCHED_FIRST = ("piano", "bass", "guitar", "lead", "bridge")
 TUNE_CENTS = 100.0  # composite-kit pieces are retuned by up to ± this
@@ -31,19 +31,6 @@ MIN_PIECES, MAX_PIECES = 2, 5  # pieces a composite takes from other kits
 # Drum presets beyond the whole kits: this share are sampled kits with per-piece
 # variation (adtos.presets.variation), the rest soundfont composites.
 VARIATION_SHARE = 0.75
-
-
-@dataclass
-class LibraryReport:
-    """What building a library found: unreadable soundfonts and every kit check."""
-
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (soundfont or kit, reason)
-    kit_checks: list[tuple[SoundfontPatch, KitCheck]] = field(default_factory=list)
-    # Sampled kits (adtos.kits): (kit name, format, licence, check); None: percussion only
-    sampled_checks: list[tuple[str, str, str, KitCheck | None]] = field(default_factory=list)
-
-    def excluded_kits(self) -> list[tuple[SoundfontPatch, KitCheck]]:
-        return [(p, c) for p, c in self.kit_checks if not c.usable]
 
 
 def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drums: int = 512,
@@ -102,8 +89,6 @@ def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drum
 
 def _soundfont_paths(soundfonts: list[str | os.PathLike] | None) -> list[Path]:
     if soundfonts is None:
-        from adtos.presets.soundfonts import find_soundfonts
-
         return find_soundfonts()
     return [Path(p) for p in soundfonts]
 

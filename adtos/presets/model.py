@@ -16,20 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adtos.vocab import GM_TO_CLASS
+from adtos.fileio import write_text_atomic
+# The drum pieces a composite kit can take from different kits, one per class of
+# the 5-class vocabulary, so that every labelled note has exactly one source; they
+# live in adtos.vocab so that adtos.presets.variation needs nothing from this module.
+from adtos.vocab import NOTE_PIECE, PIECE_CLASSES, PIECE_NOTES  # noqa: F401 (re-exported)
 
 ROLES: tuple[str, ...] = ("drums", "piano", "bass", "guitar", "lead", "bridge", "other")
 POOLS: tuple[str | None, ...] = ("train", "val", None)
-
-# The drum pieces a composite kit can take from different kits, one per class of
-# the 5-class vocabulary, so that every labelled note has exactly one source.
-PIECE_CLASSES: dict[str, str] = {"kick": "BD", "snare": "SD", "toms": "TT", "hihat": "HH",
-                                 "cymbals": "CY"}
-PIECE_NOTES: dict[str, tuple[int, ...]] = {
-    piece: tuple(sorted(n for n, c in GM_TO_CLASS.items() if c == label))
-    for piece, label in PIECE_CLASSES.items()
-}
-NOTE_PIECE: dict[int, str] = {n: piece for piece, notes in PIECE_NOTES.items() for n in notes}
 
 DEFAULT_SYNTH: dict[str, Any] = {"gain": 0.4, "reverb": False, "chorus": False}
 
@@ -216,8 +210,6 @@ def preset_id(preset: Preset) -> str:
 
 def save_presets(presets: list[Preset], path: str | os.PathLike) -> None:
     """Write presets as JSON Lines, atomically (a killed run leaves the old file whole)."""
-    from adtos.fileio import write_text_atomic
-
     ids = [p.id for p in presets]
     if len(set(ids)) != len(ids):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})

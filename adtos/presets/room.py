@@ -68,7 +68,7 @@ def room_impulse_response(sample_rate: int, decay_s: float = 0.6, damping: float
     onsets are not moved), is `decay_s` + predelay long, and is cached: a
     worker renders many stems with the same few presets.
     """
-    import scipy.signal
+    import scipy.signal  # lazy: a second or more to import, and most presets have no Room
 
     rng = np.random.default_rng(seed)
     predelay = int(round(predelay_ms * 1e-3 * sample_rate))
@@ -104,7 +104,7 @@ def apply_room(planar: np.ndarray, sample_rate: int, params: dict[str, Any]) -> 
     out = dry_level · x + wet_level · (mono(x) ∗ response); the tail beyond the
     input's length is cut, as a plugin processing the same buffer would.
     """
-    import scipy.fft
+    import scipy.fft  # lazy, as scipy.signal above
 
     p = check_room(params)
     response = room_impulse_response(int(sample_rate), float(p["decay_s"]), float(p["damping"]),

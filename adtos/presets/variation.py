@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from adtos.vocab import PIECE_CLASSES
+
 PIECE_FIELDS: tuple[str, ...] = ("pitch", "decay", "tilt", "drive_db", "gain_db")
 NEUTRAL: dict[str, float] = {"pitch": 0.0, "decay": 1.0, "tilt": 0.0, "drive_db": 0.0,
                              "gain_db": 0.0}
@@ -89,8 +91,6 @@ def check_piece_variation(params: dict[str, Any], where: str = "variation") -> d
 
 def check_variation(variation: dict[str, Any]) -> dict[str, Any]:
     """Validate a preset's `variation` ({"velocity_exponent": x, "pieces": {piece: {...}}})."""
-    from adtos.presets.model import PIECE_CLASSES
-
     unknown = set(variation) - {"velocity_exponent", "pieces"}
     if unknown:
         raise ValueError(f"variation: unknown fields {sorted(unknown)}; expected "
@@ -116,8 +116,6 @@ def check_variation(variation: dict[str, Any]) -> dict[str, Any]:
 def draw_variation(rng: np.random.Generator, pieces: tuple[str, ...] | None = None
                    ) -> dict[str, Any]:
     """A seeded variation: a velocity curve and parameters for each of `pieces` (default all)."""
-    from adtos.presets.model import PIECE_CLASSES
-
     out: dict[str, Any] = {"velocity_exponent": round(float(rng.uniform(*VELOCITY_EXPONENT_RANGE)),
                                                       2)}
     drawn = {}

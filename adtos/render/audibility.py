@@ -53,6 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from adtos.annotations import EXTRA_COLUMNS
 from adtos.vocab import GM_TO_CLASS
 
 HIT_WINDOW_S = 0.050      # what is heard of a hit's attack: the first 50 ms
@@ -63,7 +64,7 @@ TAIL_WINDOW_S = 0.010     # power just before the onset = the decay still soundi
 NOISE_POWER = (2.0 / 65536) ** 2 / 12.0
 LEVEL_FLOOR_DB = -120.0
 OTHER_GROUP = "-"  # notes outside the 5-class vocabulary
-COLUMNS = ("velocity", "level_db", "smr_db")  # the annotation file's extra columns, in order
+COLUMNS = EXTRA_COLUMNS  # the annotation file's extra columns, in order
 
 
 @dataclass(frozen=True)
@@ -343,15 +344,14 @@ def annotate_audibility(annotation_path, drum_part: DrumPart | None,
     Without a drum voice (a variant that leaves the drums out) the annotation
     is returned as it is: there is no hit to measure.
     """
-    from adtos.assemble.write import format_annotation
-    from adtos.datasets.adtos_reader import read_annotation_txt
+    from adtos.annotations import format_annotations, read_annotations
 
     if drum_part is None:
         return annotation_path.read_bytes()
-    times, notes, _ = read_annotation_txt(annotation_path)
+    times, notes, _ = read_annotations(annotation_path)
     figures = measure_drum_part(drum_part.render, drum_part.instrument, drum_part.played,
                                 drum_part.dry, stems, times, notes, sample_rate)
-    return format_annotation(times, notes, figures.columns()).encode()
+    return format_annotations(times, notes, figures.columns()).encode()
 
 
 STRENGTH_BEFORE_S = (0.040, 0.010)  # the pre-onset window: 40 to 10 ms before the annotation
@@ -402,10 +402,10 @@ PEDAL_HIHAT = 44
 def audibility_summary(annotation_path) -> dict:
     """Per-class onset counts and shares under the mix of one rendered annotation file,
     for the manifest: onsets_<C>, under_mix_<C> (None without figures or onsets), pedal_hihat."""
-    from adtos.datasets.adtos_reader import read_annotation
+    from adtos.annotations import read_annotation_columns
     from adtos.vocab import CLASSES, gm_class_indices
 
-    _, notes, _, figures = read_annotation(annotation_path)
+    _, notes, _, figures = read_annotation_columns(annotation_path)
     classes = gm_class_indices(notes) if notes.size else np.zeros(0, dtype=np.int64)
     summary: dict = {"pedal_hihat": int(np.sum(notes == PEDAL_HIHAT))}
     for index, name in enumerate(CLASSES):

@@ -99,10 +99,10 @@ def midi_with_voices(midi_path: Path, keep: set[str]) -> bytes:
     audio is the one it was rendered from. Tracks without notes or program
     changes (the conductor track) stay.
     """
-    from adtos.smf import select_tracks
+    from adtos.midi import select_tracks
 
     try:
         return select_tracks(Path(midi_path).read_bytes(),
-                             lambda track: not track.events or track.name.strip().lower() in keep)
+                             lambda track: not track.plays or track.name.strip().lower() in keep)
     except (ValueError, IndexError) as error:
         raise ValueError(f"MIDI file does not parse: {Path(midi_path).name}: {error}") from error

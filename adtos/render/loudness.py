@@ -5,8 +5,8 @@ level does not decide how loud a voice is in the mix; the mix of such stems
 can exceed full scale, so it is scaled down as a whole (a gain, never hard
 clipping, which would add distortion a real recording does not have).
 
-The measurement is pyloudnorm's (its K-weighting filters, block layout and
-gating, checked equal in tests/test_render_loudness.py) with the per-block
+The measurement is pyloudnorm's (its K-weighting filter design, block layout
+and gating, checked equal in tests/test_render_loudness.py) with the per-block
 Python loops replaced by a cumulative sum: pyloudnorm's loops cost more than
 synthesizing the stem. Keeping the block energies also gives the loudness
 after a gain exactly, without filtering the stem again.
@@ -40,14 +40,32 @@ class SilentStemError(ValueError):
     """A voice with notes whose rendering is (nearly) silent."""
 
 
+# BS.1770's K-weighting as pyloudnorm designs it (RBJ cookbook biquads): a
+# +4 dB high shelf at 1500 Hz (the head's acoustic effect) and a 38 Hz
+# high-pass (the RLB curve). Computed here rather than read from pyloudnorm's
+# private Meter._filters; tests/test_render_loudness.py checks both against
+# pyloudnorm and against the standard's 48 kHz table.
+HIGH_SHELF = (4.0, 1 / np.sqrt(2), 1500.0)  # gain dB, Q, centre Hz
+HIGH_PASS = (0.5, 38.0)                     # Q, corner Hz
+
+
 @functools.lru_cache(maxsize=4)
 def _k_weighting(sample_rate: int) -> np.ndarray:
-    """pyloudnorm's two K-weighting stages as second-order sections (gain folded in)."""
-    import pyloudnorm
-
-    stages = pyloudnorm.Meter(sample_rate, block_size=BLOCK_S)._filters.values()
-    return np.array([np.concatenate([stage.passband_gain * np.asarray(stage.b), stage.a])
-                     for stage in stages])
+    """The two K-weighting stages as second-order sections [b0 b1 b2 a0 a1 a2], a0 = 1."""
+    gain_db, q, centre = HIGH_SHELF
+    a = 10.0 ** (gain_db / 40.0)
+    w0 = 2.0 * np.pi * centre / sample_rate
+    alpha = np.sin(w0) / (2.0 * q)
+    cos, root = np.cos(w0), 2.0 * np.sqrt(a) * alpha
+    shelf = [a * ((a + 1) + (a - 1) * cos + root), -2 * a * ((a - 1) + (a + 1) * cos),
+             a * ((a + 1) + (a - 1) * cos - root),
+             (a + 1) - (a - 1) * cos + root, 2 * ((a - 1) - (a + 1) * cos),
+             (a + 1) - (a - 1) * cos - root]
+    q, corner = HIGH_PASS
+    w0 = 2.0 * np.pi * corner / sample_rate
+    alpha, cos = np.sin(w0) / (2.0 * q), np.cos(w0)
+    high_pass = [(1 + cos) / 2, -(1 + cos), (1 + cos) / 2, 1 + alpha, -2 * cos, 1 - alpha]
+    return np.array([np.asarray(stage) / stage[3] for stage in (shelf, high_pass)])
 
 
 def block_energies(audio: np.ndarray, sample_rate: int) -> np.ndarray:

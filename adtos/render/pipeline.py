@@ -40,10 +40,6 @@ class RenderReport:
     skipped: list[str] = field(default_factory=list)  # already done by an earlier run
     failed: list[tuple[str, str]] = field(default_factory=list)  # (track_id, reason)
 
-    @property
-    def done(self) -> int:
-        return len(self.rendered) + len(self.skipped)
-
 
 def render_tracks(
     tracks_dir: str | os.PathLike,

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+from tqdm import tqdm
 
 from adtos.datasets.track import Dataset
 from adtos.stats.fingerprints import beat_fingerprints, fingerprint_counts
@@ -82,8 +83,6 @@ def dataset_stats(dataset: Dataset, merge: float = 0.05, max_beats: float = 1.0,
     all_fingerprints: list[np.ndarray] = []
     class_intervals: dict[str, list[np.ndarray]] = {c: [] for c in CLASSES}
     class_velocities: dict[str, list[np.ndarray]] = {c: [] for c in CLASSES}
-    from tqdm import tqdm
-
     for track in tqdm(dataset.tracks, desc=f"measuring {dataset.name}", unit="track",
                       disable=not progress, leave=False):
         beats = track.beats if track.beats is not None and len(track.beats) >= 2 else None

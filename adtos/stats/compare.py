@@ -6,7 +6,9 @@ import os
 from pathlib import Path
 
 from adtos.datasets.track import Dataset
+from adtos.stats import plots as figures
 from adtos.stats.collect import DatasetStats, dataset_stats
+from adtos.stats.tables import coverage_matrices, write_tables
 
 
 def compare_datasets(datasets: list[Dataset], out: str | os.PathLike, per_class: bool = False,
@@ -17,9 +19,6 @@ def compare_datasets(datasets: list[Dataset], out: str | os.PathLike, per_class:
 
     Returns the per-dataset statistics and the files written.
     """
-    from adtos.stats import plots as figures
-    from adtos.stats.tables import coverage_matrices, write_tables
-
     names = [d.name for d in datasets]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

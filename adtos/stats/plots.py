@@ -81,7 +81,7 @@ def violin_axes(ax, stats: list[DatasetStats], values: Sequence[np.ndarray | Non
                 missing: str | Sequence[str]) -> None:
     """Violins from a smoothed histogram (deterministic, no KDE failure on a
     single repeated value); `missing` is written where a dataset has no data."""
-    from scipy.ndimage import gaussian_filter1d
+    from scipy.ndimage import gaussian_filter1d  # lazy, as matplotlib: only plots need it
 
     low, high = value_range
     edges = np.linspace(low, high, bins + 1)

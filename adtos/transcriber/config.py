@@ -61,6 +61,8 @@ class TrainConfig:
                                  f"(no {Path(path).name})") from None
         except (OSError, ValueError) as error:
             raise RunFolderError(f"{path}: cannot read the run's config ({error})") from None
+        # A run started before label policies existed was taught every onset; keep it so.
+        data.setdefault("label_policy", "none")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

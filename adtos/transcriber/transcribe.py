@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from adtos.fileio import atomic_path, write_text_atomic
+from adtos.annotations import format_annotations
+from adtos.fileio import write_bytes_atomic, write_text_atomic
+from adtos.midi import drum_onsets_file
 from adtos.vocab import CLASS_TO_GM, CLASSES
 
 NOTE_SECONDS = 0.1
@@ -20,21 +22,13 @@ VELOCITY = 100
 
 
 def onsets_to_text(times: np.ndarray, labels: np.ndarray) -> str:
-    return "".join(f"{t:.6f}\t{CLASS_TO_GM[CLASSES[c]]}\t{CLASSES[c]}\n"
-                   for t, c in zip(times, labels))
+    return format_annotations(times, [CLASS_TO_GM[CLASSES[c]] for c in labels])
 
 
-def onsets_to_midi(times: np.ndarray, labels: np.ndarray):
-    """A pretty_midi.PrettyMIDI with one drum instrument; notes last NOTE_SECONDS."""
-    import pretty_midi
-
-    midi = pretty_midi.PrettyMIDI(initial_tempo=120.0)
-    drums = pretty_midi.Instrument(program=0, is_drum=True, name="drums")
-    for t, c in zip(times, labels):
-        drums.notes.append(pretty_midi.Note(velocity=VELOCITY, pitch=CLASS_TO_GM[CLASSES[c]],
-                                            start=float(t), end=float(t) + NOTE_SECONDS))
-    midi.instruments.append(drums)
-    return midi
+def onsets_to_midi(times: np.ndarray, labels: np.ndarray) -> bytes:
+    """A drum MIDI file (channel 10, 120 bpm); notes last NOTE_SECONDS or until the next of their note."""
+    return drum_onsets_file(times, [CLASS_TO_GM[CLASSES[c]] for c in labels], VELOCITY,
+                            hold_seconds=NOTE_SECONDS)
 
 
 def transcribe(run_dir: str | os.PathLike, audio_paths, out_dir: str | os.PathLike,
@@ -65,7 +59,6 @@ def transcribe(run_dir: str | os.PathLike, audio_paths, out_dir: str | os.PathLi
             continue
         text_path = out_dir / f"{audio_path.stem}.txt"
         write_text_atomic(text_path, onsets_to_text(times, labels))
-        with atomic_path(out_dir / f"{audio_path.stem}.mid") as tmp:
-            onsets_to_midi(times, labels).write(str(tmp))
+        write_bytes_atomic(out_dir / f"{audio_path.stem}.mid", onsets_to_midi(times, labels))
         written.append(text_path)
     return written, skipped
