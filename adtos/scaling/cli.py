@@ -5,11 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 
+from adtos.plotting import PLOT_FORMATS
+
 FIT_HELP = """\
 Fit L(n) = alpha * n^-beta + gamma to a result table, one curve per group, by
 least squares on log L with alpha > 0, 0 < beta <= 5, 0 <= gamma <= min(L);
 bootstrap percentile intervals over the (n, L) points. Writes OUT/fit.csv (one
-row per group and y) and OUT/<y>.png (log-log, gamma dashed). Works on any CSV:
+row per group and y) and OUT/<y>.png (log-log, gamma dashed; --format svg or pdf
+for vector files). What the points cannot support is flagged, never reported as
+a result: a loss that does not fall, intervals from fewer than 5 distinct n or
+that collapse or exclude their estimate (left empty), a gamma extrapolated far
+below the points; fit.csv's status column says which, "ok" otherwise. Works on any CSV:
 name its columns with --x, --y and --group. Rows with a missing or
 non-positive x or y are reported and left out."""
 
@@ -93,6 +99,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit.add_argument("--confidence", type=float, default=0.95,
                      help="coverage of the intervals (default: 0.95)")
     fit.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: 0)")
+    fit.add_argument("--format", dest="plot_format", choices=PLOT_FORMATS, default="png",
+                     help="file format of the plots: png (150 dpi), or svg / pdf for papers "
+                     "(default png)")
     fit.set_defaults(func=run_fit)
 
 
@@ -117,7 +126,7 @@ def run_fit(args: argparse.Namespace) -> int:
         report = fit_curves(table, args.out, x=args.x, ys=ys, group_by=group_by,
                             best_by=args.best_by, reference=_split_list(args.reference),
                             per_class=args.per_class, bootstrap=args.bootstrap, seed=args.seed,
-                            confidence=args.confidence)
+                            confidence=args.confidence, plot_format=args.plot_format)
     except KeyError as error:
         raise CLIError(f"{table}: {error.args[0]}") from None
     except ValueError as error:
@@ -256,6 +265,8 @@ def print_sweep_summary(report) -> None:
 
 def print_report(report) -> None:
     """Dropped rows and fitted parameters, as a reader wants them on the terminal."""
+    import math
+
     from adtos.scaling.table import NOT_FALLING
 
     for y, dropped in report.dropped.items():
@@ -275,12 +286,15 @@ def print_report(report) -> None:
             parts = []
             for parameter in ("alpha", "beta", "gamma"):
                 low, high = fit.ci[parameter]
-                interval = f" [{low:.3g}, {high:.3g}]" if fit.bootstrap_used else ""
+                interval = f" [{low:.3g}, {high:.3g}]" if math.isfinite(low) else ""
                 parts.append(f"{parameter}={getattr(fit, parameter):.4g}{interval}")
             print(f"{name}: {', '.join(parts)}, residual={fit.residual:.3g}, "
                   f"{fit.n_points} points")
             if not fit.falls:
                 print(f"  warning: {NOT_FALLING}")
+            else:
+                for message in fit.warnings.values():
+                    print(f"  warning: {message}")
     print(f"wrote {report.fit_csv}")
     for path in report.plots:
         print(f"wrote {path}")

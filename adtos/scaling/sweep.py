@@ -220,7 +220,10 @@ def run_sweep(config: SweepConfig, out_dir: str | os.PathLike, *, progress: bool
         _write_errors(out_dir, report.failed)  # drop the failures that have since succeeded
     write_best(report.results_csv, report.best_csv)
     if fit:
-        report.curves = fit_best(config, report.best_csv, out_dir / "fit")
+        try:
+            report.curves = fit_best(config, report.best_csv, out_dir / "fit")
+        except ValueError as error:  # e.g. every run failed: the table is kept, the fit said why
+            print(f"sweep: no fit: {error}", file=sys.stderr)
     return report
 
 
