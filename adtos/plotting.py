@@ -81,14 +81,21 @@ def log_ticks(low: float, high: float, min_inside: int = 4) -> list[float]:
     if not (0 < low <= high and math.isfinite(high)):
         raise ValueError(f"log ticks need 0 < low <= high, got {low!r}, {high!r}")
     first, last = math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1
-    for mantissas in _TICK_MANTISSAS:
-        ticks = sorted({round(m * 10.0 ** k, 12 - k) for k in range(first, last + 1)
-                        for m in mantissas})
+
+    def ticks_of(mantissas: tuple[float, ...]) -> list[float]:
+        return sorted({round(m * 10.0 ** k, 12 - k) for k in range(first, last + 1)
+                       for m in mantissas})
+
+    for level, mantissas in enumerate(_TICK_MANTISSAS):
+        ticks = ticks_of(mantissas)
         inside = [t for t in ticks if low * (1 - 1e-9) <= t <= high * (1 + 1e-9)]
         if len(inside) >= min_inside:
             break
-    below = max(t for t in ticks if t <= low * (1 + 1e-9))
-    above = min(t for t in ticks if t >= high * (1 - 1e-9))
+    # The end ticks come from the next denser set, so that the axis does not
+    # stretch from 0.104 to 0.2 only because 0.2 is the next tick of this set.
+    ends = ticks_of(_TICK_MANTISSAS[min(level + 1, len(_TICK_MANTISSAS) - 1)])
+    below = max(t for t in ends if t <= low * (1 + 1e-9))
+    above = min(t for t in ends if t >= high * (1 - 1e-9))
     return sorted({below, *inside, above})
 
 

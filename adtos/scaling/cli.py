@@ -15,9 +15,10 @@ row per group and y) and OUT/<y>.png (log-log, gamma dashed; --format svg or pdf
 for vector files). What the points cannot support is flagged, never reported as
 a result: a loss that does not fall, intervals from fewer than 5 distinct n or
 that collapse or exclude their estimate (left empty), a gamma extrapolated far
-below the points; fit.csv's status column says which, "ok" otherwise. Works on any CSV:
-name its columns with --x, --y and --group. Rows with a missing or
-non-positive x or y are reported and left out."""
+below the points; fit.csv's status column says which, "ok" otherwise. Works
+on any CSV: name its columns with --x, --y and --group. Rows with a missing or
+non-positive x or y are reported and left out; a table with no usable row is
+refused and OUT is left as it was."""
 
 
 SWEEP_HELP = """\
@@ -25,9 +26,13 @@ For each dataset (and variant) of CONFIG, each n and each width, train a CRNN
 on the first n tracks of the training pool (the train split in manifest order,
 or a subset list) with early stopping, and append a row to OUT/results.csv:
 dataset, variant, n, width, parameters, steps, validation loss, test loss and
-F-measure per test set and per class, wall time. Then OUT/best.csv keeps the
-best width per n on validation loss, and OUT/fit/ holds its fitted curves.
-Rerunning resumes: finished (dataset, variant, n, width) runs are not redone.
+F-measure per test set and per class, wall time, and the training settings
+with their hash (settings column). Then
+OUT/best.csv keeps the best width per n on validation loss, and OUT/fit/ holds
+its fitted curves. Rerunning resumes: finished (dataset, variant, n, width,
+settings) runs are not redone. A rerun with other training settings (e.g.
+--max-steps 8 after 32) trains afresh under a new settings hash and is never
+fitted as one curve with the earlier runs.
 
 Without CONFIG, --train names one dataset; options given on the command line
 override CONFIG's. See configs/sweep_demo.toml for the format."""
@@ -84,7 +89,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="comma-separated loss columns, one plot each (default: test_loss)")
     fit.add_argument("--group", default=None,
                      help="comma-separated columns whose values make a group, one curve each "
-                          "(default: dataset,variant where present; '' for one group)")
+                          "(default: dataset,variant where present, and settings when a sweep's "
+                          "table holds runs of several settings; '' for one group)")
     fit.add_argument("--best-by", default=None, metavar="COLUMN",
                      help="among rows of a group with the same x keep the one with the lowest "
                           "COLUMN, e.g. val_loss to keep the best width per n")
@@ -196,6 +202,7 @@ def _sweep_config(args: argparse.Namespace):
         key, sep, value = text.partition("=")
         if not sep:
             raise CLIError(f"--option {text!r}: expected KEY=VALUE")
+        _check_option_name(key.strip(), text)
         try:
             train[key.strip()] = ast.literal_eval(value.strip())
         except (ValueError, SyntaxError):
@@ -204,6 +211,26 @@ def _sweep_config(args: argparse.Namespace):
         return parse_sweep_config(data, base, args.config or "command line")
     except SweepConfigError as error:
         raise CLIError(str(error)) from None
+
+
+def _check_option_name(key: str, text: str) -> None:
+    """A --option KEY that is no training option is the command line's fault, not CONFIG's."""
+    import difflib
+
+    from adtos.cli import CLIError
+    from adtos.scaling.config import TRAIN_OPTIONS_FIXED
+    from adtos.transcriber.config import TrainConfig
+
+    if key in TRAIN_OPTIONS_FIXED:
+        flag = f"--{key.replace('_', '-')}"
+        raise CLIError(f"--option {text!r}: {key} is set by the sweep itself"
+                       + (f"; use {flag}" if key in ("seed", "device") else ""))
+    names = sorted(set(TrainConfig.__dataclass_fields__) - TRAIN_OPTIONS_FIXED)
+    if key not in names:
+        close = difflib.get_close_matches(key, names, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise CLIError(f"--option {text!r}: {key!r} is not a training option; {hint}"
+                       f"options are: {', '.join(names)}")
 
 
 def _int_list(text: str | None, option: str) -> list[int] | None:
@@ -252,7 +279,8 @@ def print_sweep_summary(report) -> None:
         print(f"sweep: {len(report.busy)} run(s) left to the other sweep processes on this folder; "
               "best.csv and the fit cover the finished runs: rerun when they are done")
     columns, rows = read_table(report.best_csv)
-    shown = [c for c in ("dataset", "variant", "n", "width", "params", "steps", "val_loss",
+    shown = [c for c in ("dataset", "variant", "settings", "n", "width", "params", "steps",
+                         "val_loss",
                          "test_loss", "f_measure") if c in columns]
     widths = {c: max(len(c), *(len(r.get(c, "")) for r in rows)) if rows else len(c) for c in shown}
     print("best width per n (on validation loss):")

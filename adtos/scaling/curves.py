@@ -41,7 +41,8 @@ def fit_curves(table: str | os.PathLike, out_dir: str | os.PathLike, *, x: str =
     """Fit L(x) = α·x^-β + γ per group for each y column; write `fit.csv` and `<y>.<format>`
     (`plot_format`: png, svg or pdf).
 
-    `group_by=None` groups by whichever of `dataset` and `variant` the table has.
+    `group_by=None` groups by whichever of `dataset` and `variant` the table has,
+    and by `settings` when the table holds runs of several settings.
     Raises ValueError, writing nothing, when no row of the table has a positive
     number in `x` and in any of the `ys` (an empty or all-NaN table): an
     earlier fit.csv in `out_dir` is kept.
@@ -49,6 +50,9 @@ def fit_curves(table: str | os.PathLike, out_dir: str | os.PathLike, *, x: str =
     columns, rows = read_table(table)
     if group_by is None:
         group_by = [name for name in ("dataset", "variant") if name in columns]
+        # A sweep's table with runs of several settings: never one curve over them.
+        if len({row.get("settings", "") for row in rows}) > 1:
+            group_by.append("settings")
     ys = list(ys)
     if per_class:
         ys = ys + per_class_columns(columns, ys)
