@@ -4,11 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEB_PACKAGES := libfluidsynth3 fluidsynth fluid-soundfont-gm fluid-soundfont-gs \
-	musescore-general-soundfont timgm6mb-soundfont avldrums.lv2-soundfont csound-soundfont
+	musescore-general-soundfont timgm6mb-soundfont avldrums.lv2-soundfont csound-soundfont \
+	hydrogen-drumkits hydrogen-data sonic-pi-samples
 DEMO_OUT ?= demo_out
 PYTEST_ARGS ?=
 
-.PHONY: setup system-deps demo test clean
+.PHONY: setup system-deps demo test faults clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -35,6 +36,12 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The fault suite (pytest -m faults; pyproject's addopts leave it out of a plain
+# pytest run): kill loops for build and render, two processes on one folder
+# (docs/reliability.md). About 2-5 minutes on a 2-core machine.
+faults: setup
+	$(BIN)/python -m pytest -q -s -m faults $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

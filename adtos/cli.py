@@ -11,6 +11,7 @@ import argparse
 import difflib
 import importlib
 import sys
+from pathlib import Path
 
 from adtos.errors import AdtosError
 
@@ -19,6 +20,7 @@ STAGE_CLI_MODULES = (
     "adtos.index.cli",
     "adtos.assemble.cli",
     "adtos.presets.cli",
+    "adtos.kits.cli",
     "adtos.render.cli",
     "adtos.build.cli",
     "adtos.stats.cli",
@@ -34,7 +36,7 @@ STAGE_CLI_MODULES = (
 COMMAND_MODULES = {
     "index": "adtos.index.cli", "make-loops": "adtos.index.cli",
     "assemble": "adtos.assemble.cli",
-    "presets": "adtos.presets.cli",
+    "presets": "adtos.presets.cli", "kits": "adtos.kits.cli",
     "render": "adtos.render.cli",
     "build": "adtos.build.cli", "subset": "adtos.build.cli",
     "stats": "adtos.stats.cli",
@@ -122,11 +124,36 @@ def main(argv: list[str] | None = None) -> int:
     except AdtosError as error:
         print(f"adtos {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        message = describe_os_error(error)
+        if message is None:
+            raise
+        print(f"adtos {args.command}: error: {message}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"adtos {args.command}: interrupted; finished outputs are kept, rerun to resume",
               file=sys.stderr)
         return 130
     return int(result or 0)
+
+
+def describe_os_error(error: OSError) -> str | None:
+    """One line for an I/O error the user can fix (a folder that cannot be written, a
+    full disk, a missing file), naming the path; None for anything else (a bug keeps
+    its traceback)."""
+    import errno
+
+    from adtos.fileio import output_error
+
+    if error.filename is None:
+        return None
+    path = Path(error.filename)
+    translated = output_error(error, path.parent if error.errno == errno.ENOSPC else path)
+    if translated is not error:
+        return str(translated)
+    if error.errno in (errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG):
+        return f"{error.filename}: {error.strerror}"
+    return None
 
 
 if __name__ == "__main__":

@@ -19,3 +19,22 @@ class ConfigError(AdtosError):
 
 class MissingDependencyError(AdtosError):
     """An optional dependency (e.g. Ray) that this call needs is not installed."""
+
+
+class OutputError(AdtosError, OSError):
+    """An output that cannot be written: a read-only folder, a full disk.
+
+    Also an OSError (with `errno` set), so code that handles I/O errors still
+    catches it; its message names the folder and the cause in one line.
+    """
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class FolderBusyError(AdtosError):
+    """Another process is writing into the same output folder."""

@@ -1,4 +1,4 @@
-"""Small file helpers shared by every stage: atomic writes and hashes.
+"""Small file helpers shared by every stage: atomic writes, hashes, folder locks.
 
 A long build can be stopped at any moment; writing to a temporary name in the
 same folder and renaming it means a file under its final name is always whole.
@@ -7,11 +7,14 @@ same folder and renaming it means a file under its final name is always whole.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from adtos.errors import FolderBusyError, OutputError
 
 # Temporary files are hidden and carry this mark, so that a resumed run can
 # recognise (and remove) what a killed run left behind.
@@ -24,11 +27,15 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
 
     The temporary name keeps the final suffix (or `suffix`) so that libraries
     choosing a format by extension (soundfile, pyarrow) still do the right thing.
+    A full disk or a read-only folder raises OutputError naming the folder.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=TMP_MARK + (suffix or path.suffix),
-                               dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.",
+                                   suffix=TMP_MARK + (suffix or path.suffix), dir=path.parent)
+    except OSError as error:
+        raise output_error(error, path.parent) from error
     os.close(fd)
     tmp_path = Path(tmp)
     # mkstemp makes files private (0600); outputs are ordinary files, so give
@@ -37,9 +44,41 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     try:
         yield tmp_path
         os.replace(tmp_path, path)
+    except OSError as error:
+        tmp_path.unlink(missing_ok=True)
+        translated = output_error(error, path.parent)
+        if translated is error:
+            raise
+        raise translated from error
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+# errno values that mean "this output cannot be written here", with the words for them.
+_OUTPUT_ERRNOS = {errno.ENOSPC: "no space left on {folder}",
+                  errno.EDQUOT: "disk quota exceeded on {folder}",
+                  errno.EROFS: "cannot write into {folder}: read-only file system",
+                  errno.EACCES: "cannot write into {folder}: permission denied",
+                  errno.EPERM: "cannot write into {folder}: permission denied"}
+
+
+def output_error(error: OSError, folder: str | os.PathLike) -> OSError:
+    """`error` as an OutputError naming `folder` when it means a full disk or a
+    folder that cannot be written; any other error is returned as it is.
+
+    Libraries that hide errno in their message (pyarrow) are recognised by the
+    message.
+    """
+    if isinstance(error, OutputError):
+        return error
+    code = error.errno
+    if code not in _OUTPUT_ERRNOS:
+        text = str(error)
+        code = next((c for c in _OUTPUT_ERRNOS if os.strerror(c) in text), None)
+    if code is None:
+        return error
+    return OutputError(_OUTPUT_ERRNOS[code].format(folder=folder), code)
 
 
 def _umask() -> int:
@@ -73,3 +112,113 @@ def remove_partials(folder: str | os.PathLike) -> int:
         leftover.unlink(missing_ok=True)
         removed += 1
     return removed
+
+
+# ---------------------------------------------------------------------------
+# One writer per output folder
+
+LOCK_FILE = ".adtos.lock"
+# Locks this process holds: folder -> (open lock file, nesting depth). A build
+# locks its folder and then calls render on the same folder.
+_HELD: dict[Path, list] = {}
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike, command: str = "adtos") -> Iterator[Path]:
+    """Hold an exclusive lock on `folder` (created if missing) for the block.
+
+    Two processes writing one folder rendered every track twice; the second
+    now stops at once with FolderBusyError naming the process that holds the
+    lock. The lock (fcntl.flock on FOLDER/.adtos.lock) belongs to the open
+    file, so the kernel releases it when its holder ends, even by kill -9:
+    a stale lock never blocks a resume. Nested calls in one process share it.
+    """
+    import fcntl
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise output_error(error, folder) from error
+    key = folder.resolve()
+    if key in _HELD:
+        _HELD[key][1] += 1
+        try:
+            yield folder
+        finally:
+            _HELD[key][1] -= 1
+        return
+    try:
+        handle = open(folder / LOCK_FILE, "a+")
+    except OSError as error:
+        raise output_error(error, folder) from error
+    try:
+        _acquire(handle, folder)
+    except BaseException:
+        handle.close()
+        raise
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{command} (pid {os.getpid()})\n")
+    handle.flush()
+    _HELD[key] = [handle, 1]
+    try:
+        yield folder
+    finally:
+        del _HELD[key]
+        handle.close()  # releases the lock; the file stays (unlinking it would race)
+
+
+# A run killed with kill -9 releases its lock at once, but its pool workers
+# share the lock (they hold the same open file) until they have ended too,
+# which adtos.workers makes a matter of milliseconds: wait that long for them.
+DEAD_HOLDER_WAIT_S = 30.0
+
+
+def _acquire(handle, folder: Path) -> None:
+    import fcntl
+    import time
+
+    deadline = time.monotonic() + DEAD_HOLDER_WAIT_S
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        except OSError as error:
+            if error.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                return  # a file system without locks (some network mounts): run unlocked
+            raise
+        handle.seek(0)
+        holder = handle.read().strip()
+        if _holder_alive(holder) or time.monotonic() > deadline:
+            raise FolderBusyError(f"{folder} is being written by {holder or 'another process'}; "
+                                  "wait for it to end, or write into another folder")
+        time.sleep(0.05)
+
+
+def _holder_alive(holder: str) -> bool:
+    """Whether the process named in the lock file ("adtos build (pid 123)") still runs."""
+    import re
+
+    found = re.search(r"\(pid (\d+)\)", holder)
+    if not found:
+        return True
+    try:
+        os.kill(int(found.group(1)), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def held_lock_fd(folder: str | os.PathLike) -> int | None:
+    """The file descriptor of this process's lock on `folder`, if it holds one.
+
+    Pool workers keep a duplicate of it open (adtos.render.executors), so the
+    lock stays taken until the last worker of a killed run has ended.
+    """
+    held = _HELD.get(Path(folder).resolve())
+    return held[0].fileno() if held else None

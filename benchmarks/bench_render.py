@@ -43,6 +43,7 @@ from adtos.render.assign import VOICES  # noqa: E402
 SOUNDFONTS = ("FluidR3_GM.sf2", "TimGM6mb.sf2")
 PROGRAMS = {"piano": range(0, 8), "bass": range(32, 40), "guitar": range(24, 32)}
 PER_ROLE = 6
+AUDIBILITY_STEP = "audibility (adtos.render.audibility)"
 
 
 def make_tracks(work: Path, n: int, seconds: float) -> Path:
@@ -155,15 +156,20 @@ def profile(tracks: Path, presets: list, work: Path, n: int) -> list[tuple[str, 
     from adtos.render import render_tracks
 
     spent: dict[str, float] = {}
+    active: list[str] = []  # a step called inside another counts to the outer one
 
     def timed_call(owner, name: str, label: str) -> None:
         function = getattr(owner, name)
 
         def wrapper(*args, **kwargs):
+            if active:
+                return function(*args, **kwargs)
+            active.append(label)
             start = time.process_time()
             try:
                 return function(*args, **kwargs)
             finally:
+                active.pop()
                 spent[label] = spent.get(label, 0.0) + time.process_time() - start
         setattr(owner, name, wrapper)
 
@@ -174,6 +180,8 @@ def profile(tracks: Path, presets: list, work: Path, n: int) -> list[tuple[str, 
     timed_call(worker, "load_voices", "MIDI parse")
     timed_call(worker, "midi_with_voices", "drum MIDI file")
     timed_call(worker, "sha256_file", "hash")
+    # Per-onset audibility: the drum part's group renders and the band energies.
+    timed_call(worker, "annotate_audibility", AUDIBILITY_STEP)
     table = pq.read_table(tracks / "tracks.parquet")
     work.mkdir(parents=True, exist_ok=True)
     for name, rows in (("warm", table.slice(0, 1)), ("profiled", table.slice(1, n))):
@@ -197,10 +205,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--profile-tracks", type=int, default=4)
     parser.add_argument("--work", type=Path, default=None, help="keep the files here")
+    parser.add_argument("--profile-only", action="store_true",
+                        help="only the per-step breakdown (no fluidsynth comparison)")
     parser.add_argument("--dry", action="store_true",
                         help="presets without effect chains: the pipeline's own cost over synthesis")
     args = parser.parse_args()
-    if shutil.which("fluidsynth") is None:
+    if shutil.which("fluidsynth") is None and not args.profile_only:
         sys.exit("the fluidsynth program is not installed (Debian: apt install fluidsynth)")
 
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_render."))
@@ -214,7 +224,7 @@ def main() -> None:
 
     ours, bare, two = [], [], []
     stems = None
-    for repeat in range(args.repeats):
+    for repeat in range(args.repeats if not args.profile_only else 0):
         for name in (f"a{repeat}", f"b{repeat}", f"c{repeat}"):
             shutil.rmtree(work / name, ignore_errors=True)
         ours.append(timed([adtos_render(tracks, presets_path, work / f"a{repeat}", 1)]))
@@ -227,6 +237,9 @@ def main() -> None:
               f" (c) workers=2 {two[-1][0]:.1f} s wall; load average {os.getloadavg()[0]:.1f}",
               flush=True)
 
+    if args.profile_only:
+        report_profile(args, tracks, presets, work)
+        return
     import pyarrow.parquet as pq
 
     audio_s = sum(pq.read_table(work / "a0" / "render.parquet").column("duration").to_pylist())
@@ -247,13 +260,21 @@ def main() -> None:
     print(f"audio per CPU-second: {audio_s / a_cpu:.1f} s of mix "
           f"({4 * audio_s / a_cpu:.1f} s of stems); bare fluidsynth {4 * audio_s / b_cpu:.1f} s of stems")
 
+    report_profile(args, tracks, presets, work)
+
+
+def report_profile(args, tracks: Path, presets: list, work: Path) -> None:
     if args.profile_tracks > 0:  # 0 skips the breakdown
         print(f"\nwhere (a)'s time goes (CPU s per 4-voice track, in-process, mean of "
               f"{args.profile_tracks} tracks after a warm-up track):")
         rows = profile(tracks, presets, work, args.profile_tracks)
         total = rows[-1][1]
         for label, seconds in rows:
-            print(f"  {label:30s} {seconds:6.3f} s  {100 * seconds / total:5.1f} %")
+            print(f"  {label:36s} {seconds:6.3f} s  {100 * seconds / total:5.1f} %")
+        audibility = dict(rows).get(AUDIBILITY_STEP, 0.0)
+        print(f"hours of audio per CPU-hour: {args.seconds / total:.1f} with the audibility "
+              f"measure, {args.seconds / (total - audibility):.1f} without it "
+              f"({100 * audibility / (total - audibility):.0f} % more CPU)")
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
 

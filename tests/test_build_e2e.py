@@ -145,6 +145,8 @@ def test_card_and_resolved_config(built):
     assert "`TimGM6mb.sf2`: GPL-2" in card and "loop-pack" in card
     assert "Loops heard both in training and in another split: 0." in card
     assert "Presets heard both in training and in another split: 0." in card
+    assert "- mix: every stem at the same loudness (no drawn balance)" in card  # the schema's flat mix
+    assert "- no master bus" in card
     config = load_config(built / "config.toml")
     assert config.tracks.train == 2 and config.dataset.seed == 1
     # The folder's own copy of the library: a dataset folder rebuilds from itself.

@@ -102,6 +102,24 @@ def test_card_counts_presets_loops_and_licences(tmp_path):
     assert "tempo: 90.0–120.0 bpm" in card
 
 
+def test_card_lists_sampled_kit_licences(tmp_path, monkeypatch):
+    from kit_fixtures import write_hydrogen_kit
+
+    write_hydrogen_kit(tmp_path / "kits" / "CardKit", licence="CC BY 4.0")
+    monkeypatch.setenv("ADTOS_KIT_PATH", str(tmp_path / "kits"))
+    write_audio(tmp_path, ["train00000", "train00001", "val00000"])
+    manifest = build_manifest(tracks_table(), render_table(), tmp_path,
+                              voices=("drums", "piano"), quantized=False)
+    presets = [{"id": "d1", "role": "drums",
+                "source": {"type": "kit", "format": "hydrogen", "kit": "CardKit"}},
+               {"id": "d2", "role": "drums",
+                "source": {"type": "kit", "format": "hydrogen", "kit": "GoneKit"}}]
+    card = render_card(manifest, name="tiny", libraries=[("gmd", "groove", 10)],
+                       presets=presets)
+    assert "- hydrogen kit `CardKit`: CC BY 4.0 — Test Author" in card
+    assert "- hydrogen kit `GoneKit`: unknown" in card
+
+
 def test_variant_names_and_parsing(tmp_path):
     assert parse_variants(["voices=1", "quantize=true"]) == {"voices": 1, "quantize": True}
     assert variant_dir(tmp_path / "ds", {"voices": 2}).name == "ds.voices2"

@@ -191,3 +191,32 @@ def test_a_misspelt_choice_gets_the_nearest(tmp_path):
     message = problems_of(tmp_path, text)
     assert "[libraries[2]].kind: expected one of 'auto', 'groove', 'pop909', 'generic', " \
         "got 'grove'; did you mean 'groove'?" in message
+
+
+MIX_ABLATIONS = {"ablation_mix_lead.toml": {"tracks.lead"},
+                 "ablation_mix_bridge.toml": {"tracks.bridge"},
+                 "ablation_mix_balance.toml": {"render.balance_db"},
+                 "ablation_mix_master.toml": {"render.master"},
+                 "ablation_mix_flat.toml": {"tracks.lead", "tracks.bridge", "render.balance_db",
+                                            "render.master"}}
+
+
+@pytest.mark.parametrize("name, levers", sorted(MIX_ABLATIONS.items()))
+def test_each_mix_ablation_switches_off_its_levers_alone(name, levers):
+    """Against adtos.toml, an ablation config differs in its name and its levers, all off."""
+    import dataclasses
+
+    from adtos.build.config import RenderSection, TracksSection
+
+    def settings(path):  # the schema's defaults filled in (the data paths need not exist here)
+        raw = tomllib.loads(path.read_text())
+        sections = {"tracks": TracksSection(**raw["tracks"]),
+                    "render": RenderSection(**raw.get("render", {}))}
+        return {f"{name}.{key}": value for name, section in sections.items()
+                for key, value in dataclasses.asdict(section).items()}
+
+    base = settings(REPO_ROOT / "configs" / "adtos.toml")
+    ablation = settings(REPO_ROOT / "configs" / name)
+    assert {key for key in base if base[key] != ablation[key]} == levers
+    assert all(not ablation[lever] for lever in levers)  # false, or [] for the balance
+    assert all(base[lever] for lever in levers)

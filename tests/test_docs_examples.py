@@ -38,17 +38,18 @@ def test_render_example_runs_as_a_script_with_two_workers(tmp_path):
 
 
 def test_annotation_reading_example_runs_on_an_adtos_annotation(tmp_path):
-    from adtos.build.variants import write_drum_annotations
+    import numpy as np
 
-    import pretty_midi
+    from adtos.assemble.write import format_annotation
 
-    midi = pretty_midi.PrettyMIDI()
-    drums = pretty_midi.Instrument(0, is_drum=True)
-    for time, pitch in ((0.0, 36), (0.0, 42), (0.25, 42), (0.5, 38), (0.75, 56)):
-        drums.notes.append(pretty_midi.Note(100, pitch, time, time + 0.05))
-    midi.instruments.append(drums)
+    # What the renderer writes: time, GM note, class, then velocity, level_db, smr_db.
+    times, notes = [0.0, 0.0, 0.25, 0.5, 0.75], [36, 42, 42, 38, 56]
+    figures = {"velocity": np.array([100, 90, 90, 110, 80]),
+               "level_db": np.array([-18.2, -24.0, -24.3, -17.5, -30.0]),
+               "smr_db": np.array([-3.1, -9.6, -9.9, -2.2, -15.0])}
     (tmp_path / "out" / "ds" / "annotations").mkdir(parents=True)
-    write_drum_annotations(midi, tmp_path / "out" / "ds" / "annotations" / "train00000.txt")
+    (tmp_path / "out" / "ds" / "annotations" / "train00000.txt").write_text(
+        format_annotation(times, notes, figures))
     script = next(block for block in python_blocks(ROOT / "docs" / "datasets.md")
                   if "load_delimited" in block)
     namespace: dict = {}
@@ -58,8 +59,8 @@ def test_annotation_reading_example_runs_on_an_adtos_annotation(tmp_path):
         exec(compile(script, "docs/datasets.md", "exec"), namespace)
     finally:
         os.chdir(cwd)
-    assert list(namespace["times"]) == [0.0, 0.0, 0.25, 0.5, 0.75]
-    assert list(namespace["notes"]) == [36, 42, 42, 38, 56]
+    assert list(namespace["times"]) == times and list(namespace["notes"]) == notes
     assert list(namespace["classes"]) == ["BD", "HH", "HH", "SD", "-"]
+    assert list(namespace["velocities"]) == [100, 90, 90, 110, 80]
     assert list(namespace["snare"]) == [0.5]
-    assert list(namespace["onsets"].columns) == ["time", "note", "class"]
+    assert list(namespace["onsets"]["smr_db"]) == [-3.1, -9.6, -9.9, -2.2, -15.0]

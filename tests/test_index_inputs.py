@@ -197,15 +197,23 @@ def test_pop909_adapter_uses_beats_and_key_labels(tmp_path):
     tempo_us = 500000  # 120 bpm in the file; the beats, not the file's tempo, set the grid
     seconds_per_tick = tempo_us / 1e6 / TPB
     piano = [(round(t / seconds_per_tick), 100, 62 if i % 2 else 66, 70) for i, t in enumerate(beat_times[:16])]
-    midi_file(song / "001.mid", [(0, None, []), (0, 0, [(0, 50, 80, 90)]), (1, 0, piano)],
+    melody = [(round(beat_times[1] / seconds_per_tick), 50, 80, 90)]  # one note, on beat 1
+    midi_file(song / "001.mid", [(0, None, []), (0, 0, melody), (1, 0, piano)],
               names=["", "MELODY", "PIANO"], end=round(beat_times[-1] / seconds_per_tick))
     with open(song / "beat_midi.txt", "w") as handle:
         for i, t in enumerate(beat_times):
             handle.write(f"{t} {float(i % 2 == 0)} {float(i % 4 == 0)}\n")
     (song / "key_audio.txt").write_text("0.0\t5.0\tGb:maj\n5.0\t30.0\tEb:min\n")
     assert detect_kind(lib) == "pop909"
-    loops = index_library(lib, loop_bars=2, workers=1).loops.to_pylist()
+    index = index_library(lib, loop_bars=2, workers=1)
+    everything = index.loops.to_pylist()
+    loops = [r for r in everything if r["role"] == "piano"]
     assert [(r["start_bar"], r["end_bar"]) for r in loops] == [(0, 2), (2, 4)]
+    # MELODY is the lead, cut on the piano's bars; its silent second span is no loop and no error.
+    (lead,) = [r for r in everything if r["role"] == "lead"]
+    assert lead["loop_id"] == loops[0]["loop_id"] + ":lead"
+    assert (lead["note_pitch"], lead["start_bar"], lead["key"]) == ([80], 0, "F#:maj")
+    assert not index.errors
     for r in loops:
         assert (r["role"], r["meter"], r["theme"], r["genre"], r["key_source"]) == ("piano", "4/4", "001", "pop", "label")
         assert r["note_start_qn"] == pytest.approx(range(8), abs=1e-3)  # rubato absorbed
@@ -258,6 +266,34 @@ def test_corrupt_meter_or_length_is_refused_not_hung(tmp_path):
     lib = tmp_path / "lib"
     midi_file(lib / "drums" / "tiny_bars.mid", [(9, None, quarter_notes(8, 36))], meter=(4, 128))
     midi_file(lib / "drums" / "endless.mid", [(9, None, quarter_notes(8, 36) + [(2**27, 10, 36, 90)])])
+    midi_file(lib / "drums" / "good.mid", [(9, None, quarter_notes(8, 36))])
     reasons = dict(index_library(lib, "generic", workers=1).errors)
     assert reasons["drums/tiny_bars.mid"] == "time signature 4/128 at tick 0 is not usable"
     assert reasons["drums/endless.mid"].startswith("implausibly long")
+
+
+def test_a_folder_of_only_bad_midi_files_is_an_error_not_an_empty_index(tmp_path, capsys):
+    lib = tmp_path / "lib"
+    (lib / "drums").mkdir(parents=True)
+    for name in ("a.mid", "b.mid"):
+        (lib / "drums" / name).write_bytes(b"MThd\x00\x00\x00\x06garbage")
+    with pytest.raises(LibraryError, match="no loop in any of its 2 MIDI files"):
+        index_library(lib, "generic", workers=1)
+    out = tmp_path / "x.parquet"
+    assert main(["index", str(lib), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "no loop in any of its 2 MIDI files" in error
+    assert not out.exists()
+
+
+def test_index_removes_what_a_killed_run_left_beside_its_output(tmp_path):
+    lib = tmp_path / "lib"
+    midi_file(lib / "drums" / "good.mid", [(9, None, quarter_notes(8, 36))])
+    out = tmp_path / "idx" / "lib.parquet"
+    out.parent.mkdir()
+    leftover = out.parent / ".lib.abc123.partial.parquet"
+    other = out.parent / ".other.abc123.partial.parquet"  # another index's: not ours to touch
+    leftover.write_bytes(b"PAR1half")
+    other.write_bytes(b"PAR1half")
+    assert main(["index", str(lib), "--out", str(out), "--workers", "1"]) == 0
+    assert out.is_file() and not leftover.exists() and other.exists()

@@ -77,7 +77,7 @@ def test_pop909_piano_loops_take_their_keys_from_the_key_files(shared_data, tmp_
     index = index_library(library, "pop909", workers=2)
     loops = index.loops.to_pandas()
     assert set(loops.source.str.split("/").str[0]) == {s.name for s in songs}
-    assert (loops.role == "piano").all() and (loops.key_source == "label").all()
+    assert set(loops.role) == {"piano", "lead", "bridge"} and (loops.key_source == "label").all()
     assert set(loops.meter) <= {"4/4", "3/4"}
     for song in songs:
         labels = {normalize_key(line.split()[2]) for line in (song / "key_audio.txt").read_text().splitlines()

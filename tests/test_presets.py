@@ -66,7 +66,17 @@ def test_read_patches_lists_every_preset_of_timgm():
     (0, 118, "Synth Drum", "other"),
     (127, 28, "Synth Bass 1 MT", "bass"),     # GS MT-32 map: by name only
     (127, 34, "Chorale", "other"),
-    (0, 87, "Bass & Lead", "other"),
+    (0, 87, "Bass & Lead", "lead"),          # GM synth lead 8, not a bass
+    (0, 52, "Choir Aahs", "lead"),
+    (0, 73, "Flute", "lead"),
+    (0, 66, "Tenor Sax", "lead"),
+    (127, 60, "Soprano Sax", "lead"),        # MT-32 map: by name
+    (0, 48, "Strings", "bridge"),
+    (0, 19, "Church Organ", "bridge"),
+    (0, 89, "Warm Pad", "bridge"),
+    (0, 46, "Harp", "other"),
+    (18, 19, "Church Organ 2 Expr.", "other"),  # silent without a breath controller
+    (0, 122, "Seashore", "other"),
     (8, 116, "Concert Bass Drum", "other"),
     (1, 120, "Gtr. Cut Noise", "other"),
 ])
@@ -185,9 +195,10 @@ def test_library_has_the_requested_distinct_presets(small_library):
     pitched = [p for p in library if p.role != "drums"]
     assert len(drums) == 40 and len(pitched) == 30
     assert len({p.id for p in library}) == len(library)
-    # TimGM6mb has 8 piano, 8 bass and 8 guitar patches: all are taken, then other timbres
-    assert sum(p.role in ("piano", "bass", "guitar") for p in pitched) == 24
-    assert sum(p.role == "other" for p in pitched) == 6
+    # The pitched roles are dealt in turn, so 30 presets give each of the five six.
+    roles = [p.role for p in pitched]
+    assert {role: roles.count(role) for role in set(roles)} == \
+        {"piano": 6, "bass": 6, "guitar": 6, "lead": 6, "bridge": 6}
     assert len(report.kit_checks) == 8  # every TimGM kit was checked
     assert sorted(Path(p).name for p, _ in report.errors) == ["broken.sf2", "missing.sf3"]
     usable = {(c.bank, c.program) for _, c in report.kit_checks if c.usable}
@@ -204,11 +215,26 @@ def test_composite_pieces_come_from_different_kits(small_library):
         kits = [(p["soundfont"], p["bank"], p["program"]) for p in preset.pieces.values()]
         source = (preset.source["soundfont"], preset.source["bank"], preset.source["program"])
         assert len(set(kits)) == len(kits) and source not in kits
-        assert 2 <= len(kits) <= 5
+        # Donors come from the preset's own pool: the val pool has 2 of the 8 kits.
+        assert (2 if preset.pool == "train" else 1) <= len(kits) <= 5
         for piece in preset.pieces.values():
             assert -100 <= piece["tune_cents"] <= 100 and -4 <= piece["gain_db"] <= 4
         for note, target in preset.remap.items():  # a remap never leaves its piece
             assert any(note in notes and target in notes for notes in PIECE_NOTES.values())
+
+
+def test_drum_pools_are_disjoint_by_kit(small_library):
+    library, _, _ = small_library
+    drums = [p for p in library if p.role == "drums"]
+
+    def kits(preset):
+        return {(preset.source["bank"], preset.source["program"])} | {
+            (p["bank"], p["program"]) for p in preset.pieces.values()}
+
+    train = set().union(*(kits(p) for p in drums if p.pool == "train"))
+    val = set().union(*(kits(p) for p in drums if p.pool == "val"))
+    assert train and val and not train & val
+    assert 0.1 < sum(p.pool == "val" for p in drums) / len(drums) < 0.4
 
 
 def test_effect_chains_are_seeded_and_some_presets_dry(small_library):
@@ -278,7 +304,20 @@ def test_default_library_file_is_valid():
     assert len(drums) >= 512 and len(library) - len(drums) >= 458
     assert len({p.id for p in library}) == len(library)
     assert {p.pool for p in library} == {"train", "val"}
-    assert np.mean([bool(p.pieces) for p in drums]) > 0.5
+    # Soundfont kits and composites, sampled kits, and sampled kits with variation.
+    assert any(not p.sampled and p.pieces for p in drums)
+    assert any(p.sampled and not p.variation for p in drums)
+    assert np.mean([bool(p.variation) for p in drums]) > 0.5
+
+    def kits(preset):
+        if preset.sampled:
+            return set(preset.kits())
+        return {(preset.source["soundfont"], preset.source["bank"], preset.source["program"])} | {
+            (p["soundfont"], p["bank"], p["program"]) for p in preset.pieces.values()}
+
+    train = set().union(*(kits(p) for p in drums if p.pool == "train"))
+    val = set().union(*(kits(p) for p in drums if p.pool == "val"))
+    assert not train & val  # no validation preset shares a kit with a training preset
 
 
 def test_search_path_env_finds_soundfont_by_name(tmp_path, monkeypatch):
@@ -305,7 +344,8 @@ def test_presets_of_the_default_library_render():
         except FileNotFoundError:
             return False
 
-    drums = [p for p in library if p.role == "drums" and p.pieces and installed(p)][:2]
+    drums = [p for p in library
+             if p.role == "drums" and not p.sampled and p.pieces and installed(p)][:2]
     pitched = [p for p in library if p.role != "drums" and installed(p)][:1]
     if not drums or not pitched:
         pytest.skip("default library or its SF2 soundfonts not available")

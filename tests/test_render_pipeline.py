@@ -20,7 +20,7 @@ from test_render_support import kit, make_tracks, patch, small_library
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     root = tmp_path_factory.mktemp("render")
-    ids = make_tracks(root / "tracks", n=3, seconds=4.0)
+    ids = make_tracks(root / "tracks", n=3, seconds=4.0, voices=len(VOICES))
     report = render_tracks(root / "tracks", small_library(), root / "out", workers=1, stems=True,
                            progress=False)
     return root, ids, report
@@ -39,8 +39,11 @@ def test_writes_the_rendered_audio_layout(rendered):
         for voice in VOICES:
             assert (out / "stems" / track_id / f"{voice}.flac").is_file()
         source = root / "tracks"
-        assert (out / "annotations" / f"{track_id}.txt").read_bytes() == \
-            (source / "annotations" / f"{track_id}.txt").read_bytes()
+        # The assembled annotation, each line extended by velocity, level_db and smr_db.
+        rendered_lines = (out / "annotations" / f"{track_id}.txt").read_text().splitlines()
+        assert ["\t".join(line.split("\t")[:3]) for line in rendered_lines] == \
+            (source / "annotations" / f"{track_id}.txt").read_text().splitlines()
+        assert {len(line.split("\t")) for line in rendered_lines} == {6}
         assert (out / "midi" / f"{track_id}.mid").read_bytes() == \
             (source / "midi" / f"{track_id}.mid").read_bytes()
         drums_only = pretty_midi.PrettyMIDI(str(out / "annotations" / f"{track_id}.mid"))
@@ -59,7 +62,8 @@ def test_render_parquet_records_presets_loudness_gain_and_hash(rendered):
     for row in rows:
         assert row["split"] == "train" and row["sample_rate"] == 44100
         for voice, column in [("drums", "drum_preset"), ("piano", "piano_preset"),
-                              ("bass", "bass_preset"), ("guitar", "guitar_preset")]:
+                              ("bass", "bass_preset"), ("guitar", "guitar_preset"),
+                              ("lead", "lead_preset"), ("bridge", "bridge_preset")]:
             assert library[row[column]].role == voice
             assert row[f"{voice}_lufs_after"] == pytest.approx(-23.0, abs=0.5)
         assert row["duration"] == pytest.approx(4.0 + 1.0, abs=0.6)
@@ -131,11 +135,10 @@ def test_bad_inputs_fail_their_track_and_the_others_finish(tmp_path):
     ids = make_tracks(tracks, n=5, seconds=2.0, voices=2)
     (tracks / "midi" / f"{ids[0]}.mid").write_bytes(b"MThd\x00\x00\x00\x06broken")
     silent_piano = patch("piano", 0, synth={"gain": 0.0})
-    missing_kit = kit(0, soundfont="NoSuchKit.sf2")
-    presets = small_library() + [silent_piano, missing_kit]
+    presets = small_library() + [silent_piano]
     good = {"drums": kit(0).id, "piano": patch("piano", 0).id}
     assignment = {ids[0]: good, ids[1]: {**good, "drums": "drums-0000000000"},
-                  ids[2]: {**good, "drums": missing_kit.id},
+                  ids[2]: {**good, "piano": "piano-0000000000"},
                   ids[3]: {**good, "piano": silent_piano.id}, ids[4]: good}
     report = render_tracks(tracks, presets, tmp_path / "out", workers=1, assignment=assignment,
                            progress=False)
@@ -143,7 +146,7 @@ def test_bad_inputs_fail_their_track_and_the_others_finish(tmp_path):
     reasons = dict(csv.reader((tmp_path / "out" / "render_errors.csv").open()))
     assert "does not parse" in reasons[ids[0]]
     assert "drums-0000000000" in reasons[ids[1]] and "not in the library" in reasons[ids[1]]
-    assert "NoSuchKit.sf2" in reasons[ids[2]]
+    assert "piano-0000000000" in reasons[ids[2]]
     assert f"silent stem piano with preset {silent_piano.id}" in reasons[ids[3]]
     assert [r["track_id"] for r in table(tmp_path / "out")] == [ids[4]]
     for failed in ids[:4]:
@@ -160,6 +163,20 @@ def test_bad_inputs_fail_their_track_and_the_others_finish(tmp_path):
     assert finished.stat().st_mtime_ns == mtime
     assert [t for t, _ in again.failed] == ids[1:4]
     assert [r["track_id"] for r in table(tmp_path / "out")] == [ids[0], ids[4]]
+
+
+def test_a_missing_soundfont_stops_the_render_before_any_track(tmp_path):
+    ids = make_tracks(tmp_path / "tracks", n=3, seconds=2.0, voices=1)
+    missing_kit = kit(0, soundfont="NoSuchKit.sf2")
+    with pytest.raises(RenderInputError, match=f"NoSuchKit.sf2.*not found.*{missing_kit.id}"):
+        render_tracks(tmp_path / "tracks", [kit(0), missing_kit], tmp_path / "out", workers=1,
+                      assignment={ids[1]: {"drums": missing_kit.id}}, progress=False)
+    assert not list((tmp_path / "out").glob("audio/*"))
+    # A library whose unused presets name a missing soundfont still renders.
+    report = render_tracks(tmp_path / "tracks", [kit(0), missing_kit], tmp_path / "out",
+                           workers=1, assignment={i: {"drums": kit(0).id} for i in ids},
+                           progress=False)
+    assert report.rendered == ids
 
 
 def test_clear_errors_for_a_bad_library_or_changed_settings(tmp_path):

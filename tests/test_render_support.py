@@ -17,7 +17,7 @@ from adtos.vocab import gm_class
 
 # pretty_midi ships TimGM6mb.sf2, so presets on it work wherever the tests run.
 TIM = "TimGM6mb.sf2"
-PROGRAMS = {"piano": 0, "bass": 33, "guitar": 25}
+PROGRAMS = {"piano": 0, "bass": 33, "guitar": 25, "lead": 73, "bridge": 48}
 
 
 def kit(program: int = 0, soundfont: str = TIM, **fields) -> Preset:
@@ -35,7 +35,8 @@ def small_library() -> list[Preset]:
     """Three kits and two patches per pitched role, one of them with an effect chain."""
     return [kit(0), kit(25), kit(40, effects=[{"type": "HighpassFilter", "cutoff_frequency_hz": 60.0}]),
             patch("piano", 0), patch("piano", 4), patch("bass", 33), patch("bass", 38),
-            patch("guitar", 25), patch("guitar", 29)]
+            patch("guitar", 25), patch("guitar", 29), patch("lead", 73), patch("lead", 65),
+            patch("bridge", 48), patch("bridge", 19)]
 
 
 def drum_instrument(seconds: float, tempo: float = 120.0, offset: int = 0) -> pretty_midi.Instrument:
@@ -55,13 +56,17 @@ def drum_instrument(seconds: float, tempo: float = 120.0, offset: int = 0) -> pr
 
 def pitched_instrument(voice: str, seconds: float, root: int) -> pretty_midi.Instrument:
     instrument = pretty_midi.Instrument(program=PROGRAMS[voice], name=voice)
-    base = {"piano": 60, "bass": 36, "guitar": 52}[voice] + root
+    base = {"piano": 60, "bass": 36, "guitar": 52, "lead": 72, "bridge": 55}[voice] + root
     t = 0.0
+    step = 0
     while t < seconds - 0.5:
         pitches = [base, base + 4, base + 7] if voice == "piano" else [base]
+        if voice == "lead":  # a tune, not a drone
+            pitches = [base + (0, 2, 4, 7, 4, 2)[step % 6]]
         for pitch in pitches:
             instrument.notes.append(pretty_midi.Note(90, pitch, t, t + 0.45))
         t += 0.5
+        step += 1
     return instrument
 
 
@@ -86,13 +91,13 @@ def write_tracks_table(folder: Path, track_ids: list[str], splits: list[str] | N
 
 def make_tracks(folder: Path, n: int = 3, seconds: float = 4.0, voices: int = 4,
                 prefix: str = "train", split: str = "train") -> list[str]:
-    """`n` tracks of `seconds` with the first `voices` of drums, piano, bass, guitar."""
+    """`n` tracks of `seconds` with the first `voices` of drums, piano, bass, guitar, lead, bridge."""
     ids = []
     for i in range(n):
         track_id = f"{prefix}{i:05d}"
         midi = pretty_midi.PrettyMIDI(initial_tempo=120.0)
         midi.instruments.append(drum_instrument(seconds, offset=i))
-        for voice in ("piano", "bass", "guitar")[: voices - 1]:
+        for voice in ("piano", "bass", "guitar", "lead", "bridge")[: voices - 1]:
             midi.instruments.append(pitched_instrument(voice, seconds, root=i % 5))
         write_track(folder, track_id, midi)
         ids.append(track_id)

@@ -31,6 +31,12 @@ def register(subparsers) -> None:
                         help="1 = drums, 2 = + piano, 3 = + bass, 4 = + guitar; bass and guitar are "
                         "derived (bass from harmony and kick, guitar from piano loops) when the "
                         "index has no compatible loops of that role")
+    parser.add_argument("--lead", action="store_true",
+                        help="add a lead voice: the melody of each piano loop's own song section "
+                        "(role lead, POP909's MELODY); needs --voices >= 2")
+    parser.add_argument("--bridge", action="store_true",
+                        help="add a second melodic voice from the same section (role bridge, "
+                        "POP909's BRIDGE); needs --voices >= 2")
     parser.add_argument("--seed", type=int, default=0, help="random seed (>= 0)")
     parser.add_argument("--split", default="train", choices=("train", "val", "test"),
                         help="draw only loops of this split, so validation tracks use unseen MIDI")
@@ -95,9 +101,12 @@ def run(args) -> int:
     from adtos.assemble.tracks import assemble_tracks
     from adtos.cli import CLIError
 
+    if (args.lead or args.bridge) and args.voices < 2:
+        raise CLIError("--lead and --bridge play beside the piano: they need --voices 2 or more")
     try:
         options = AssembleOptions(
             tracks=args.tracks, duration=args.duration, voices=args.voices, seed=args.seed,
+            lead=args.lead, bridge=args.bridge,
             quantize=args.quantize, split=args.split, id_prefix=getattr(args, "prefix", None),
             section_bars=tuple(args.section_bars), tempo_tolerance=args.tempo_tolerance,
             meters=tuple(getattr(args, "meter", ())), usage_weight=args.usage_weight,

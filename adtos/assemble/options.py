@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 
 VOICE_ORDER: tuple[str, ...] = ("drums", "piano", "bass", "guitar")
+# Voices that play beside the piano, from the piano loop's own song section.
+COMPANION_VOICES: tuple[str, ...] = ("lead", "bridge")
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 _METER = re.compile(r"^\d+/(1|2|4|8|16|32)$")
 
@@ -25,6 +27,11 @@ class AssembleOptions:
     tracks, duration: how many tracks and how long each is, in seconds. A track
         ends at the first bar line at or after `duration`.
     voices: 1 = drums, 2 = + piano, 3 = + bass, 4 = + guitar.
+    lead, bridge: add the melody (role `lead`, POP909's MELODY) and the
+        secondary melody (role `bridge`, POP909's BRIDGE) of each piano loop's
+        section, where the index has one. They belong to the piano, so they
+        play only when it does (voices >= 2). They draw no random number and
+        count no use, so the other voices are the same with them on or off.
     seed: everything random comes from numpy Generators seeded from it.
     quantize: drums snapped to the 16th grid, velocities to 100 or 127 (the
         paper's ablation); the loops chosen are the same as without it.
@@ -43,6 +50,8 @@ class AssembleOptions:
     tracks: int = 10
     duration: float = 60.0
     voices: int = 4
+    lead: bool = False
+    bridge: bool = False
     seed: int = 0
     quantize: bool = False
     split: str = "train"
@@ -86,7 +95,10 @@ class AssembleOptions:
 
     @property
     def voice_names(self) -> tuple[str, ...]:
-        return VOICE_ORDER[: int(self.voices)]
+        voices = VOICE_ORDER[: int(self.voices)]
+        if "piano" in voices:
+            voices += tuple(v for v in COMPANION_VOICES if getattr(self, v))
+        return voices
 
     @property
     def prefix(self) -> str:

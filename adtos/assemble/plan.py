@@ -16,10 +16,25 @@ import numpy as np
 
 from adtos.assemble.harmony import chord_roots, derive_bass, derive_guitar, transpose_interval
 from adtos.assemble.library import LoopLibrary
-from adtos.assemble.options import AssembleError, AssembleOptions
+from adtos.assemble.options import COMPANION_VOICES, AssembleError, AssembleOptions
 from adtos.assemble.select import Selector, TempoPool
 
 KICKS = (35, 36)
+# A companion loop's id is its piano loop's id with this suffix (adtos.index.pop909).
+COMPANION_SUFFIX = {"lead": ":lead", "bridge": ":bridge"}
+
+
+def companion_loops(library: LoopLibrary, role: str, suffix: str) -> dict[int, int]:
+    """Piano loop row -> the row of the loop of `role` cut from the same song section."""
+    rows = np.flatnonzero(library.role == library.code(library.role_names, role))
+    by_id = {str(library.loop_id[row]): int(row) for row in rows if library.valid[row]}
+    piano = np.flatnonzero(library.role == library.code(library.role_names, "piano"))
+    found = {}
+    for row in piano:
+        partner = by_id.get(f"{library.loop_id[row]}{suffix}")
+        if partner is not None and library.bars[partner] == library.bars[row]:
+            found[int(row)] = partner
+    return found
 
 
 @dataclass
@@ -110,7 +125,16 @@ class TrackPlanner:
                                 "drum voice needs them (drum loops are section masters)")
         self.pools: dict[str, TempoPool] = {}
         for voice in options.voice_names[1:]:
-            self.pools[voice] = TempoPool(lib, self._members(voice, usable))
+            if voice not in COMPANION_VOICES:
+                self.pools[voice] = TempoPool(lib, self._members(voice, usable))
+        self.companions = {voice: companion_loops(lib, voice, COMPANION_SUFFIX[voice])
+                           for voice in options.voice_names if voice in COMPANION_VOICES}
+        for voice, partners in self.companions.items():
+            if not partners:
+                raise AssembleError(f"voice {voice!r} needs loops of role {voice} cut from the same "
+                                    "song sections as piano loops (POP909's "
+                                    f"{'MELODY' if voice == 'lead' else 'BRIDGE'} track, indexed "
+                                    "with kind pop909); the index has none")
         self.derived_voices = [v for v in ("bass", "guitar") if v in self.pools and not self.pools[v].size]
         if "piano" in self.pools:
             if not self.pools["piano"].size:
@@ -198,6 +222,11 @@ class TrackPlanner:
                                           placements)
                 notes["piano"].add(*piano_notes)
                 previous["piano"] = piano
+                for voice, partners in self.companions.items():
+                    partner = partners.get(piano)
+                    if partner is not None:  # in the piano's key: the same transposition
+                        notes[voice].add(*self._place(section, partner, voice,
+                                                      self._transpose(piano, key), False, placements))
             context = dict(tempo=tempo, genre=genre, mode=key[1] if key else None)
             if "bass" in voices:
                 loop = self._draw_layer(rng, "bass", section, meter, previous, context)

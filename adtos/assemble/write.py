@@ -20,8 +20,8 @@ from adtos.vocab import GM_TO_CLASS
 
 # Channel (drums on GM channel 10) and default General MIDI program per voice;
 # the renderer picks timbres by instrument name, these are for plain players.
-VOICE_CHANNEL = {"drums": 9, "piano": 0, "bass": 1, "guitar": 2}
-VOICE_PROGRAM = {"drums": 0, "piano": 0, "bass": 33, "guitar": 25}
+VOICE_CHANNEL = {"drums": 9, "piano": 0, "bass": 1, "guitar": 2, "lead": 3, "bridge": 4}
+VOICE_PROGRAM = {"drums": 0, "piano": 0, "bass": 33, "guitar": 25, "lead": 53, "bridge": 48}
 _LABEL = [GM_TO_CLASS.get(note, "-") for note in range(128)]
 
 
@@ -39,6 +39,27 @@ class TempoMap:
         ticks = np.asarray(ticks, dtype=np.int64)
         k = np.searchsorted(self.ticks, ticks, side="right") - 1
         return self.start[k] + self.scale[k] * (ticks - self.ticks[k])
+
+
+def format_annotation(times, notes, extra: dict[str, np.ndarray] | None = None) -> str:
+    """`time<TAB>GM note<TAB>class` lines, times in seconds with 6 decimals.
+
+    `extra` adds columns after the class, in its order (the renderer's per-onset
+    audibility: velocity, level_db, smr_db): integer arrays as integers, others
+    with one decimal. The first three columns never change, so three-column
+    readers keep working.
+    """
+    notes = np.asarray(notes, dtype=np.int64).tolist()
+    columns = [[f"{t:.6f}" for t in np.asarray(times, dtype=np.float64).tolist()],
+               [str(n) for n in notes], [_LABEL[n] if 0 <= n < 128 else "-" for n in notes]]
+    for name, values in (extra or {}).items():
+        values = np.asarray(values)
+        if values.shape != (len(notes),):
+            raise ValueError(f"annotation column {name}: {values.shape[0] if values.ndim else 0} "
+                             f"values for {len(notes)} onsets")
+        form = "{:d}" if values.dtype.kind in "iu" else "{:.1f}"
+        columns.append([form.format(v) for v in values.tolist()])
+    return "".join("\t".join(fields) + "\n" for fields in zip(*columns))
 
 
 @dataclass
@@ -63,6 +84,8 @@ def _clean_notes(starts, durs, pitches, velocities, resolution, end_tick, tempo_
     keep = (on >= 0) & (on < end_tick)
     on, off, pitches = on[keep], off[keep], pitches[keep]
     velocities = np.clip(np.asarray(velocities, dtype=np.int64)[keep], 1, 127)
+    if not len(on):  # a voice silent in this track (a lead whose songs have no melody here)
+        return on, off, pitches, velocities
     order = np.lexsort((on, pitches))
     on, off, pitches, velocities = on[order], off[order], pitches[order], velocities[order]
     same = pitches[1:] == pitches[:-1]
@@ -114,9 +137,7 @@ def write_track(plan: TrackPlan, resolution: int, quantize: bool) -> WrittenTrac
         if voice == "drums":
             times = tempo_map.seconds(on)
             order = np.lexsort((pitches, times))
-            notes = pitches[order].tolist()
-            annotation = "".join(map("{:.6f}\t{}\t{}\n".format, times[order].tolist(), notes,
-                                     [_LABEL[n] for n in notes]))
+            annotation = format_annotation(times[order], pitches[order])
             drum_onsets = len(on)
     midi = midi_file_bytes(resolution, conductor, tracks, end_tick)
     placement_ticks = np.asarray([int(round(p.start_qn * resolution)) for p in plan.placements])

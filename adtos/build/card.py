@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 
 import pyarrow as pa
 
+from adtos.build.manifest import PRESET_COLUMNS, VOICE_OF_COLUMN
+
 # Licences of the loop libraries ADTOS has adapters for, by index kind.
 LIBRARY_LICENCES: dict[str, str] = {
     "groove": "CC BY 4.0 — Groove MIDI Dataset, Gillick et al. 2019 (Google Magenta)",
@@ -38,8 +40,7 @@ SOUNDFONT_LICENCES: dict[str, str] = {
     "sf_GMbank.sf2": "public domain — Csound's sf_GMbank (Debian csound-soundfont)",
 }
 
-PRESET_COLUMNS = ("drum_preset", "piano_preset", "bass_preset", "guitar_preset")
-ROLE_OF_COLUMN = dict(zip(PRESET_COLUMNS, ("drums", "piano", "bass", "guitar")))
+ROLE_OF_COLUMN = VOICE_OF_COLUMN
 
 
 def preset_soundfonts(preset: Mapping) -> set[str]:
@@ -52,6 +53,57 @@ def preset_soundfonts(preset: Mapping) -> set[str]:
         if isinstance(piece, Mapping) and piece.get("soundfont"):
             names.add(piece["soundfont"])
     return names
+
+
+def preset_kits(preset: Mapping) -> set[tuple[str, str]]:
+    """Every sampled kit (format, name) a preset definition (a JSON object) plays from."""
+    source = preset.get("source") or {}
+    if source.get("type") != "kit":
+        return set()
+    kits = {(source["format"], source["kit"])}
+    for piece in (preset.get("pieces") or {}).values():
+        if isinstance(piece, Mapping) and piece.get("kit"):
+            kits.add((piece["format"], piece["kit"]))
+    return kits
+
+
+def kit_licence(format: str, name: str) -> str:
+    """A sampled kit's licence as its files (or Debian's copyright file) state it."""
+    from adtos.kits.library import load_kit
+
+    try:
+        kit = load_kit(name, format)
+    except Exception as error:  # noqa: BLE001 - the card must still be written
+        return f"unknown: the kit could not be read here ({error})"
+    licence = kit.licence or "unknown: the kit names no licence; check its files"
+    return f"{licence}{' — ' + kit.author if kit.author else ''}"
+
+def audibility_lines(rows: list[dict], columns: list[str]) -> list[str]:
+    """The card's audibility section from the manifest's per-class summary columns."""
+    from adtos.render.audibility import UNDER_MIX_SMR_DB
+    from adtos.vocab import CLASSES
+
+    if "under_mix_BD" not in columns or not rows:
+        return []
+    lines = ["", "## Audibility", "",
+             "Every annotated onset's level is measured in the rendered audio "
+             "(`adtos.render.audibility`). An onset is *under the mix* when its "
+             f"signal-to-mask ratio is below {UNDER_MIX_SMR_DB:g} dB; the default label policy "
+             "of `adtos train` leaves those, and the pedal hi-hat, out of the loss.", "",
+             "| class | onsets | under the mix |", "|---|---:|---:|"]
+    for name in CLASSES:
+        measured = [r for r in rows if r.get(f"under_mix_{name}") is not None]
+        onsets = sum(r.get(f"onsets_{name}") or 0 for r in rows)
+        under = sum(r[f"under_mix_{name}"] * r[f"onsets_{name}"] for r in measured)
+        counted = sum(r[f"onsets_{name}"] for r in measured)
+        share = f"{100 * under / counted:.1f} %" if counted else "not measured"
+        lines.append(f"| {name} | {onsets} | {share} |")
+    pedal = sum(r.get("pedal_hihat") or 0 for r in rows)
+    total = sum(r.get(f"onsets_{c}") or 0 for r in rows for c in CLASSES)
+    if total:
+        lines += ["", f"Pedal hi-hat (GM 44): {pedal} onsets, {100 * pedal / total:.1f} % of "
+                      "the annotated onsets."]
+    return lines
 
 
 def loop_reuse(manifest: pa.Table, split: str | None = None) -> Counter:
@@ -114,6 +166,9 @@ def render_card(
     if "quantized" in columns:
         lines.append(f"- drums quantized to the 16th grid: "
                      f"{'yes' if any(r['quantized'] for r in rows) else 'no'}")
+    lines += _mix_lines(rows, columns)
+
+    lines += audibility_lines(rows, columns)
 
     lines += ["", "## Presets", "", "Distinct presets heard per role and split:", "",
               "| role | " + " | ".join(splits) + " |", "|---|" + "---:|" * len(splits)]
@@ -166,11 +221,16 @@ def render_card(
     for soundfont in soundfonts:
         licence = SOUNDFONT_LICENCES.get(soundfont, "unknown: check the soundfont's licence")
         lines.append(f"- soundfont `{soundfont}`: {licence}")
+    kits = sorted(set().union(*(preset_kits(p) for p in presets if p.get("id") in used_presets)))
+    for fmt, kit in kits:
+        lines.append(f"- {fmt} kit `{kit}`: {kit_licence(fmt, kit)}")
 
     lines += ["", "## Files", "",
               "- `audio/<track_id>.flac` — the mix",
               "- `annotations/<track_id>.txt` — drum onsets: time (s) <TAB> GM note "
-              "<TAB> class (BD/SD/TT/HH/CY, `-` outside the 5 classes)",
+              "<TAB> class (BD/SD/TT/HH/CY, `-` outside the 5 classes) <TAB> MIDI velocity "
+              "<TAB> level_db (the hit alone in its stem) <TAB> smr_db (the hit against the "
+              "rest of the mix); three-column readers still read it",
               "- `annotations/<track_id>.mid` — the drum part alone",
               "- `midi/<track_id>.mid` — the whole track",
               "- `manifest.parquet` — one row per track: split, loops, presets, tempo, meter, "
@@ -184,3 +244,27 @@ def render_card(
     if config_text:
         lines += ["", "## Config", "", "```toml", config_text.strip(), "```"]
     return "\n".join(lines) + "\n"
+
+
+def _mix_lines(rows: list[dict], columns: set[str]) -> list[str]:
+    """How the stems were mixed: the drawn balance and master loudness, or flat."""
+    def spread(column: str) -> list[float]:
+        return sorted(r[column] for r in rows if column in columns and r.get(column) is not None)
+
+    balance, target, reached = spread("balance_db"), spread("master_lufs_target"), spread("master_lufs")
+    lines = []
+    if balance:
+        lines.append(f"- drums minus accompaniment: {balance[0]:+.1f} to {balance[-1]:+.1f} LU "
+                     f"(median {balance[len(balance) // 2]:+.1f}), drawn per track")
+    else:
+        lines.append("- mix: every stem at the same loudness (no drawn balance)")
+    if target:
+        missed = sum(abs(r["master_lufs"] - r["master_lufs_target"]) > 0.5 for r in rows
+                     if r.get("master_lufs_target") is not None)
+        lines.append(f"- master bus (EQ, glue compression, limiter): {reached[0]:.1f} to "
+                     f"{reached[-1]:.1f} LUFS (median {reached[len(reached) // 2]:.1f}); "
+                     f"{missed} track(s) more than 0.5 LU from the drawn target")
+    else:
+        lines.append("- no master bus: the mix is the sum of the stems, scaled down only if it "
+                     "would clip")
+    return lines

@@ -88,7 +88,10 @@ def run_build(args: argparse.Namespace) -> int:
         report = build_dataset(config, args.out, workers=args.workers, executor=args.executor,
                                address=args.address)
     print(report.summary())
-    return 1 if report.tracks == 0 else 0
+    for track_id, reason in report.failed[:10]:
+        print(f"  {track_id}: {reason}")
+    # Any failed track makes the build fail (the dataset is incomplete); rerun to retry them.
+    return 1 if report.tracks == 0 or report.failed else 0
 
 
 def run_subset(args: argparse.Namespace) -> int:

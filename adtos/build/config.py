@@ -30,6 +30,7 @@ BUILTIN_LIBRARIES = ("loop-pack",)
 # The library kinds adtos.index reads; "auto" lets it guess from the folder.
 LIBRARY_KINDS = ("auto", "groove", "pop909", "generic")
 VOICE_ORDER = ("drums", "piano", "bass", "guitar")
+COMPANION_VOICES = ("lead", "bridge")  # play beside the piano (adtos.assemble.options)
 
 
 def _meta(help: str, *, min: float | None = None, max: float | None = None,
@@ -90,6 +91,10 @@ class TracksSection:
                                                          min=0.0, min_open=True, max=3600.0))
     voices: int = field(default=4, metadata=_meta("voices: drums, +piano, +bass, +guitar",
                                                   min=1, max=4))
+    lead: bool = field(default=False, metadata=_meta(
+        "a lead voice: the melody of each piano loop's song section (POP909's MELODY)"))
+    bridge: bool = field(default=False, metadata=_meta(
+        "a second melodic voice: POP909's BRIDGE track of the same section"))
     quantize: bool = field(default=False, metadata=_meta(
         "drums on the 16th grid, velocities snapped to {100, 127}"))
     section_bars: list[int] = field(default_factory=lambda: [4, 16], metadata=_meta(
@@ -103,6 +108,20 @@ class RenderSection:
     target_lufs: float = field(default=-23.0, metadata=_meta("loudness of each stem, LUFS",
                                                              min=-70.0, max=0.0))
     stems: bool = field(default=False, metadata=_meta("also write each voice's stem"))
+    balance_db: list[float] = field(default_factory=list, metadata=_meta(
+        "drums minus accompaniment in LU, [low, high], drawn per track; [] = every stem "
+        "at target_lufs"))
+    master: bool = field(default=False, metadata=_meta(
+        "master bus: EQ, glue compression, limiter to a drawn loudness"))
+    master_lufs: list[float] = field(default_factory=lambda: [-18.0, -8.0], metadata=_meta(
+        "integrated loudness of the master in LUFS, [low, high], drawn per track"))
+
+    def mix_options(self):
+        """The render's MixOptions (adtos.render.mix) for this section."""
+        from adtos.render.mix import MixOptions
+
+        return MixOptions(balance_db=tuple(self.balance_db) if self.balance_db else None,
+                          master=self.master, master_lufs=tuple(self.master_lufs))
 
 
 @dataclass
@@ -122,7 +141,11 @@ class BuildConfig:
 
     @property
     def voices(self) -> tuple[str, ...]:
-        return VOICE_ORDER[: self.tracks.voices]
+        """The voices rendered: lead and bridge belong to the piano (voices >= 2)."""
+        voices = VOICE_ORDER[: self.tracks.voices]
+        if "piano" in voices:
+            voices += tuple(v for v in COMPANION_VOICES if getattr(self.tracks, v))
+        return voices
 
 
 # ---------------------------------------------------------------------------
@@ -223,6 +246,11 @@ def _parse_value(hint, value, where: str, fld: dataclasses.Field, problems: list
             if not all(isinstance(v, int) and not isinstance(v, bool)
                        and (low is None or v >= low) for v in value):
                 return bad("a list of integers" + (f" >= {low:g}" if low is not None else ""))
+        elif item is float:
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                       for v in value):
+                return bad("a list of numbers")
+            return [float(v) for v in value]
         elif not all(isinstance(v, str) for v in value):
             return bad("a list of strings")
         return list(value)
@@ -314,6 +342,18 @@ def _check_semantics(config: BuildConfig, problems: list[str], source: str) -> N
     if len(low_high) != 2 or low_high[0] > low_high[1]:
         problems.append(f"{source}: [tracks].section_bars: expected [min, max] with min <= max, "
                         f"got {low_high}")
+    render = config.render
+    if render.balance_db and len(render.balance_db) != 2:
+        problems.append(f"{source}: [render].balance_db: expected [] or [low, high] in LU, "
+                        f"got {render.balance_db}")
+    elif len(render.master_lufs) != 2:
+        problems.append(f"{source}: [render].master_lufs: expected [low, high] in LUFS, "
+                        f"got {render.master_lufs}")
+    else:
+        try:
+            render.mix_options()
+        except ValueError as error:
+            problems.append(f"{source}: [render].{error}")
     if config.tracks.train + config.tracks.val == 0:
         problems.append(f"{source}: [tracks]: expected train + val >= 1, got 0 tracks")
 

@@ -3,11 +3,15 @@
 Columns (docs/ARCHITECTURE.md, "Dataset folder"):
 
     track_id, split, loops (list of loop ids, in order of first placement),
-    drum_preset, piano_preset, bass_preset, guitar_preset (null for a voice not
-    rendered), voices (list, as rendered), quantized, tempo, meter, key, genre,
-    duration (s),
+    drum_preset, piano_preset, bass_preset, guitar_preset, lead_preset,
+    bridge_preset (null for a voice not rendered), voices (list, as rendered),
+    quantized, tempo, meter, key, genre, duration (s),
+    balance_db, master_lufs_target, master_lufs (the drawn mix, null where a
+    lever is off; adtos.render.mix),
     audio (path relative to the dataset), audio_sha256, base (the dataset this
-    one is a variant of; null for a base build)
+    one is a variant of; null for a base build),
+    onsets_<C> and under_mix_<C> per class C (BD, SD, TT, HH, CY): onsets, and
+    the share of them under the mix (adtos.render.audibility), pedal_hihat
 
 Only what is a function of the config and seed goes in, so that rebuilding
 gives a byte-identical manifest; timings stay in render.parquet.
@@ -20,8 +24,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-PRESET_COLUMNS = ("drum_preset", "piano_preset", "bass_preset", "guitar_preset")
-VOICE_OF_COLUMN = dict(zip(PRESET_COLUMNS, ("drums", "piano", "bass", "guitar")))
+from adtos.vocab import CLASSES
+
+PRESET_COLUMNS = ("drum_preset", "piano_preset", "bass_preset", "guitar_preset", "lead_preset",
+                  "bridge_preset")
+VOICE_OF_COLUMN = dict(zip(PRESET_COLUMNS, ("drums", "piano", "bass", "guitar", "lead", "bridge")))
+# The drawn mix of each track, copied from render.parquet.
+MIX_COLUMNS = ("balance_db", "master_lufs_target", "master_lufs")
 
 MANIFEST_SCHEMA = pa.schema([
     ("track_id", pa.string()),
@@ -35,9 +44,16 @@ MANIFEST_SCHEMA = pa.schema([
     ("key", pa.string()),
     ("genre", pa.string()),
     ("duration", pa.float64()),
+    *[(column, pa.float64()) for column in MIX_COLUMNS],
     ("audio", pa.string()),
     ("audio_sha256", pa.string()),
     ("base", pa.string()),
+    # Per-onset audibility summarized (adtos.render.audibility.audibility_summary):
+    # onsets per class, the share under the mix (signal-to-mask ratio below
+    # UNDER_MIX_SMR_DB; null without measured onsets), pedal hi-hat onsets.
+    *[(f"onsets_{c}", pa.int32()) for c in CLASSES],
+    *[(f"under_mix_{c}", pa.float64()) for c in CLASSES],
+    ("pedal_hihat", pa.int32()),
 ])
 
 # Names the assembled-tracks table may use for the loops a track was made of.
@@ -102,11 +118,19 @@ def build_manifest(tracks: pa.Table, render: pa.Table, dataset_dir: str | os.Pat
             "genre": _first(track, ("genre",), ""),
             "duration": _float(_first(done, ("duration", "duration_s"))
                                or _first(track, ("duration", "duration_s"))),
+            **{column: _float(done.get(column)) for column in MIX_COLUMNS},
             "audio": f"audio/{audio.name}",
             "audio_sha256": sha256_file(audio),
             "base": base,
+            **_audibility(dataset_dir / "annotations" / f"{track_id}.txt"),
         })
     return pa.Table.from_pylist(rows, schema=MANIFEST_SCHEMA)
+
+
+def _audibility(annotation: Path) -> dict:
+    from adtos.render.audibility import audibility_summary
+
+    return audibility_summary(annotation) if annotation.is_file() else {}
 
 
 def _float(value) -> float | None:

@@ -30,7 +30,7 @@ from adtos.build.config import BuildConfig, config_to_toml
 from adtos.build.sources import (index_step, library_counts, log, presets_step,
                                  read_given_index, soundfont_paths)
 from adtos.errors import ConfigError
-from adtos.fileio import atomic_path, write_text_atomic
+from adtos.fileio import atomic_path, folder_lock, remove_partials, write_text_atomic
 
 SPLITS = ("train", "val")
 # Seeds of the two assemblies differ so that validation tracks are not the
@@ -52,6 +52,8 @@ class BuildReport:
                 f"({steps})")
         if self.failed:
             text += f"; {len(self.failed)} tracks failed (see render_errors.csv)"
+        if not self.tracks:
+            text += "; no track was rendered: the dataset is empty, fix the cause and run again"
         return text
 
 
@@ -68,7 +70,9 @@ def pin_config(config: BuildConfig, out_dir: Path, header: str = "",
 
     Resuming a folder with another config would mix two datasets in one.
     `header` (comment lines) marks a variant's folder, so that building into it
-    as a dataset of its own is refused too.
+    as a dataset of its own is refused too. Paths are stored relative to DIR, so
+    a dataset moved to another folder depth stores other paths for the same
+    files: those are compared by file name and the stored copy is brought up to date.
     """
     text = header + config_to_toml(config, relative_to=out_dir,
                                    index_dir=index_dir or out_dir / "index")
@@ -80,17 +84,62 @@ def pin_config(config: BuildConfig, out_dir: Path, header: str = "",
                 how = "".join(line.removeprefix("#") + "\n" for line in
                               previous.splitlines()[:3] if line.startswith("#"))
                 raise ConfigError(f"{out_dir} is a variant of another build:\n{how.rstrip()}")
-            raise ConfigError(f"{path}: {out_dir} was started with a different config; "
-                           "build into a new --out folder, or delete this one to start over")
+            changed = config_differences(previous, text)
+            if changed or previous.startswith(VARIANT_MARK) != bool(header):
+                raise ConfigError(f"{path}: {out_dir} was started with a different config "
+                                  f"({'; '.join(changed) or 'a variant header'}); build into a "
+                                  "new --out folder, or delete this one to start over")
+            write_text_atomic(path, text)  # same config, paths as seen from where DIR is now
         return text
     out_dir.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, text)
     return text
 
 
+def config_differences(previous: str, current: str) -> list[str]:
+    """'key: old then, new now' for each value that differs between two stored configs;
+    path values count as equal when they name the same file."""
+    import tomllib
+    from pathlib import PurePosixPath
+
+    def flat(value, key: str = "") -> dict[str, object]:
+        if isinstance(value, dict):
+            return {k: v for name, item in value.items()
+                    for k, v in flat(item, f"{key}.{name}" if key else name).items()}
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            return {k: v for i, item in enumerate(value) for k, v in flat(item, f"{key}[{i}]").items()}
+        return {key: value}
+
+    before, now = flat(tomllib.loads(previous)), flat(tomllib.loads(current))
+    changed = []
+    for key in sorted(set(before) | set(now)):
+        old, new = before.get(key), now.get(key)
+        if old == new:
+            continue
+        if (key.rsplit(".", 1)[-1] in PATH_KEYS and isinstance(old, str) and isinstance(new, str)
+                and PurePosixPath(old).name == PurePosixPath(new).name):
+            continue
+        changed.append(f"{key}: {old!r} then, {new!r} now")
+    return changed
+
+
+def _path_keys() -> frozenset[str]:
+    import dataclasses
+
+    from adtos.build import config as config_module
+
+    return frozenset(f.name for cls in vars(config_module).values()
+                     if isinstance(cls, type) and dataclasses.is_dataclass(cls)
+                     for f in dataclasses.fields(cls) if f.metadata.get("path"))
+
+
+PATH_KEYS = _path_keys()
+
+
 def preflight(config: BuildConfig) -> None:
     """The checks that need the stages' own readers, before anything is written:
-    given loop indexes and preset library readable, assemble options valid."""
+    given loop indexes and preset library readable, every soundfont of the
+    library installed, assemble options valid."""
     from adtos.assemble.options import AssembleError
     from adtos.presets import load_presets
 
@@ -98,8 +147,14 @@ def preflight(config: BuildConfig) -> None:
         if lib.index is not None:
             read_given_index(config, lib.index)
     if config.presets.library is not None:
+        from adtos.render import RenderInputError
+        from adtos.render.pipeline import check_soundfonts
+
+        library = config.resolve(config.presets.library)
         try:
-            load_presets(config.resolve(config.presets.library))
+            check_soundfonts(load_presets(library), library)
+        except RenderInputError as error:
+            raise ConfigError(f"{config.source}: [presets].library: {error}") from None
         except (OSError, ValueError) as error:
             raise ConfigError(f"{config.source}: [presets].library: {error}") from None
     soundfont_paths(config)
@@ -149,6 +204,7 @@ def assemble_options(config: BuildConfig, split: str, count: int):
     from adtos.assemble import AssembleOptions
 
     wanted = dict(tracks=count, duration=config.tracks.duration, voices=config.tracks.voices,
+                  lead=config.tracks.lead, bridge=config.tracks.bridge,
                   seed=config.dataset.seed + SPLIT_SEED_OFFSET[split],
                   quantize=config.tracks.quantize, split=split, id_prefix=split)
     wanted["section_bars"] = tuple(config.tracks.section_bars)
@@ -205,7 +261,7 @@ def render_step(config: BuildConfig, tracks_dir: Path, presets: list, out_dir: P
                              executor=executor, address=address,
                              sample_rate=config.dataset.sample_rate, fmt=config.dataset.format,
                              stems=config.render.stems, target_lufs=config.render.target_lufs,
-                             seed=config.dataset.seed)
+                             mix=config.render.mix_options(), seed=config.dataset.seed)
     except RenderInputError as error:
         raise ConfigError(f"render: {error}") from None
 
@@ -246,6 +302,14 @@ def build_dataset(config: BuildConfig, out_dir: str | os.PathLike, *, workers: i
                   executor: str = "local", address: str | None = None) -> BuildReport:
     """Run index → presets → assemble → render → manifest → card into `out_dir`."""
     out_dir = Path(out_dir)
+    preflight(config)
+    # One build per folder (the lock also checks that the folder is writable).
+    with folder_lock(out_dir, "adtos build"):
+        return _build_steps(config, out_dir, workers, executor, address)
+
+
+def _build_steps(config: BuildConfig, out_dir: Path, workers: int | None, executor: str,
+                 address: str | None) -> BuildReport:
     report = BuildReport(out_dir=out_dir)
     clock = time.perf_counter()
 
@@ -255,8 +319,10 @@ def build_dataset(config: BuildConfig, out_dir: str | os.PathLike, *, workers: i
         report.seconds[step] = now - clock
         clock = now
 
-    preflight(config)
     config_text = pin_config(config, out_dir)
+    for folder in (out_dir, out_dir / "index"):  # what a killed build left half-written
+        if folder.is_dir():
+            remove_partials(folder)
     tables = index_step(config, out_dir, workers)
     lap("index")
     presets = presets_step(config, out_dir)

@@ -132,6 +132,8 @@ def presets_step(config: BuildConfig, out_dir: Path) -> list:
     from adtos.presets import load_presets, save_presets
 
     target = out_dir / "presets.jsonl"
+    if target.is_file() and config.presets.library is not None:
+        refresh_stale_copy(config.resolve(config.presets.library), target, out_dir)
     if not target.is_file():
         if config.presets.library is not None:
             source = config.resolve(config.presets.library)
@@ -152,6 +154,32 @@ def presets_step(config: BuildConfig, out_dir: Path) -> list:
                                            val_share=generate.val_share)
             save_presets(library, target)
     return load_presets(target)
+
+
+def refresh_stale_copy(source: Path, copy: Path, out_dir: Path) -> None:
+    """Check a build's copy of an input against its source (sha256).
+
+    A library fixed in place after a failed build used to be ignored: the
+    broken copy was rendered with again. While no track has been rendered
+    the copy is dropped (and copied again by the caller); once tracks exist
+    the dataset would mix two libraries, so the build stops and says so.
+    """
+    from adtos.fileio import sha256_file
+    from adtos.render.pipeline import SETTINGS_FILE
+    from adtos.render.worker import RECORDS_DIR
+
+    if not source.is_file() or sha256_file(source) == sha256_file(copy):
+        return
+    records = out_dir / RECORDS_DIR
+    rendered = [p for p in records.glob("*.json") if p.name != SETTINGS_FILE] \
+        if records.is_dir() else []
+    if rendered:
+        raise ConfigError(f"{source} differs from {copy}, the copy {len(rendered)} tracks of "
+                          f"{out_dir} were rendered with; restore it, or build into a new --out "
+                          "folder")
+    log(f"{source} changed since it was copied and no track is rendered yet: copying it again")
+    (records / SETTINGS_FILE).unlink(missing_ok=True)  # the render settings named the old one
+    copy.unlink()
 
 
 def library_counts(tables: list[tuple[str, str, pa.Table]]) -> list[tuple[str, str, int]]:

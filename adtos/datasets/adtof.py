@@ -8,6 +8,12 @@ aligned to the audio.
 ADTOF writes one note per class, 35 (BD), 38 (SD), 47 (TT), 42 (HH), 49 (CY)
 in the current release and 36, 40, 41, 46, 49 in the first; both are GM
 notes of the right class, so the GM table maps them.
+
+What its annotators marked: rhythm-game charts, written by players by ear
+against the released mix so that the part can be played on a game controller,
+then aligned and cleaned by Zehren et al. A chart holds what a charter heard
+and found playable; no velocities, and strokes such as the pedal hi-hat or
+most ghost notes are seldom charted.
 """
 
 from __future__ import annotations

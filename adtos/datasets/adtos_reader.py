@@ -1,7 +1,7 @@
 """ADTOS datasets: what `adtos build`, `adtos render` and `adtos assemble` write.
 
     audio/<id>.flac              the mix (absent for an assembled-only folder)
-    annotations/<id>.txt         time<TAB>GM note<TAB>class
+    annotations/<id>.txt         time<TAB>GM note<TAB>class[<TAB>velocity<TAB>level_db<TAB>smr_db]
     annotations/<id>.mid         the drum part alone (velocities)
     midi/<id>.mid                the whole track (tempo map and time signatures)
     manifest.parquet             or render.parquet / tracks.parquet: track_id, split, ...
@@ -62,6 +62,9 @@ def read_adtos(path: str | os.PathLike, subset=None, name: str | None = None,
     root = Path(path)
     annotation_dir = root / "annotations"
     if not annotation_dir.is_dir():
+        if (root / "manifest.parquet").is_file():  # a build that rendered nothing
+            raise FileNotFoundError(f"{root}: an ADTOS dataset with no rendered track "
+                                    "(see its render_errors.csv)")
         raise FileNotFoundError(f"{root}: no annotations/ folder; is this an ADTOS dataset?")
     table = read_track_table(root)
     if table is None:
@@ -79,31 +82,48 @@ def read_adtos(path: str | os.PathLike, subset=None, name: str | None = None,
 
 
 def read_annotation_txt(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """`time<TAB>GM note[<TAB>class]` → (times, GM notes, notes as written).
+    """`time<TAB>GM note[<TAB>class[<TAB>...]]` → (times, GM notes, notes as written).
     The class column is recomputed from the note, so one vocabulary decides
     everywhere."""
+    times, notes, written, _ = read_annotation(path)
+    return times, notes, written
+
+
+def read_annotation(path: Path) -> tuple[np.ndarray, np.ndarray, list[str], dict[str, np.ndarray]]:
+    """Like read_annotation_txt, plus the renderer's per-onset columns when the file has
+    them (adtos.render.audibility.COLUMNS: velocity, level_db, smr_db), else {}."""
+    from adtos.render.audibility import COLUMNS
+
     text = path.read_text()
     fields = text.split()
     if not fields:
-        return np.zeros(0), np.zeros(0, dtype=np.int64), []
+        return np.zeros(0), np.zeros(0, dtype=np.int64), [], {}
     width = len(text[:text.find("\n")].split()) if "\n" in text else len(fields)
     if width < 2 or len(fields) % width:
-        raise ValueError(f"{path}: expected 'time<TAB>GM note<TAB>class' on every line")
+        raise ValueError(f"{path}: expected 'time<TAB>GM note<TAB>class' on every line, "
+                         "each line with the same number of columns")
     written = fields[1::width]
     try:
         times = np.array(fields[0::width], dtype=np.float64)
         notes = np.array(written, dtype=np.int64)
+        extra = {}
+        if width == 3 + len(COLUMNS):
+            extra = {name: np.array(fields[3 + k::width], dtype=np.float64)
+                     for k, name in enumerate(COLUMNS)}
+            extra["velocity"] = extra["velocity"].astype(np.int64)
     except ValueError as error:
-        raise ValueError(f"{path}: expected 'time<TAB>GM note<TAB>class' on every line "
-                         f"({error})") from None
-    return times, notes, written
+        raise ValueError(f"{path}: expected 'time<TAB>GM note<TAB>class"
+                         f"[<TAB>{'<TAB>'.join(COLUMNS)}]' on every line ({error})") from None
+    return times, notes, written, extra
 
 
 def read_adtos_track(root: Path, track_id: str, row: dict, velocities: bool = True) -> Track:
-    times, notes, written = read_annotation_txt(root / "annotations" / f"{track_id}.txt")
+    times, notes, written, figures = read_annotation(root / "annotations" / f"{track_id}.txt")
     onsets, labels, dropped = map_gm_notes(times, notes)
-    # The drum MIDI gives velocities; the song MIDI the tempo map (and the
-    # velocities too, from its drum channel, when there is no drum MIDI).
+    mapped = gm_class_indices(notes) >= 0
+    # The drum MIDI gives velocities (unless the annotation has them); the song MIDI
+    # the tempo map (and the velocities too, from its drum channel, when there is no drum MIDI).
+    velocities = velocities and "velocity" not in figures
     drum_midi = _read_midi(root / "annotations" / f"{track_id}.mid", True) if velocities else None
     song_midi = _read_midi(root / "midi" / f"{track_id}.mid", velocities and drum_midi is None)
     if velocities and drum_midi is None:
@@ -117,17 +137,20 @@ def read_adtos_track(root: Path, track_id: str, row: dict, velocities: bool = Tr
         beats, downbeats = maps.seconds(beat_ticks), maps.seconds(downbeat_ticks)
         meter = maps.meter()
         tempo = tempo_from_beats(beats)
-    track_velocities = None
+    track_velocities = figures.get("velocity")
     if drum_midi is not None:
         track_velocities = _match_velocities(times, notes, drum_midi)
     if track_velocities is not None:
-        track_velocities = track_velocities[gm_class_indices(notes) >= 0]
+        track_velocities = track_velocities[mapped]
     audio = next((root / "audio" / f"{track_id}{s}" for s in AUDIO_SUFFIXES
                   if (root / "audio" / f"{track_id}{s}").exists()), None)
     return Track(track_id, audio, onsets, labels, original_labels=written,
                  original_onsets=times, beats=beats, downbeats=downbeats,
                  tempo=None if tempo is None else float(tempo), meter=meter,
                  velocities=track_velocities, split=row.get("split"),
+                 level_db=figures["level_db"][mapped] if figures else None,
+                 smr_db=figures["smr_db"][mapped] if figures else None,
+                 notes=notes[mapped],
                  metadata={"dropped_labels": dict(dropped), "unknown_labels": {},
                            "genre": row.get("genre") or "",
                            # the manifest's hash keys the feature cache without rereading the audio

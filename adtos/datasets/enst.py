@@ -11,6 +11,11 @@ Zehren et al. ADTOF): rim shots, cross sticks and brush sweeps are snare
 sounds, all toms are TT, open and closed hi-hats are HH, every cymbal is CY.
 Cowbell and stick clicks are not in the 5 classes: dropped and counted.
 The ENST beat grid is not annotated, so tracks have no beats.
+
+What its annotators marked: every stroke the drummer played, annotated on the
+drum recordings themselves (the accompaniment is a separate recording mixed
+in afterwards), so a hit that the accompaniment would cover is still marked,
+soft strokes included. Its label set has no pedal hi-hat.
 """
 
 from __future__ import annotations

@@ -7,6 +7,12 @@
 The instrument column is either a GM note (35..81) or the index of Vogl's
 drum classes (0..23); the two ranges do not overlap, so both are read. The
 index table is Vogl's published mapping of his classes to GM notes.
+
+What its annotators marked: drum onsets in the finished mixes (electronic
+productions; no stems), manually annotated and double-checked (MIREX 2017):
+what can be heard in the mix. Vogl's classes include the pedal hi-hat (index
+4, GM 44), mapped to HH like the synthetic sets' 44 under the label policy
+`44=HH`.
 """
 
 from __future__ import annotations

@@ -27,6 +27,10 @@ class Track:
     tempo: float | None = None  # bpm
     meter: str | None = None  # "4/4"
     velocities: np.ndarray | None = None  # MIDI velocity per onset, MIDI datasets only
+    # Per onset, where the dataset has them (ADTOS renders: adtos.render.audibility):
+    notes: np.ndarray | None = None     # GM note (e.g. 44, the pedal hi-hat, within HH)
+    level_db: np.ndarray | None = None  # the hit alone in its drum stem, dB re full scale
+    smr_db: np.ndarray | None = None    # the hit against the rest of the mix, dB
     split: str | None = None
     metadata: dict = field(default_factory=dict)
 
@@ -40,8 +44,15 @@ class Track:
             raise ValueError(f"track {self.track_id}: labels must be class indices 0..{len(CLASSES) - 1}")
         order = np.argsort(self.onsets, kind="stable")
         self.onsets, self.labels = self.onsets[order], self.labels[order]
-        if self.velocities is not None:
-            self.velocities = np.asarray(self.velocities)[order]
+        for name in ("velocities", "notes", "level_db", "smr_db"):
+            values = getattr(self, name)
+            if values is None:
+                continue
+            values = np.asarray(values)
+            if values.shape != self.onsets.shape:
+                raise ValueError(f"track {self.track_id}: {values.size} {name} for "
+                                 f"{self.onsets.size} onsets")
+            setattr(self, name, values[order])
 
     def load_audio(self, sr: int = 44100, mono: bool = True) -> np.ndarray:
         """Audio as float32, shape (n,) when mono else (n, channels), resampled to `sr`."""

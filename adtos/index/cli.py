@@ -62,6 +62,9 @@ def run_index(args: argparse.Namespace) -> int:
                               strict=args.strict, library=args.library, progress=sys.stderr.isatty())
     except LibraryError as error:
         raise CLIError(str(error)) from None
+    # A run killed while writing left `.<stem>.*.partial.parquet` beside the index.
+    for leftover in out.parent.glob(f".{out.stem}.*.partial*"):
+        leftover.unlink(missing_ok=True)
     write_loop_index(index, out)
     sources = len(set(index.loops.column("source").to_pylist()))
     print(f"{len(index)} loops from {sources} files → {out}")

@@ -110,7 +110,11 @@ def index_library(library_dir: str | os.PathLike, kind: str = "auto", *, loop_ba
         if workers > 1 and len(tasks) > 1:
             import multiprocessing
 
-            pool = multiprocessing.get_context("fork" if os.name == "posix" else "spawn").Pool(workers)
+            from adtos.workers import exit_with_parent
+
+            # Workers end with this process even when it is killed (kill -9).
+            pool = multiprocessing.get_context("fork" if os.name == "posix" else "spawn").Pool(
+                workers, initializer=exit_with_parent, initargs=(os.getpid(),))
             results = pool.imap(_index_files, tasks)
         else:
             results = map(_index_files, tasks)
@@ -131,5 +135,11 @@ def index_library(library_dir: str | os.PathLike, kind: str = "auto", *, loop_ba
             pool.join()
         if bar is not None:
             bar.close()
-    table = pa.Table.from_batches(batches, schema=LOOP_SCHEMA) if batches else LOOP_SCHEMA.empty_table()
-    return LoopIndex(loops=table, errors=errors)
+    if not batches:
+        # An empty index is no index: assemble would fail later, far from the cause.
+        from collections import Counter
+
+        reasons = Counter(reason.split(" (", 1)[0] for _, reason in errors).most_common(3)
+        raise LibraryError(f"{root}: no loop in any of its {len(jobs)} MIDI files ("
+                           + ("; ".join(f"{n}x {r}" for r, n in reasons) or "no notes") + ")")
+    return LoopIndex(loops=pa.Table.from_batches(batches, schema=LOOP_SCHEMA), errors=errors)

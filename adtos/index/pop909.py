@@ -1,4 +1,12 @@
-"""POP909 adapter: the PIANO track of each song, bars from `beat_midi.txt`, keys from `key_audio.txt`.
+"""POP909 adapter: the three tracks of each song, bars from `beat_midi.txt`, keys from `key_audio.txt`.
+
+POP909 arranges every song in three tracks: PIANO (the accompaniment), MELODY
+(the sung line, played on piano) and BRIDGE (secondary melodies and fills
+between the sung phrases). PIANO becomes role `piano`; MELODY role `lead`
+(loop ids end in `:lead`) and BRIDGE role `bridge` (`:bridge`), cut on the same
+bars, so that the assembler finds the melody of a piano loop's very section
+by its loop id. A MELODY or BRIDGE span without notes (an intro, a solo
+piano bar) is no loop and no error: the song simply has no lead there.
 
 `beat_midi.txt` has one line per beat: time (s), a flag on every half bar and
 a flag on every downbeat. Bars run from downbeat to downbeat; one beat is a
@@ -26,6 +34,8 @@ from .midi import BadMidiError, read_midi
 BEAT_FILE = "beat_midi.txt"
 KEY_FILE = "key_audio.txt"
 PIANO_TRACK = "PIANO"
+# Track name -> (role, loop id suffix) of the voices cut beside the piano.
+COMPANION_TRACKS = {"MELODY": ("lead", ":lead"), "BRIDGE": ("bridge", ":bridge")}
 
 
 def is_pop909_library(root: Path) -> bool:
@@ -113,16 +123,16 @@ def index_job(root: Path, job: Job, library: str, loop_bars: int,
     except (OSError, ValueError) as error:
         errors.append((job.source, f"{KEY_FILE}: {error}"))
         return
-    piano_tracks = [i for i, name in enumerate(midi.track_names) if name.strip().upper() == PIANO_TRACK]
-    if not piano_tracks:
+    tracks = {name: [i for i, track_name in enumerate(midi.track_names)
+                     if track_name.strip().upper() == name]
+              for name in (PIANO_TRACK, *COMPANION_TRACKS)}
+    if not tracks[PIANO_TRACK]:
         errors.append((job.source, f"no track named {PIANO_TRACK}"))
         return
-    notes = midi.notes.select(np.isin(midi.notes.track, piano_tracks))
+    notes = midi.notes.select(np.isin(midi.notes.track, tracks[PIANO_TRACK]))
     if len(notes) == 0:
         errors.append((job.source, f"{PIANO_TRACK} track has no notes"))
         return
-    onset_beats = seconds_to_beats(midi.tick_to_seconds(notes.start_tick), beat_sec)
-    end_beats = seconds_to_beats(midi.tick_to_seconds(notes.end_tick), beat_sec)
     grid = bars_from_beats(beat_sec, downbeat)
     # The grid's quarter notes count beats from the first annotated beat.
     plan = plan_loops(grid, loop_bars)
@@ -133,6 +143,16 @@ def index_job(root: Path, job: Job, library: str, loop_bars: int,
     info = SourceInfo(library=library, source=job.source, kind="pop909", genre="pop", theme=song,
                       split=split_for_theme(f"{library}/{song}"),
                       key_label=lambda start, end: key_for_span(keys, start, end))
-    voice = Voice(role="piano", onset_qn=onset_beats, end_qn=end_beats, pitch=notes.pitch,
-                  velocity=notes.velocity)
-    cut_voice(voice, grid, plan, info, rows, errors)
+
+    def voice(role: str, track_notes, id_suffix: str = "") -> Voice:
+        return Voice(role=role,
+                     onset_qn=seconds_to_beats(midi.tick_to_seconds(track_notes.start_tick), beat_sec),
+                     end_qn=seconds_to_beats(midi.tick_to_seconds(track_notes.end_tick), beat_sec),
+                     pitch=track_notes.pitch, velocity=track_notes.velocity, id_suffix=id_suffix)
+
+    cut_voice(voice("piano", notes), grid, plan, info, rows, errors)
+    for name, (role, suffix) in COMPANION_TRACKS.items():
+        companion = midi.notes.select(np.isin(midi.notes.track, tracks[name]))
+        if len(companion):
+            # Bars where the melody rests are not errors (see the module doc).
+            cut_voice(voice(role, companion, suffix), grid, plan, info, rows, errors=[])

@@ -42,6 +42,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="processes for the kit checks, one soundfont each (default: one "
                         "per CPU)")
+    parser.add_argument("--no-sampled-kits", action="store_true",
+                        help="leave sampled kits (Hydrogen, SFZ, kit.toml folders on the kit "
+                        "search path, see `adtos kits`) out of the drum presets; by default they "
+                        "are used, whole and with per-piece variation, unless --soundfont is "
+                        "given")
+    parser.add_argument("--variation-share", type=float, default=0.75, metavar="F",
+                        help="share of the drum presets beyond the whole kits that are sampled "
+                        "kits with per-piece variation (pitch, decay, tilt, saturation, gain, "
+                        "velocity curve); the rest are soundfont composites (default: 0.75)")
+    parser.add_argument("--diversity", type=Path, metavar="LIBRARY",
+                        help="instead of building: count the distinct drum sounds per piece in "
+                        "a preset library (each drum preset rendered dry, one hit per piece at "
+                        "velocity 100, 64-band log spectra of the first 186 ms grouped at "
+                        "cosine > 0.995; see docs/presets.md) and write "
+                        "<LIBRARY stem>.diversity.csv, .sounds.csv and .diversity.png beside "
+                        "it (or beside --out)")
     parser.set_defaults(func=run)
 
 
@@ -53,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
             raise CLIError(f"--soundfont {path}: file not found")
     if args.list:
         return _list(args)
+    if args.diversity is not None:
+        return _diversity(args)
     if args.out is None:
         raise CLIError("--out: give the library file to write (e.g. presets/default.jsonl), "
                        "or --list to only list the soundfonts' presets")
@@ -69,7 +87,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         library = build_preset_library(args.soundfont, drums=args.drums, other=args.other,
                                        seed=args.seed, val_share=args.val_share, report=report,
-                                       cache=cache, workers=args.workers)
+                                       cache=cache, workers=args.workers,
+                                       kits=None if args.no_sampled_kits else "auto",
+                                       variation_share=args.variation_share)
     except ValueError as error:
         raise CLIError(str(error)) from error
     for path, reason in report.errors:
@@ -84,6 +104,22 @@ def run(args: argparse.Namespace) -> int:
     for patch, check in excluded:
         print(f"  excluded {patch.soundfont} {patch.name!r}: no sounding note for "
               f"{', '.join(check.missing_classes)}")
+    if report.sampled_checks:
+        usable = sum(1 for *_, c in report.sampled_checks if c is not None and c.usable)
+        percussion = [n for n, _, _, c in report.sampled_checks if c is None]
+        print(f"checked {len(report.sampled_checks) - len(percussion)} sampled drum kits: "
+              f"{usable} usable; percussion only, kept out of the drum role: "
+              f"{', '.join(percussion) or 'none'}")
+        for name, fmt, _, check in report.sampled_checks:
+            if check is not None and not check.usable:
+                print(f"  excluded {fmt}:{name}: no sounding note for "
+                      f"{', '.join(check.missing_classes)}")
+    drums = [p for p in library if p.role == "drums"]
+    if drums:
+        print(f"  drum presets: {sum(not p.sampled and not p.pieces for p in drums)} soundfont "
+              f"kits, {sum(not p.sampled and bool(p.pieces) for p in drums)} soundfont "
+              f"composites, {sum(p.sampled and not p.variation for p in drums)} sampled kits, "
+              f"{sum(p.sampled and bool(p.variation) for p in drums)} varied sampled kits")
     counts: dict[tuple[str, str | None], int] = {}
     for preset in library:
         counts[(preset.role, preset.pool)] = counts.get((preset.role, preset.pool), 0) + 1
@@ -91,6 +127,32 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {role:7s} train {counts.get((role, 'train'), 0):4d}  "
               f"val {counts.get((role, 'val'), 0):4d}")
     print(f"wrote {len(library)} presets to {args.out} (kit report: {kits_csv})")
+    return 0
+
+
+def _diversity(args: argparse.Namespace) -> int:
+    from adtos.cli import CLIError
+    from adtos.presets.diversity import DIVERSITY_NOTES, measure_diversity, write_diversity
+    from adtos.presets.model import load_presets
+    from adtos.presets.synth import SoundfontBank
+
+    try:
+        presets = load_presets(args.diversity)
+        report = measure_diversity(presets, SoundfontBank(44100, soundfonts=args.soundfont))
+    except (OSError, ValueError) as error:
+        raise CLIError(f"--diversity {args.diversity}: {error}") from error
+    for preset_id, reason in report.skipped:
+        print(f"skipped preset {preset_id}: {reason}")
+    target = args.out if args.out is not None else args.diversity
+    paths = write_diversity(report, target.with_name(target.stem))
+    table = report.table()
+    pieces = list(DIVERSITY_NOTES)
+    print(f"distinct sounds among {len(report.preset_ids)} drum presets "
+          f"(cosine > {report.threshold}):")
+    print(f"{'':30s}" + "".join(f"{p:>14s}" for p in pieces))
+    for subset, row in table.items():
+        print(f"{subset:30s}" + "".join(f"{row[p]:14d}" for p in pieces))
+    print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
 
@@ -122,11 +184,22 @@ def _write_kit_report(report, path: Path) -> None:
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["soundfont", "bank", "program", "name", "status", "failed_notes", "remap"])
-    for patch, check in report.kit_checks:
+    writer.writerow(["soundfont", "bank", "program", "name", "status", "failed_notes", "remap",
+                     "licence"])
+
+    def verdict(check) -> list[str]:
         failed = " ".join(f"{c.note}:{c.reason}" for c in check.failures())
         remap = " ".join(f"{k}->{v}" for k, v in check.remap.items())
         status = "ok" if check.usable else "excluded (no " + "/".join(check.missing_classes) + ")"
-        writer.writerow([patch.soundfont, patch.bank, patch.program, patch.name, status, failed,
-                         remap])
+        return [status, failed, remap]
+
+    from adtos.build.card import SOUNDFONT_LICENCES
+
+    for patch, check in report.kit_checks:
+        writer.writerow([patch.soundfont, patch.bank, patch.program, patch.name, *verdict(check),
+                         SOUNDFONT_LICENCES.get(patch.soundfont, "")])
+    # Sampled kits: "<format>:<kit>" in the soundfont column, bank and program 0.
+    for name, fmt, licence, check in report.sampled_checks:
+        row = verdict(check) if check is not None else ["excluded (percussion only)", "", ""]
+        writer.writerow([f"{fmt}:{name}", 0, 0, name, *row, licence])
     write_text_atomic(path, buffer.getvalue())

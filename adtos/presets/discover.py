@@ -6,6 +6,12 @@ bank 0 program 0). GM's percussive family (programs 112-119: steel drums, taiko,
 synth drum, ...) are single instruments, not kits. Pitched patches follow the GM
 program families (0-7 piano, 24-31 guitar, 32-39 bass); bank 127 is the GS
 "MT-32 map", whose program numbers are not GM, so there only the name counts.
+
+Two more roles voice the parts a pop arrangement has beside its rhythm
+section: `lead`, the timbres that carry a melody as a singer would (choir and
+voice patches, trumpet, saxophones, reeds and pipes, synth leads), and
+`bridge`, those of a second, sustained accompaniment (organs, strings and
+string ensembles, pads). Everything else stays `other`.
 """
 
 from __future__ import annotations
@@ -27,12 +33,22 @@ _FAMILY_NAMES = {
     "guitar": re.compile(r"guitar|\bgtr\b", re.IGNORECASE),
     "bass": re.compile(r"\bbass\b(?!.*(lead|drum))", re.IGNORECASE),
 }
+# GM program families of the lead and bridge roles (0-based programs).
+LEAD_PROGRAMS = frozenset([*range(52, 55), 56, *range(64, 88)])  # voices, trumpet, reeds, pipes, synth leads
+BRIDGE_PROGRAMS = frozenset([*range(16, 24), *range(40, 46), *range(48, 52), *range(88, 96)])  # organs, strings, pads
+_LEAD_NAME = re.compile(r"choir|\bvoice\b|\bvox\b|\baahs?\b|\boohs?\b|\bsax|flute|\blead\b",
+                        re.IGNORECASE)
+_BRIDGE_NAME = re.compile(r"organ|strings?\b|\bpad\b|ensemble|violin|viola|cello",
+                          re.IGNORECASE)
+# MuseScore's "Expr." patches sound only under a breath or expression
+# controller the assembled MIDI does not send: silent as a lead or bridge.
+_CONTROLLER_NAME = re.compile(r"\bexpr\b", re.IGNORECASE)
 # Sound effects named after an instrument ("Gtr. Cut Noise") are not that instrument.
 _EFFECT_NAME = re.compile(r"noise|\bs?fx\b", re.IGNORECASE)
 
 
 def classify_patch(bank: int, program: int, name: str) -> str:
-    """The role of a soundfont patch: drums, piano, bass, guitar or other."""
+    """The role of a soundfont patch: drums, piano, bass, guitar, lead, bridge or other."""
     if bank in DRUM_BANKS:
         return "drums"
     name = name.replace("_", " ")  # "Black_Pearl_4pc"
@@ -41,14 +57,36 @@ def classify_patch(bank: int, program: int, name: str) -> str:
     by_name = [family for family, pattern in _FAMILY_NAMES.items()
                if pattern.search(name) and not _EFFECT_NAME.search(name)]
     if bank == MT32_BANK:
-        return by_name[0] if len(by_name) == 1 else "other"
+        return by_name[0] if len(by_name) == 1 else _melodic_role(name, None)
     if 0 <= program <= 7:
         return "piano"
     if 24 <= program <= 31:
         return "guitar"
     if 32 <= program <= 39:
         return "bass"
-    return by_name[0] if len(by_name) == 1 else "other"
+    return by_name[0] if len(by_name) == 1 else _melodic_role(name, program)
+
+
+def _melodic_role(name: str, program: int | None) -> str:
+    """`lead`, `bridge` or `other` for a patch that is no piano, bass or guitar."""
+    if _EFFECT_NAME.search(name) or _CONTROLLER_NAME.search(name):
+        return "other"
+    if program in LEAD_PROGRAMS or (program is None and _LEAD_NAME.search(name)):
+        return "lead"
+    if program in BRIDGE_PROGRAMS or (program is None and _BRIDGE_NAME.search(name)):
+        return "bridge"
+    return "other"
+
+
+def preset_role(preset) -> str:
+    """The role a preset plays: its own, or for an `other` preset of a library
+    made before the lead and bridge roles existed, its patch classified again."""
+    source = getattr(preset, "source", None) or {}
+    if preset.role != "other" or "program" not in source:
+        return preset.role
+    role = classify_patch(int(source.get("bank", 0)), int(source["program"]),
+                          getattr(preset, "name", "") or "")
+    return role if role in ("lead", "bridge") else "other"
 
 
 def scan_soundfonts(soundfonts: list[str | os.PathLike] | None = None

@@ -169,6 +169,11 @@ def check_drum_kit(bank: SoundfontBank, soundfont: str, bank_number: int, progra
         check.note = note
         check.reason = judge_note(check, GM_TO_CLASS[note])
         result.notes[note] = check
+    return judge_kit(result)
+
+
+def judge_kit(result: KitCheck) -> KitCheck:
+    """Fill `remap` (failing note → a passing note of its class) and `missing_classes`."""
     for label in CLASSES:
         passing = [n for n in PREFERRED_NOTES[label] if n in result.notes and result.notes[n].ok]
         failing = [n for n in PREFERRED_NOTES[label] if n in result.notes and not result.notes[n].ok]

@@ -2,8 +2,8 @@
 
 Drums: every kit that passes the kit check (with its remap), then composite
 kits, each piece (kick, snare, toms, hi-hat, cymbals) from a different kit with
-its own tuning and gain. Other roles: the pitched patches, piano, bass and
-guitar first, then the other timbres, then effect variants if more are asked
+its own tuning and gain. Other roles: the pitched patches, piano, bass,
+guitar, lead and bridge first (interleaved), then the other timbres, then effect variants if more are asked
 for. Every preset gets a seeded effect chain (some stay dry). Everything follows
 from the seed; ids are hashes of the definitions, so they are all distinct.
 """
@@ -21,21 +21,26 @@ from adtos.presets.discover import classify_patch, patch_preset, scan_soundfonts
 from adtos.presets.effects import random_effect_chain
 from adtos.presets.kitcheck import KitCheck
 from adtos.presets.kitruns import checked_kits, default_cache_path
-from adtos.presets.model import PIECE_CLASSES, PIECE_NOTES, Preset
+from adtos.presets.model import NOTE_PIECE, PIECE_CLASSES, PIECE_NOTES, Preset
 from adtos.presets.soundfonts import SoundfontPatch
 
-PITCHED_FIRST = ("piano", "bass", "guitar")
+PITCHED_FIRST = ("piano", "bass", "guitar", "lead", "bridge")
 TUNE_CENTS = 100.0  # composite-kit pieces are retuned by up to ± this
 PIECE_GAIN_DB = 4.0  # and their level changed by up to ± this
 MIN_PIECES, MAX_PIECES = 2, 5  # pieces a composite takes from other kits
+# Drum presets beyond the whole kits: this share are sampled kits with per-piece
+# variation (adtos.presets.variation), the rest soundfont composites.
+VARIATION_SHARE = 0.75
 
 
 @dataclass
 class LibraryReport:
     """What building a library found: unreadable soundfonts and every kit check."""
 
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (soundfont, reason)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (soundfont or kit, reason)
     kit_checks: list[tuple[SoundfontPatch, KitCheck]] = field(default_factory=list)
+    # Sampled kits (adtos.kits): (kit name, format, licence, check); None: percussion only
+    sampled_checks: list[tuple[str, str, str, KitCheck | None]] = field(default_factory=list)
 
     def excluded_kits(self) -> list[tuple[SoundfontPatch, KitCheck]]:
         return [(p, c) for p, c in self.kit_checks if not c.usable]
@@ -46,8 +51,15 @@ def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drum
                          report: LibraryReport | None = None,
                          cache: str | os.PathLike | None = "auto",
                          progress: bool = True, sample_rate: int = 44100,
-                         workers: int | None = None) -> list[Preset]:
+                         workers: int | None = None, kits: Any = "auto",
+                         variation_share: float = VARIATION_SHARE) -> list[Preset]:
     """The preset library: `drums` drum presets and `other` pitched ones (see module doc).
+
+    `kits` are the sampled drum kits (adtos.kits) to draw from: names or paths
+    of kits, None for none, or "auto": every kit on the kit search path when
+    `soundfonts` is None (the default library), none when soundfonts are given
+    explicitly. `variation_share` of the drum presets beyond the whole kits are
+    sampled kits with per-piece variation; the rest are soundfont composites.
 
     `cache` is a JSON file of kit-check results (keyed by soundfont name, size and
     modification time) that makes a rebuild skip the rendering; "auto" is
@@ -69,13 +81,23 @@ def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drum
     for patch in patches:
         by_role.setdefault(classify_patch(patch.bank, patch.program, patch.name), []).append(patch)
 
-    kits = checked_kits(by_role.get("drums", []), paths, report, cache, progress, sample_rate,
-                         workers)
+    if not 0.0 <= variation_share <= 1.0:
+        raise ValueError(f"variation_share must be in [0, 1], got {variation_share}")
+    font_kits = checked_kits(by_role.get("drums", []), paths, report, cache, progress,
+                             sample_rate, workers) if drums else []
+    if isinstance(kits, str) and kits == "auto":
+        kits = "search path" if soundfonts is None else None
+    sampled = _checked_sampled_kits(kits, report, sample_rate, progress) if drums and kits \
+        else []
+    entries = [_soundfont_entry(p, c) for p, c in font_kits] + sampled
     rng = np.random.default_rng(seed)
-    library = _drum_presets(kits, drums, rng) if drums else []
-    library += _pitched_presets(by_role, other, rng) if other else []
-    _assign_pools(library, val_share, seed)
-    return library
+    if drums:
+        library = _drum_presets(entries, drums, rng, val_share, seed, variation_share)
+    else:
+        library = []
+    pitched = _pitched_presets(by_role, other, rng) if other else []
+    _assign_pools(pitched, val_share, seed)
+    return library + pitched
 
 
 def _soundfont_paths(soundfonts: list[str | os.PathLike] | None) -> list[Path]:
@@ -89,65 +111,208 @@ def _soundfont_paths(soundfonts: list[str | os.PathLike] | None) -> list[Path]:
 # -- drum kits ----------------------------------------------------------------------------
 
 
-def _kit_preset(patch: SoundfontPatch, check: KitCheck, effects: list[dict[str, Any]]) -> Preset:
+@dataclass
+class KitEntry:
+    """A usable drum kit to draw presets from: a soundfont kit or a sampled kit."""
+
+    source: dict[str, Any]  # a preset source (type soundfont or kit)
+    name: str
+    check: KitCheck
+    family: str  # "soundfont" or "sampled"
+    # Sampled kits: GM note -> the names of every instrument mapped to it, where a
+    # kit has more than one (two snares, three kicks); presets draw one of them.
+    alternates: dict[int, list[str]] = field(default_factory=dict)
+
+    @property
+    def piece_source(self) -> dict[str, Any]:
+        """What a composite's piece names to take a piece from this kit."""
+        if self.family == "sampled":
+            return {"kit": self.source["kit"], "format": self.source["format"]}
+        return {k: self.source[k] for k in ("soundfont", "bank", "program")}
+
+
+def _soundfont_entry(patch: SoundfontPatch, check: KitCheck) -> KitEntry:
     base = patch_preset(patch, role="drums")
-    return Preset(role="drums", name=base.name, source=base.source, remap=check.remap,
-                  effects=effects)
+    return KitEntry(base.source, base.name, check, "soundfont")
 
 
-def _drum_presets(kits: list[tuple[SoundfontPatch, KitCheck]], count: int,
-                  rng: np.random.Generator) -> list[Preset]:
-    if not kits:
+def _checked_sampled_kits(kits: Any, report: LibraryReport, sample_rate: int,
+                          progress: bool) -> list[KitEntry]:
+    """Read and check sampled drum kits; percussion-only kits stay out of the drum role."""
+    from tqdm import tqdm
+
+    from adtos.kits.check import check_sampled_kit
+    from adtos.kits.library import kit_name, load_kit, load_kits, resolve_kit
+    from adtos.kits.model import KitError
+    from adtos.kits.sampler import KitSampler
+
+    if kits == "search path":
+        found, errors = load_kits()
+        report.errors.extend(errors)
+    else:
+        found = []
+        for name in kits:
+            try:
+                found.append(load_kit(str(name)))
+            except KitError as error:
+                report.errors.append((str(name), str(error)))
+    sampler = KitSampler(sample_rate)
+    entries = []
+    for kit in tqdm(found, desc="checking sampled kits", unit="kit", disable=not progress):
+        name = kit_name(kit.format, kit.path)
+        try:  # presets name a kit on the search path by name, any other kit by its path
+            on_path = resolve_kit(name, kit.format)[1].resolve() == kit.path.resolve()
+        except KitError:
+            on_path = False
+        if not on_path:
+            name = str(kit.path if kit.format == "sfz" else kit.path.parent)
+        if kit.kind != "drums":
+            report.sampled_checks.append((name, kit.format, kit.licence, None))
+            continue
+        try:
+            check = check_sampled_kit(kit, name, sampler)
+        except KitError as error:  # a sample file that cannot be read, say
+            report.errors.append((str(kit.path), str(error)))
+            continue
+        report.sampled_checks.append((name, kit.format, kit.licence, check))
+        if check.usable:
+            source = {"type": "kit", "format": kit.format, "kit": name}
+            alternates: dict[int, list[str]] = {}
+            for instrument in kit.instruments:
+                if instrument.label is not None:
+                    alternates.setdefault(instrument.gm_note, []).append(instrument.name)
+            alternates = {n: names for n, names in sorted(alternates.items()) if len(names) > 1
+                          and n not in check.remap}
+            entries.append(KitEntry(source, kit_name(kit.format, kit.path), check, "sampled",
+                                    alternates))
+    return entries
+
+
+def _kit_preset(entry: KitEntry, effects: list[dict[str, Any]],
+                variation: dict[str, Any] | None = None) -> Preset:
+    return Preset(role="drums", name=entry.name + (" (varied)" if variation else ""),
+                  source=entry.source, remap=entry.check.remap, effects=effects,
+                  variation=variation or {})
+
+
+def _split_kits(entries: list[KitEntry], val_share: float, seed: int
+                ) -> dict[str, list[KitEntry]]:
+    """Base kits by pool: a seeded `val_share` of each family's kits (at least one where a
+    family has two or more) is validation-only, so no validation preset shares a kit with
+    a training preset."""
+    rng = np.random.default_rng([seed, 2])
+    pools: dict[str, list[KitEntry]] = {"train": [], "val": []}
+    for family in ("soundfont", "sampled"):
+        members = [e for e in entries if e.family == family]
+        val = _val_indices(len(members), val_share, rng)
+        for i, entry in enumerate(members):
+            pools["val" if i in val else "train"].append(entry)
+    return pools
+
+
+def _drum_presets(entries: list[KitEntry], count: int, rng: np.random.Generator,
+                  val_share: float = 0.0, seed: int = 0,
+                  variation_share: float = VARIATION_SHARE) -> list[Preset]:
+    """Every kit once, then composites and varied sampled kits, per pool (see module doc)."""
+    if not entries:
         raise ValueError("no usable drum kit found: install soundfonts with drum kits "
                          "(Debian: fluid-soundfont-gm) or pass --soundfont")
+    pools = _split_kits(entries, val_share, seed)
+    share = len(pools["val"]) / len(entries)
+    wanted = {"val": int(round(count * share)) if pools["val"] else 0}
+    wanted["train"] = count - wanted["val"]
+    presets: list[Preset] = []
+    for pool in ("train", "val"):
+        made = _pool_presets(pools[pool], wanted[pool], rng, variation_share)
+        for preset in made:
+            preset.pool = pool if val_share > 0 else "train"
+        presets += made
+    return presets
+
+
+def _pool_presets(kits: list[KitEntry], count: int, rng: np.random.Generator,
+                  variation_share: float) -> list[Preset]:
     presets: dict[str, Preset] = {}
-    order = list(rng.permutation(len(kits)))
-    for index in order[:count]:
-        patch, check = kits[index]
-        preset = _kit_preset(patch, check, random_effect_chain(rng, "drums"))
+    if count <= 0 or not kits:
+        return []
+    for index in list(rng.permutation(len(kits)))[:count]:
+        preset = _kit_preset(kits[int(index)], random_effect_chain(rng, "drums"))
         presets.setdefault(preset.id, preset)
+    families = {f: [k for k in kits if k.family == f] for f in ("soundfont", "sampled")}
     attempts = 0
     while len(presets) < count:
         attempts += 1
         if attempts > 50 * count + 1000:
             raise ValueError(f"could only make {len(presets)} distinct drum presets from "
                              f"{len(kits)} kits; ask for fewer")
-        preset = composite_kit(kits, rng)
+        varied = families["sampled"] and (not families["soundfont"]
+                                          or rng.random() < variation_share)
+        if varied:
+            preset = varied_kit(families["sampled"], rng)
+        else:
+            preset = composite_kit(families["soundfont"] or families["sampled"], rng)
         presets.setdefault(preset.id, preset)
     return list(presets.values())
 
 
-def composite_kit(kits: list[tuple[SoundfontPatch, KitCheck]], rng: np.random.Generator
-                  ) -> Preset:
-    """A kit whose pieces come from different kits, each retuned and re-levelled.
+def composite_kit(kits: list[KitEntry], rng: np.random.Generator,
+                  variation: dict[str, Any] | None = None) -> Preset:
+    """A kit whose pieces come from different kits of one family.
 
     The source kit plays every note outside the replaced pieces; each replaced
-    piece comes from its own kit, none of them the source kit.
+    piece comes from its own kit, none of them the source kit. Without a
+    `variation` each piece is retuned (up to +-TUNE_CENTS) and re-levelled (up
+    to +-PIECE_GAIN_DB); with one, the variation does that and more.
     """
     base_index = int(rng.integers(len(kits)))
-    base_patch, base_check = kits[base_index]
+    base = kits[base_index]
     others = [i for i in range(len(kits)) if i != base_index]
-    n_pieces = int(rng.integers(MIN_PIECES, min(MAX_PIECES, len(others)) + 1)) if others else 0
+    n_pieces = int(rng.integers(MIN_PIECES, min(MAX_PIECES, len(others)) + 1)) \
+        if len(others) >= MIN_PIECES else len(others)
     piece_names = sorted(rng.choice(list(PIECE_CLASSES), size=n_pieces, replace=False).tolist(),
                          key=list(PIECE_CLASSES).index)
     donors = rng.choice(others, size=n_pieces, replace=False).tolist() if n_pieces else []
     pieces: dict[str, dict[str, Any]] = {}
-    remap = {n: t for n, t in base_check.remap.items()}
+    remap = dict(base.check.remap)
     labels = []
     for piece, donor in zip(piece_names, donors):
-        patch, check = kits[donor]
-        pieces[piece] = {"soundfont": patch.soundfont, "bank": patch.bank,
-                         "program": patch.program,
-                         "tune_cents": round(float(rng.uniform(-TUNE_CENTS, TUNE_CENTS)), 0),
-                         "gain_db": round(float(rng.uniform(-PIECE_GAIN_DB, PIECE_GAIN_DB)), 1)}
+        entry = kits[donor]
+        tune = 0.0 if variation else round(float(rng.uniform(-TUNE_CENTS, TUNE_CENTS)), 0)
+        gain = 0.0 if variation else round(float(rng.uniform(-PIECE_GAIN_DB, PIECE_GAIN_DB)), 1)
+        pieces[piece] = {**entry.piece_source, "tune_cents": tune, "gain_db": gain}
         for note in PIECE_NOTES[piece]:
             remap.pop(note, None)
-            if note in check.remap:
-                remap[note] = check.remap[note]
-        labels.append(f"{piece} from {Path(patch.soundfont).stem} {patch.name}")
-    base = patch_preset(base_patch, role="drums")
-    return Preset(role="drums", name=f"{base.name} + " + ", ".join(labels), source=base.source,
-                  pieces=pieces, remap=remap, effects=random_effect_chain(rng, "drums"))
+            if note in entry.check.remap:
+                remap[note] = entry.check.remap[note]
+        labels.append(f"{piece} from {entry.name}")
+    name = f"{base.name} + " + ", ".join(labels) if labels else base.name
+    return Preset(role="drums", name=name + (" (varied)" if variation else ""),
+                  source=base.source, pieces=pieces, remap=remap,
+                  effects=random_effect_chain(rng, "drums"), variation=variation or {})
+
+
+def varied_kit(kits: list[KitEntry], rng: np.random.Generator) -> Preset:
+    """A sampled kit, whole or composite (half each), with a drawn per-piece variation."""
+    from adtos.presets.variation import draw_variation
+
+    variation = draw_variation(rng)
+    if len(kits) > 1 and rng.random() < 0.5:
+        preset = composite_kit(kits, rng, variation)
+    else:
+        preset = _kit_preset(kits[int(rng.integers(len(kits)))],
+                             random_effect_chain(rng, "drums"), variation)
+    # Where the base kit has several instruments for a note (a jazz and a rock
+    # snare), one is drawn: recorded sounds, not only varied ones.
+    entry = next(k for k in kits if k.source == {key: preset.source[key]
+                                                 for key in ("type", "format", "kit")})
+    chosen = {str(note): names[int(rng.integers(len(names)))]
+              for note, names in entry.alternates.items()
+              if NOTE_PIECE.get(note) not in preset.pieces}
+    if not chosen:
+        return preset
+    data = preset.to_json()
+    data.update(id="", source={**data["source"], "instruments": chosen})
+    return Preset.from_json(data)
 
 
 # -- pitched roles ------------------------------------------------------------------------
@@ -200,15 +365,21 @@ def _round_robin(groups: list[list[Any]], rng: np.random.Generator) -> list[Any]
 # -- pools --------------------------------------------------------------------------------
 
 
+def _val_indices(count: int, val_share: float, rng: np.random.Generator) -> set[int]:
+    """A seeded `val_share` of `count` members for validation: at least one and never all
+    where there are two or more."""
+    n_val = int(round(val_share * count))
+    if val_share > 0 and count >= 2:
+        n_val = max(1, min(n_val, count - 1))
+    return set(rng.permutation(count)[:n_val].tolist())
+
+
 def _assign_pools(presets: list[Preset], val_share: float, seed: int) -> None:
     """A seeded `val_share` of each role goes to the validation pool, the rest to train."""
     rng = np.random.default_rng([seed, 1])
     for role in sorted({p.role for p in presets}):
         members = [p for p in presets if p.role == role]
-        n_val = int(round(val_share * len(members)))
-        if val_share > 0 and len(members) >= 2:
-            n_val = max(1, min(n_val, len(members) - 1))
-        val = set(rng.permutation(len(members))[:n_val].tolist())
+        val = _val_indices(len(members), val_share, rng)
         for i, preset in enumerate(members):
             preset.pool = "val" if i in val else "train"
 

@@ -22,11 +22,14 @@ from typing import Any
 
 import numpy as np
 
-VOICES: tuple[str, ...] = ("drums", "piano", "bass", "guitar")
+# Lead and bridge come last: a role's deal depends only on the roles before it,
+# so adding them changed no earlier voice's presets.
+VOICES: tuple[str, ...] = ("drums", "piano", "bass", "guitar", "lead", "bridge")
 
 # The column name of each voice's preset in render.parquet and the manifest.
 PRESET_COLUMN: dict[str, str] = {"drums": "drum_preset", "piano": "piano_preset",
-                                  "bass": "bass_preset", "guitar": "guitar_preset"}
+                                  "bass": "bass_preset", "guitar": "guitar_preset",
+                                  "lead": "lead_preset", "bridge": "bridge_preset"}
 
 # Splits whose tracks must only hear held-out presets.
 HELD_OUT_SPLITS = frozenset({"val", "validation", "test"})
@@ -38,9 +41,13 @@ def preset_pool(presets: Sequence[Any], role: str, held_out: bool) -> list[Any]:
     When the library has both a train and a val pool for the role, training
     tracks use train (and unpooled) presets and held-out tracks use val (and
     unpooled) presets; otherwise every preset of the role is allowed. A pitched
-    role with no preset of its own falls back to presets marked `other`.
+    role with no preset of its own falls back to presets marked `other`. The
+    `other` presets of a library made before the lead and bridge roles existed
+    play those roles by their GM program (adtos.presets.discover.preset_role).
     """
-    candidates = [p for p in presets if p.role == role]
+    from adtos.presets.discover import preset_role
+
+    candidates = [p for p in presets if preset_role(p) == role]
     if not candidates and role != "drums":
         candidates = [p for p in presets if p.role == "other"]
     pools = {p.pool for p in candidates}

@@ -6,7 +6,7 @@ import argparse
 
 from adtos.cli import CLIError
 
-VOICE_CHOICES = ("drums", "piano", "bass", "guitar")
+VOICE_CHOICES = ("drums", "piano", "bass", "guitar", "lead", "bridge")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="preset library, e.g. presets/default.jsonl")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     parser.add_argument("--voices", nargs="+", choices=VOICE_CHOICES, metavar="VOICE",
-                        help="render only these voices (drums piano bass guitar); default: every "
+                        help="render only these voices (drums piano bass guitar lead bridge); default: every "
                         "voice of each track. The preset choice does not change with it")
     parser.add_argument("--workers", type=int, default=None, metavar="K",
                         help="worker processes (or Ray actors); default: every CPU; 1 renders in "
@@ -43,12 +43,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", dest="fmt", choices=("flac", "wav"), default="flac",
                         help="audio file format, 16-bit PCM (default flac)")
     parser.add_argument("--stems", action="store_true",
-                        help="also write each voice's stem to stems/<id>/<voice>.<format> (at the "
-                        "target loudness; the mix's clip-guard gain is not applied to them)")
+                        help="also write each voice's stem to stems/<id>/<voice>.<format> (at its "
+                        "level in the mix before the master bus; the clip-guard gain is not applied)")
     parser.add_argument("--target-lufs", type=float, default=-23.0, metavar="LUFS",
                         help="integrated loudness of every stem (default -23, EBU R128)")
+    parser.add_argument("--balance-db", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                        help="draw drums minus accompaniment per track in [LOW, HIGH] LU (e.g. -12 0) "
+                        "instead of every stem at the target loudness (docs/render.md, Mix)")
+    parser.add_argument("--master", action="store_true",
+                        help="master bus: EQ, glue compression and a limiter to a drawn loudness")
+    parser.add_argument("--master-lufs", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                        default=None, help="with --master: range of the master's integrated "
+                        "loudness in LUFS (default -18 -8)")
     parser.add_argument("--seed", type=int, default=0,
-                        help="seed of the preset assignment (default 0)")
+                        help="seed of the preset assignment and the drawn mix (default 0)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -57,13 +65,23 @@ def run(args: argparse.Namespace) -> int:
     from adtos.render.pipeline import render_tracks
     from adtos.render.inputs import RenderInputError
 
+    from adtos.render.mix import DEFAULT_MASTER_LUFS, MixOptions
+
     if args.address and args.executor != "ray":
         raise CLIError("--address is for --executor ray")
+    if args.master_lufs is not None and not args.master:
+        raise CLIError("--master-lufs is for --master")
+    try:
+        mix = MixOptions(balance_db=tuple(args.balance_db) if args.balance_db else None,
+                         master=args.master, master_lufs=tuple(args.master_lufs or DEFAULT_MASTER_LUFS))
+    except ValueError as error:
+        raise CLIError(str(error).replace("balance_db", "--balance-db")
+                       .replace("master_lufs", "--master-lufs")) from error
     try:
         report = render_tracks(args.tracks_dir, args.presets, args.out, voices=args.voices,
                                workers=args.workers, executor=args.executor, address=args.address,
                                sample_rate=args.sample_rate, fmt=args.fmt, stems=args.stems,
-                               target_lufs=args.target_lufs, seed=args.seed,
+                               target_lufs=args.target_lufs, mix=mix, seed=args.seed,
                                progress=not args.no_progress)
     except (RenderInputError, FileNotFoundError) as error:
         raise CLIError(str(error)) from error
@@ -75,4 +93,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"failures listed in {report.out_dir / 'render_errors.csv'}:")
         for track_id, reason in report.failed[:10]:
             print(f"  {track_id}: {reason}")
-    return 1 if report.failed and not (report.rendered or report.skipped) else 0
+    # Any failed track makes the run fail: a script must not mistake 13 of 16 tracks
+    # for a finished dataset. A rerun renders only the failed ones.
+    return 1 if report.failed else 0

@@ -8,6 +8,7 @@ in which tracks finish.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -18,7 +19,7 @@ OnResult = Callable[[TrackResult], None]
 
 # Imported once in the forkserver, which every worker is forked from, instead
 # of once per worker (scipy.signal alone costs about 2 CPU seconds).
-WORKER_PRELOAD = ("adtos.render.worker", "adtos.render.loudness", "scipy.signal", "pyloudnorm",
+WORKER_PRELOAD = ("adtos.follow_parent", "adtos.render.worker", "adtos.render.loudness", "scipy.signal", "pyloudnorm",
                   "pedalboard", "fluidsynth", "pretty_midi", "soundfile", "adtos.presets.synth",
                   "adtos.presets.effects")
 
@@ -28,16 +29,57 @@ def _forkserver_context():
     # process that runs threads, as pyarrow and tqdm do, can deadlock).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(WORKER_PRELOAD))
+    _ensure_forkserver()
     return context
+
+
+def _ensure_forkserver() -> None:
+    """Start the forkserver (if not running) with this process's id in its environment,
+    for adtos.follow_parent; the variable is not left in this process's environment."""
+    from multiprocessing import forkserver
+
+    from adtos.follow_parent import ENV
+
+    os.environ[ENV] = str(os.getpid())
+    try:
+        forkserver.ensure_running()
+    finally:
+        os.environ.pop(ENV, None)
 
 
 def start_local_workers() -> None:
     """Start the forkserver now, so that its imports (about 2 s) overlap with the
     caller's own set-up (reading tracks and presets) instead of following it."""
-    from multiprocessing import forkserver
-
     _forkserver_context()
-    forkserver.ensure_running()
+
+
+def init_pool_worker(parent_pid: int, sample_rate: int, folder_lock: int | None = None) -> None:
+    """Pool initializer: end with the run that started the pool, then build the bank.
+
+    folder_lock: this worker's duplicate of the run's output-folder lock, kept
+    open for the worker's life, so that a run resumed after a kill cannot take
+    the folder while a worker of the killed run still writes into it.
+    """
+    from adtos.workers import exit_with_parent
+
+    exit_with_parent(parent_pid)
+    init_worker(sample_rate)
+
+
+class InheritedFd:
+    """A file descriptor handed to a pool worker at its start (pickled as a duplicate)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __reduce__(self):
+        from multiprocessing import reduction
+
+        return (_detach, (reduction.DupFd(self.fd),))
+
+
+def _detach(duplicate) -> int:
+    return duplicate.detach()
 
 
 def run_local(jobs: Sequence[TrackJob], options: RenderOptions, workers: int,
@@ -47,9 +89,13 @@ def run_local(jobs: Sequence[TrackJob], options: RenderOptions, workers: int,
         for job in jobs:
             on_result(run_job(job, options))
         return
+    from adtos.fileio import held_lock_fd
+
     context = _forkserver_context()
+    lock = held_lock_fd(options.out_dir)
+    initargs = (os.getpid(), options.sample_rate, None if lock is None else InheritedFd(lock))
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
-                             initializer=init_worker, initargs=(options.sample_rate,)) as pool:
+                             initializer=init_pool_worker, initargs=initargs) as pool:
         futures = {pool.submit(run_job, job, options): job for job in jobs}
         try:
             for future in as_completed(futures):

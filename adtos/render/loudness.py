@@ -117,7 +117,22 @@ def normalize_stem(audio: np.ndarray, sample_rate: int, target_lufs: float = DEF
 
     Raises SilentStemError when the stem measures below SILENCE_LUFS.
     """
-    energies = block_energies(audio, sample_rate)
+    gain_db, before, after = gain_to_loudness(audio, sample_rate, target_lufs)
+    stem = (np.asarray(audio, dtype=np.float32) * np.float32(10.0 ** (gain_db / 20.0)))
+    return stem, before, after
+
+
+def gain_to_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float
+                     ) -> tuple[float, float, float]:
+    """The gain in dB that brings `audio` to `target_lufs`: (gain, loudness before, after).
+
+    Raises SilentStemError when the audio measures below SILENCE_LUFS.
+    """
+    return gain_for_energies(block_energies(audio, sample_rate), target_lufs)
+
+
+def gain_for_energies(energies: np.ndarray, target_lufs: float) -> tuple[float, float, float]:
+    """`gain_to_loudness` from block energies already measured (`block_energies`)."""
     before = gated_loudness(energies)
     if not np.isfinite(before) or before < SILENCE_LUFS:
         raise SilentStemError(f"stem is silent (integrated loudness {before:.1f} LUFS)")
@@ -128,8 +143,7 @@ def normalize_stem(audio: np.ndarray, sample_rate: int, target_lufs: float = DEF
         # applied (quiet tails of a loud stem); one more step settles it.
         gain_db += target_lufs - after
         after = gated_loudness(energies * 10.0 ** (gain_db / 10.0))
-    stem = (np.asarray(audio, dtype=np.float32) * np.float32(10.0 ** (gain_db / 20.0)))
-    return stem, before, after
+    return gain_db, before, after
 
 
 def guard_clipping(mix: np.ndarray, ceiling: float = MIX_CEILING) -> tuple[np.ndarray, float]:

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adtos.fileio import atomic_path, remove_partials, write_text_atomic
+from adtos.fileio import atomic_path, folder_lock, remove_partials, write_text_atomic
 from adtos.render.assign import PRESET_COLUMN, VOICES, assign_presets
 from adtos.render.inputs import RenderInputError, read_tracks
+from adtos.render.mix import MIX_COLUMNS, MixOptions, draw_mix
 from adtos.render.worker import (RECORDS_DIR, RenderOptions, TrackJob, TrackResult, audio_path,
                                  record_path)
 
@@ -58,6 +59,7 @@ def render_tracks(
     fmt: str = "flac",
     stems: bool = False,
     target_lufs: float = -23.0,
+    mix: MixOptions | None = None,
     seed: int = 0,
     assignment: Mapping[str, Mapping[str, str]] | None = None,
     progress: bool = True,
@@ -68,21 +70,35 @@ def render_tracks(
     voices: None renders every voice a track has; ("drums",) or ("drums", "piano")
         render fewer. The preset assignment does not depend on it.
     workers: processes (or Ray actors); None uses every CPU; 1 renders in this process.
+    mix: how stems become the mix (adtos.render.mix.MixOptions): a drawn
+        drums/accompaniment balance and a master bus; None is the flat mix.
     assignment: optional {track_id: {voice: preset id}} overriding the seeded
         assignment for those tracks (an id absent from the library fails the track).
     Tracks that fail are listed in the report and in render_errors.csv; the
     others still finish.
     """
     voices = _check_options(voices, workers, executor, sample_rate, fmt, target_lufs)
-    if executor == "local" and (workers or _cpu_count()) > 1:
-        from adtos.render.executors import start_local_workers
-
-        start_local_workers()
-    library = _load_library(presets)
-    tracks = read_tracks(tracks_dir)
     out = Path(out_dir)
     options = RenderOptions(out_dir=out, voices=voices, sample_rate=int(sample_rate), fmt=fmt,
-                            stems=bool(stems), target_lufs=float(target_lufs))
+                            stems=bool(stems), target_lufs=float(target_lufs),
+                            mix=mix if mix is not None else MixOptions())
+    # One process per output folder; taking the lock also shows the folder is writable.
+    with folder_lock(out, "adtos render"):
+        if executor == "local" and (workers or _cpu_count()) > 1:
+            from adtos.render.executors import start_local_workers
+
+            start_local_workers()
+        library = _load_library(presets)
+        tracks = read_tracks(tracks_dir)
+        return _render_locked(tracks, library, options, workers=workers, executor=executor,
+                              address=address, seed=seed, assignment=assignment,
+                              progress=progress)
+
+
+def _render_locked(tracks, library, options: RenderOptions, *, workers, executor, address, seed,
+                   assignment, progress) -> RenderReport:
+    """render_tracks' work, once it holds the folder."""
+    out, fmt = options.out_dir, options.fmt
     _check_settings(out, options, library, seed)
     for folder in [out, out / "audio", out / "annotations", out / "midi", out / RECORDS_DIR,
                    *((out / "stems").glob("*/") if (out / "stems").is_dir() else [])]:
@@ -112,7 +128,8 @@ def render_tracks(
             else:
                 job_presets[voice] = by_id[preset_id]
         jobs.append(TrackJob(track.track_id, track.split, track.midi_path, track.annotation_path,
-                             job_presets, missing))
+                             job_presets, missing, draw_mix(track.track_id, seed, options.mix)))
+    check_soundfonts([p for job in jobs for p in job.presets.values()])
 
     _execute(jobs, options, workers, executor, address, report, progress)
     _write_outputs(out, [t.track_id for t in tracks], report)
@@ -186,6 +203,7 @@ def _record_schema():
     fields += [("voices", pa.string()), ("mix_gain", pa.float64()), ("mix_gain_db", pa.float64()),
                ("mix_peak", pa.float64()), ("duration", pa.float64()), ("sample_rate", pa.int32()),
                ("format", pa.string()), ("audio_sha256", pa.string())]
+    fields += [(name, pa.type_for_alias(kind)) for name, kind in MIX_COLUMNS.items()]
     return pa.schema(fields)
 
 
@@ -203,6 +221,38 @@ def _load_library(presets) -> list[Any]:
     if not any(p.role == "drums" for p in library):
         raise RenderInputError("the preset library has no drum preset (role `drums`)")
     return library
+
+
+def check_soundfonts(library: Sequence[Any], source: str | os.PathLike | None = None) -> None:
+    """Every soundfont and sampled kit the presets play from can be found; else
+    RenderInputError.
+
+    Render checks the presets its tracks use before the first track (a missing
+    soundfont used to fail every track that drew it, after the long work);
+    build checks the whole library before indexing.
+    """
+    from adtos.kits.library import resolve_kit
+    from adtos.kits.model import KitError
+    from adtos.presets.soundfonts import resolve_soundfont
+
+    users: dict[tuple, set[str]] = {}
+    for preset in library:
+        for name in preset.soundfonts():
+            users.setdefault(("soundfont", name), set()).add(preset.id)
+        for fmt, name in preset.kits():
+            users.setdefault((fmt, name), set()).add(preset.id)
+    missing = []
+    for (kind, name), ids in users.items():
+        try:
+            if kind == "soundfont":
+                resolve_soundfont(name)
+            else:
+                resolve_kit(name, kind)
+        except (FileNotFoundError, KitError) as error:
+            missing.append(f"{error} (used by {len(ids)} presets, e.g. {min(ids)})")
+    if missing:
+        where = f"{source}: " if source is not None else ""
+        raise RenderInputError(where + "; ".join(missing))
 
 
 def _check_options(voices, workers, executor, sample_rate, fmt, target_lufs):
@@ -232,12 +282,14 @@ def _check_settings(out: Path, options: RenderOptions, library, seed: int) -> No
         "format": options.fmt,
         "stems": options.stems,
         "target_lufs": options.target_lufs,
+        "mix": options.mix.to_dict(),
         "seed": seed,
         "library_sha256": hashlib.sha256("\n".join(sorted(p.id for p in library)).encode()).hexdigest(),
     }
     path = out / RECORDS_DIR / SETTINGS_FILE
     if path.is_file():
         previous = json.loads(path.read_text())
+        previous.setdefault("mix", MixOptions().to_dict())  # renders made before the mix options
         changed = [f"{key}: {previous.get(key)!r} then, {value!r} now"
                    for key, value in settings.items() if previous.get(key) != value]
         if changed:

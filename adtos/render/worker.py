@@ -7,19 +7,23 @@ once per worker, not once per track (loading MuseScore's SF3 costs seconds).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import traceback
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from adtos.fileio import atomic_path, sha256_file, write_bytes_atomic, write_text_atomic
+from adtos.fileio import sha256_file, write_bytes_atomic, write_text_atomic
 from adtos.render.assign import PRESET_COLUMN, VOICES
+from adtos.render.audibility import DrumPart, annotate_audibility
 from adtos.render.inputs import load_voices, midi_with_voices
 from adtos.render.loudness import SilentStemError, guard_clipping, normalize_stem
+from adtos.render.mix import MixDraw, MixOptions, mix_stems
 
 # Audio continues after the last note ends (release, cymbal decay, reverb).
 RELEASE_TAIL_S = 1.0
@@ -39,6 +43,7 @@ class RenderOptions:
     fmt: str = "flac"
     stems: bool = False
     target_lufs: float = -23.0
+    mix: MixOptions = field(default_factory=MixOptions)
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class TrackJob:
     annotation_path: Path
     presets: dict[str, Any]  # voice -> Preset, for every voice the library could serve
     missing: dict[str, str] = field(default_factory=dict)  # voice -> why it has no preset
+    mix: MixDraw | None = None  # the track's drawn mix parameters (adtos.render.mix.draw_mix)
 
 
 @dataclass(frozen=True)
@@ -136,40 +142,50 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
     # Audio stays planar, (channels, samples), from the synthesizer to the mix:
     # effects and loudness work per channel, and each transposing copy of a
     # 60 s stem costs about as much as a filter.
-    mix = np.zeros((2, n_samples), dtype=np.float32)
     stems: dict[str, np.ndarray] = {}
+    drum_part = None  # what the audibility measure needs of the drum voice
     for voice in wanted:
         preset = job.presets.get(voice)
         if preset is None:
             raise ValueError(job.missing.get(voice, f"no preset for voice {voice}"))
-        notes = _on_nearest_block(instruments[voice], sr)
-        dry = _fit_length(bank.render(preset, notes, duration, planar=True), n_samples)
+        played = instruments[voice] if getattr(preset, "sampled", False) \
+            else _on_nearest_block(instruments[voice], sr)
+        dry = _fit_length(_render_dry(bank, preset, played, duration, sr), n_samples)
         wet = _fit_length(apply_effects(preset, dry, sr, planar=True), n_samples)
         try:  # normalize_stem takes (samples, channels): the transposed view, no copy
             stem, before, after = normalize_stem(wet.T, sr, options.target_lufs)
         except SilentStemError as error:
             raise ValueError(f"silent stem {voice} with preset {preset.id} ({error})") from None
-        mix += stem.T
-        if options.stems:
-            stems[voice] = stem.T
+        stems[voice] = stem.T
+        if voice == "drums":
+            drum_part = DrumPart(partial(_render_dry, bank, preset, sample_rate=sr),
+                                 instruments[voice], played, dry)
         record[PRESET_COLUMN[voice]] = preset.id
         record[f"{voice}_lufs_before"] = before
         record[f"{voice}_lufs_after"] = after
-    mix, gain = guard_clipping(mix)
+    mix, gain, mix_columns, stem_gains = mix_stems(
+        stems, sr, job.mix, options.mix, {v: record[f"{v}_lufs_after"] for v in stems})
+    record.update(mix_columns)
+    # Measured on the stems at their level in the mix (the drawn balance applied), before
+    # the master bus or the clipping guard, which scale drums and accompaniment alike.
+    as_mixed = {v: stem if stem_gains[v] == 1.0 else stem * np.float32(stem_gains[v])
+                for v, stem in stems.items()}
+    annotation = annotate_audibility(job.annotation_path, drum_part, as_mixed, sr)
 
     out = Path(options.out_dir)
     if options.stems:
         for voice in wanted:
-            # Stems keep their normalized level (the mix gain applies to the mix
-            # only); a stem that alone exceeds the ceiling is scaled to fit.
-            stem, stem_gain = guard_clipping(stems[voice])
+            # Stems are written at their level in the mix before the master bus
+            # (the balance applied, not the mix gain); a stem that alone exceeds
+            # the ceiling is scaled to fit.
+            stem, stem_gain = guard_clipping(stems[voice] * np.float32(stem_gains[voice]))
             record[f"{voice}_stem_gain"] = stem_gain
             _write_audio(out / "stems" / job.track_id / f"{voice}.{options.fmt}", stem, sr, options.fmt)
     final_audio = audio_path(out, job.track_id, options.fmt)
     _write_audio(final_audio, mix, sr, options.fmt)
 
     all_voices = set(instruments)
-    write_bytes_atomic(out / "annotations" / f"{job.track_id}.txt", job.annotation_path.read_bytes())
+    write_bytes_atomic(out / "annotations" / f"{job.track_id}.txt", annotation)
     write_bytes_atomic(out / "annotations" / f"{job.track_id}.mid",
                        midi_with_voices(job.midi_path, {"drums"}))
     write_bytes_atomic(out / "midi" / f"{job.track_id}.mid",
@@ -189,6 +205,17 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
     # Written last: a track counts as done only once everything above exists.
     write_text_atomic(record_path(out, job.track_id), json.dumps(record, sort_keys=True))
     return record
+
+
+def _render_dry(bank, preset, instrument, duration: float, sample_rate: int) -> np.ndarray:
+    """The voice without effects, planar: sampled kits by the native sampler (each hit
+    on its own sample), everything else by FluidSynth (note-ons on its blocks; moving
+    notes already on a block boundary leaves them where they are)."""
+    if getattr(preset, "sampled", False):
+        from adtos.kits.sampler import worker_sampler
+
+        return worker_sampler(sample_rate).render(preset, instrument, duration, planar=True)
+    return bank.render(preset, _on_nearest_block(instrument, sample_rate), duration, planar=True)
 
 
 def _on_nearest_block(instrument, sample_rate: int):
@@ -226,7 +253,10 @@ def _write_audio(path: Path, planar: np.ndarray, sample_rate: int, fmt: str) -> 
     import soundfile
 
     extra = {"compression_level": FLAC_COMPRESSION_LEVEL} if fmt == "flac" else {}
-    with atomic_path(path) as tmp:
-        soundfile.write(tmp, planar.T, sample_rate, format=fmt.upper(), subtype=PCM_SUBTYPE,
-                        **extra)
+    # Encoded in memory, written by Python: libsndfile reports a full disk as
+    # "System error.", Python as ENOSPC, which atomic writes name (same bytes).
+    encoded = io.BytesIO()
+    soundfile.write(encoded, planar.T, sample_rate, format=fmt.upper(), subtype=PCM_SUBTYPE,
+                    **extra)
+    write_bytes_atomic(path, encoded.getvalue())
 

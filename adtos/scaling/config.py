@@ -14,6 +14,7 @@
     [train]                 # any adtos.transcriber.TrainConfig option, for every run
     max_steps = 512
     patience = 5
+    label_policy = "default"  # which onsets are taught (adtos.transcriber.labels.parse_policy)
 
     [tests]
     mdb = "mdb:../../shared/data/mdb_drums"
@@ -176,6 +177,8 @@ def parse_sweep_config(data: dict, base: Path, source: str = "config") -> SweepC
                             f"{', '.join(sorted(option_names))}")
         else:
             config.train_options[name] = value
+            if name == "label_policy":
+                problems.extend(_policy_problems(value))
 
     tests = data.get("tests", {})
     for name, spec in tests.items():
@@ -219,3 +222,16 @@ def parse_sweep_config(data: dict, base: Path, source: str = "config") -> SweepC
     if problems:
         raise SweepConfigError(f"{source}:\n  " + "\n  ".join(problems))
     return config
+
+
+def _policy_problems(value) -> list[str]:
+    from adtos.errors import ConfigError
+    from adtos.transcriber.labels import parse_policy
+
+    if not isinstance(value, str):
+        return [f"[train] label_policy: expected a string such as \"default\", got {value!r}"]
+    try:
+        parse_policy(value)
+    except ConfigError as error:
+        return [f"[train] label_policy: {error}"]
+    return []

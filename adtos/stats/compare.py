@@ -12,7 +12,8 @@ from adtos.stats.collect import DatasetStats, dataset_stats
 def compare_datasets(datasets: list[Dataset], out: str | os.PathLike, per_class: bool = False,
                      per_genre: bool = False, merge: float = 0.05, max_beats: float = 1.0,
                      bins: int = 12, plots: bool = True, progress: bool = False,
-                     plot_format: str = "png") -> tuple[list[DatasetStats], list[Path]]:
+                     plot_format: str = "png", audibility: bool = False,
+                     ) -> tuple[list[DatasetStats], list[Path]]:
     """Measure each dataset and write the CSV tables and the plots (`plot_format`:
     png, svg or pdf) under `out`.
 
@@ -44,4 +45,9 @@ def compare_datasets(datasets: list[Dataset], out: str | os.PathLike, per_class:
         if per_class:
             written += [figures.plot_per_class(stats, out / f"intervals_per_class{suffix}", "intervals"),
                         figures.plot_per_class(stats, out / f"velocity_per_class{suffix}", "velocity")]
+    if audibility:  # reads every track's audio: only when asked
+        from adtos.stats.audibility import audibility_stats, write_audibility
+
+        written += write_audibility([audibility_stats(d, progress=progress) for d in datasets],
+                                    out, plots=plots)
     return stats, written

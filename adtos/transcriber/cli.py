@@ -83,6 +83,14 @@ def register(subparsers) -> None:
                         "$ADTOS_FEATURE_CACHE also sets it)")
     p.add_argument("--target-widen", type=int, default=d.target_widen,
                    help="set ±N frames around each onset to 0.5 in the targets (default %(default)s)")
+    p.add_argument("--label-policy", default=d.label_policy, metavar="POLICY",
+                   help="which annotated onsets are taught, from the per-onset audibility of "
+                        "ADTOS renders: 'default' (onsets under the mix, signal-to-mask ratio "
+                        "< -5 dB, and the pedal hi-hat 44 are ignored in the loss), 'none' "
+                        "(every onset), or settings such as "
+                        "'below=soft;figure=smr_db;min_db=-10;SD=-6;44=HH' "
+                        "(below: drop, soft or ignore; NOTE=HH, drop or ignore). Applies to "
+                        "the train and val sets (docs/transcriber.md) (default %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run_train)
 
@@ -143,7 +151,8 @@ def run_train(args) -> int:
                 patience=args.patience,
                 workers=default_workers() if args.workers is None else args.workers,
                 feature_workers=args.feature_workers, feature_cache=args.feature_cache,
-                target_widen=args.target_widen, progress=not args.no_progress)
+                target_widen=args.target_widen, label_policy=args.label_policy,
+                progress=not args.no_progress)
             result = train(config)
     except (FileNotFoundError, FileExistsError, CheckpointError, ValueError) as error:
         raise CLIError(str(error)) from None

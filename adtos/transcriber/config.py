@@ -40,6 +40,7 @@ class TrainConfig:
     feature_workers: int = field(default_factory=default_workers)  # processes computing features
     feature_cache: str | None = None    # cache folder for every dataset (default <dataset>/.features)
     target_widen: int = 0               # ±frames around an onset set to 0.5 in the targets
+    label_policy: str = "default"       # adtos.transcriber.labels.parse_policy: default, none, ...
     progress: bool = True               # tqdm progress bar
 
     def to_json(self) -> str:

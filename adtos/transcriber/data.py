@@ -29,12 +29,14 @@ class PreparedTrack:
     n_frames: int
     onsets: np.ndarray
     labels: np.ndarray
+    values: np.ndarray | None = None  # per-onset target under a label policy (None: all 1)
 
     def features(self) -> np.ndarray:
         return np.load(self.feature_path, mmap_mode="r")
 
     def targets(self, fps: float, widen: int = 0) -> np.ndarray:
-        return frame_targets(self.onsets, self.labels, self.n_frames, fps, widen=widen)
+        return frame_targets(self.onsets, self.labels, self.n_frames, fps, widen=widen,
+                             values=self.values)
 
 
 # (audio path, size, mtime, cache folder, settings) -> (feature path, frames), so that a
@@ -63,9 +65,12 @@ def _prepare_one(args) -> tuple[str, str | None, int, str | None]:
 
 
 def prepare_tracks(tracks, cache_dir, settings: FeatureSettings = DEFAULT_SETTINGS,
-                   workers: int = 0, desc: str = "features", progress: bool = True
-                   ) -> tuple[list[PreparedTrack], list[tuple[str, str]]]:
+                   workers: int = 0, desc: str = "features", progress: bool = True,
+                   policy=None) -> tuple[list[PreparedTrack], list[tuple[str, str]]]:
     """Compute (or find) every track's cached features.
+
+    `policy` (adtos.transcriber.labels.LabelPolicy) decides each onset's target;
+    None keeps every annotated onset at 1.
 
     Returns the prepared tracks in input order and (track_id, reason) for the
     tracks whose audio could not be read; those are skipped, not fatal.
@@ -96,8 +101,11 @@ def prepare_tracks(tracks, cache_dir, settings: FeatureSettings = DEFAULT_SETTIN
             continue
         if keys[index] is not None:
             _PREPARED[keys[index]] = (path, n_frames)
-        prepared.append(PreparedTrack(track_id, path, n_frames,
-                                      np.asarray(track.onsets), np.asarray(track.labels)))
+        if policy is None:
+            onsets, labels, values = np.asarray(track.onsets), np.asarray(track.labels), None
+        else:
+            onsets, labels, values = policy.targets(track)
+        prepared.append(PreparedTrack(track_id, path, n_frames, onsets, labels, values))
     return prepared, errors
 
 
@@ -124,7 +132,7 @@ def load_snippet(track: PreparedTrack, start: int, snippet_frames: int, fps: flo
         pad = np.zeros((snippet_frames - features.shape[0], features.shape[1]), np.float32)
         features = np.concatenate([features, pad])
     targets = frame_targets(track.onsets, track.labels, snippet_frames, fps, widen=widen,
-                            start=start)
+                            start=start, values=track.values)
     if start + snippet_frames > track.n_frames:  # no targets in the padding
         targets[max(track.n_frames - start, 0):] = 0.0
     return np.ascontiguousarray(features, dtype=np.float32), targets

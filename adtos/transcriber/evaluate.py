@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from adtos.fileio import write_text_atomic
+from adtos.transcriber.labels import don_t_care
 from adtos.transcriber.metrics import WINDOW, Counts, onset_counts, summarize
 from adtos.transcriber.peaks import local_maxima, pick_all, pick_peaks
 from adtos.transcriber.predict import bce_sums, sigmoid, track_logits
@@ -48,12 +49,14 @@ def predict_prepared(model, prepared, device: str = "cpu", fps: float = 100.0,
     bce, frames = np.zeros(len(CLASSES)), 0
     for track in tqdm(prepared, desc=desc, leave=False, disable=not progress):
         logits = track_logits(model, track.features(), device)
-        bce += bce_sums(logits, track.targets(fps))
+        targets = track.targets(fps)
+        bce += bce_sums(logits, targets)
         frames += logits.shape[0]
         ids.append(track.track_id)
-        activations.append(sigmoid(logits).astype(np.float32))
-        onsets.append(track.onsets)
-        labels.append(track.labels)
+        activation, reference = don_t_care(sigmoid(logits).astype(np.float32), targets, track)
+        activations.append(activation)
+        onsets.append(track.onsets[reference])
+        labels.append(track.labels[reference])
     return Predictions(ids, activations, onsets, labels, bce, frames)
 
 

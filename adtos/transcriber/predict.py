@@ -43,8 +43,9 @@ def sigmoid(logits: np.ndarray) -> np.ndarray:
 
 
 def bce_sums(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Summed binary cross-entropy per class over frames, computed stably from logits."""
+    """Summed binary cross-entropy per class over frames, computed stably from logits.
+    Frames a label policy ignores (target < 0, adtos.transcriber.labels) add nothing."""
     x = np.asarray(logits, dtype=np.float64)
     y = np.asarray(targets, dtype=np.float64)
     # BCE(sigmoid(x), y) = max(x, 0) - x·y + log(1 + exp(-|x|))
-    return (np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))).sum(axis=0)
+    return ((np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))) * (y >= 0)).sum(axis=0)

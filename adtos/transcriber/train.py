@@ -28,6 +28,7 @@ from adtos.transcriber.checkpoint import (CheckpointError, load_checkpoint, mode
 from adtos.transcriber.config import TrainConfig, TrainResult
 from adtos.transcriber.data import SnippetBatches, batch_loader, prepare_tracks
 from adtos.transcriber.features import DEFAULT_SETTINGS, default_cache_dir
+from adtos.transcriber.labels import masked_bce, parse_policy
 from adtos.transcriber.schedule import learning_rate
 from adtos.vocab import CLASSES
 
@@ -43,8 +44,11 @@ def prepare_set(config: TrainConfig, spec: str, split: str, track_ids=None):
 
     name, root, tracks = load_tracks(spec, split, track_ids)
     cache = Path(config.feature_cache) if config.feature_cache else default_cache_dir(root)
+    # The label policy shapes what the model is taught and validated on, not the test sets.
+    policy = parse_policy(config.label_policy) if split in ("train", "val") else None
     prepared, errors = prepare_tracks(tracks, cache, DEFAULT_SETTINGS, config.feature_workers,
-                                      desc=f"features {name}", progress=config.progress)
+                                      desc=f"features {name}", progress=config.progress,
+                                      policy=policy)
     for track_id, reason in errors:
         print(f"skipped track {track_id} of {spec}: {reason}")
     if not prepared:
@@ -239,7 +243,7 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
                 targets = targets.to(device, non_blocking=True)
                 with torch.autocast(device_type=device, dtype=torch.float16, enabled=use_amp):
                     logits = model(features)
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), targets)
+                loss = masked_bce(logits.float(), targets)
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 scaler.step(optimizer)

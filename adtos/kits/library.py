@@ -1,0 +1,240 @@
+"""Find, read and check sampled kits: one entry point for every kit format.
+
+    kit = load_kit("GMRockKit")                      # by name, on the search path
+    kit = load_kit("path/to/kit.sfz", format="sfz")  # or by path
+    kits, errors = load_kits()                       # every kit found; bad ones reported
+
+Kits are found on a search path like soundfonts: `$ADTOS_KIT_PATH` (folders,
+`os.pathsep`-separated) first, then Debian's Hydrogen folder (packages
+hydrogen-drumkits, hydrogen-data), then the kit.toml files bundled with ADTOS
+(`adtos/kits/bundled`: a kit of sonic-pi-samples' CC0 one-shots). In each folder a kit is a sub-folder holding
+`drumkit.xml` (Hydrogen) or `kit.toml` (a one-shot folder), or an `.sfz` file
+(directly in the folder or one level down). A kit's name is its folder name
+(Hydrogen, folder kits) or its .sfz file name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from pathlib import Path
+
+from adtos.kits.folder import KIT_FILE, read_folder_kit
+from adtos.kits.hydrogen import read_hydrogen_kit
+from adtos.kits.model import KIT_FORMATS, Kit, KitError
+from adtos.kits.names import assign_notes, is_percussion_kit, missing_classes
+from adtos.kits.sfz import read_sfz_kit
+
+DEBIAN_KIT_DIRS = ("/usr/share/hydrogen/data/drumkits",)
+# Debian's machine-readable copyright files name the licence of kits whose
+# drumkit.xml does not (ColomboAcousticDrumkit, the Millo kits).
+DEBIAN_COPYRIGHT_FILES = ("/usr/share/doc/hydrogen-drumkits/copyright",
+                          "/usr/share/doc/hydrogen-data/copyright")
+ENV_KIT_PATH = "ADTOS_KIT_PATH"
+_READERS = {"hydrogen": read_hydrogen_kit, "sfz": read_sfz_kit, "folder": read_folder_kit}
+_CACHE: dict[tuple[str, str], Kit] = {}
+
+
+# Kit descriptions shipped with ADTOS for samples that Debian packages install
+# without one (sonic-pi-samples' CC0 one-shots).
+BUNDLED_KIT_DIR = Path(__file__).parent / "bundled"
+
+
+def kit_search_dirs() -> list[Path]:
+    """$ADTOS_KIT_PATH first, then the Debian Hydrogen folder, then ADTOS's bundled kits."""
+    dirs = [Path(p) for p in os.environ.get(ENV_KIT_PATH, "").split(os.pathsep) if p]
+    return dirs + [Path(d) for d in DEBIAN_KIT_DIRS] + [BUNDLED_KIT_DIR]
+
+
+def find_kits(dirs: list[Path] | None = None) -> list[tuple[str, Path]]:
+    """(format, description file) of every kit in the search folders, first name wins."""
+    found: dict[str, tuple[str, Path]] = {}
+    for folder in kit_search_dirs() if dirs is None else dirs:
+        if not Path(folder).is_dir():
+            continue
+        for entry in sorted(Path(folder).iterdir()):
+            for fmt, path in _kit_files(entry):
+                found.setdefault(kit_name(fmt, path), (fmt, path))
+    return list(found.values())
+
+
+def _kit_files(entry: Path) -> list[tuple[str, Path]]:
+    if entry.is_file() and entry.suffix.lower() == ".sfz":
+        return [("sfz", entry)]
+    if not entry.is_dir():
+        return []
+    if (entry / "drumkit.xml").is_file():
+        return [("hydrogen", entry / "drumkit.xml")]
+    if (entry / KIT_FILE).is_file():
+        return [("folder", entry / KIT_FILE)]
+    return [("sfz", p) for p in sorted(entry.glob("*.sfz"))]
+
+
+def kit_name(fmt: str, path: Path) -> str:
+    """How presets name a kit: the folder (Hydrogen, folder kits) or the .sfz file name."""
+    return path.name if fmt == "sfz" else path.parent.name
+
+
+def resolve_kit(name: str, format: str | None = None) -> tuple[str, Path]:
+    """(format, description file) of a kit named as presets name it, or given by path."""
+    if format is not None and format not in KIT_FORMATS:
+        raise KitError(f"kit format must be one of {KIT_FORMATS}, got {format!r}")
+    candidate = Path(name)
+    if candidate.exists() and (candidate.is_absolute() or len(candidate.parts) > 1):
+        kits = _kit_files(candidate) if candidate.is_dir() else (
+            [("sfz", candidate)] if candidate.suffix.lower() == ".sfz" else
+            [("folder", candidate)] if candidate.name == KIT_FILE else
+            [("hydrogen", candidate)])
+        for fmt, path in kits:
+            if format in (None, fmt):
+                return fmt, path
+    for fmt, path in find_kits():
+        if kit_name(fmt, path) == name and format in (None, fmt):
+            return fmt, path
+    raise KitError(f"kit {name!r}{f' ({format})' if format else ''} not found in "
+                   f"${ENV_KIT_PATH} or {', '.join(DEBIAN_KIT_DIRS)}; install the Debian "
+                   f"packages hydrogen-drumkits and hydrogen-data, or add the kit's folder "
+                   f"to ${ENV_KIT_PATH}")
+
+
+def read_kit(path: str | os.PathLike, format: str) -> Kit:
+    """Read one kit file and map it: GM notes, kind (drums or percussion), hi-hat choke.
+
+    KitError (naming the file) for a kit that cannot be read, and for a drum kit
+    with no kick or no snare.
+    """
+    if format not in _READERS:
+        raise KitError(f"kit format must be one of {KIT_FORMATS}, got {format!r}")
+    kit = _READERS[format](path)
+    if not kit.licence and format == "hydrogen":
+        kit.licence = debian_licence(Path(path).parent.name if Path(path).is_file() else
+                                     Path(path).name)
+    _map_notes(kit)
+    _drop_missing_samples(kit)
+    names = [i.name for i in kit.instruments]
+    notes = [i.gm_note for i in kit.instruments]
+    if is_percussion_kit(names, notes):
+        kit.kind = "percussion"
+    else:
+        lacking = [c for c in missing_classes(kit.notes) if c in ("BD", "SD")]
+        if lacking:
+            words = {"BD": "kick", "SD": "snare"}
+            raise KitError(f"{kit.path}: drum kit {kit.name!r} has no "
+                           f"{' and no '.join(words[c] for c in lacking)} among its instruments "
+                           f"({', '.join(repr(n) for n in names[:12])}"
+                           f"{', ...' if len(names) > 12 else ''})")
+    _default_hihat_choke(kit)
+    return kit
+
+
+def debian_licence(folder_name: str) -> str:
+    """The licence Debian's copyright file gives a Hydrogen kit folder, or ""."""
+    for copyright_file in DEBIAN_COPYRIGHT_FILES:
+        try:
+            text = Path(copyright_file).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for stanza in re.split(r"\n\s*\n", text):
+            files = re.search(r"^Files:(.*?)(?=^\S)", stanza + "\nEnd", re.M | re.S)
+            if not files or f"drumkits/{folder_name}." not in files.group(1):
+                continue
+            licence = re.search(r"^License:\s*(\S.*)$", stanza, re.M)
+            if licence:
+                return f"{licence.group(1).strip()} (Debian copyright file)"
+            if "General Public" in stanza:
+                return "GPL (Debian copyright file)"
+    return ""
+
+
+def _map_notes(kit: Kit) -> None:
+    explicit = [i.source_note if kit.format == "folder" else None for i in kit.instruments]
+    fallback = [i.source_note if kit.format == "sfz" else None for i in kit.instruments]
+    notes, kit.notes = assign_notes([i.name for i in kit.instruments], explicit, fallback)
+    for instrument, note in zip(kit.instruments, notes):
+        instrument.gm_note = note
+
+
+def _drop_missing_samples(kit: Kit) -> None:
+    """A missing sample file of a 5-class instrument is an error (the kit would not
+    sound as its annotations say); another instrument (a cowbell) is dropped and
+    the kit keeps the rest, with a warning."""
+    kept = []
+    for instrument in kit.instruments:
+        missing = [layer.sample for layer in instrument.layers if not layer.sample.is_file()]
+        if not missing:
+            kept.append(instrument)
+            continue
+        where = (f"{kit.path}: instrument {instrument.name!r} names sample file "
+                 f"{missing[0].name!r}, which does not exist in {missing[0].parent}")
+        if instrument.label is not None:
+            raise KitError(where)
+        kit.warnings.append(f"{where}; instrument dropped")
+    if len(kept) < len(kit.instruments):
+        kit.instruments = kept
+        _map_notes(kit)
+
+
+def _default_hihat_choke(kit: Kit) -> None:
+    """An open hi-hat is cut by the next closed or pedal hat, unless the kit says otherwise."""
+    hats = [i for i in kit.instruments if i.gm_note in (42, 44, 46)]
+    opens = [i for i in hats if i.gm_note == 46]
+    if not opens or any(i.choked_by for i in opens):
+        return
+    for hat in hats:
+        if hat.choke_group is None:
+            hat.choke_group = "hihat"
+    for hat in opens:
+        hat.choked_by = tuple(dict.fromkeys(
+            g for g in (h.choke_group for h in hats if h.gm_note in (42, 44)) if g))
+
+
+def load_kit(name: str, format: str | None = None) -> Kit:
+    """A kit by name (on the search path) or path, read once per process."""
+    fmt, path = resolve_kit(name, format)
+    key = (fmt, str(path))
+    if key not in _CACHE:
+        _CACHE[key] = read_kit(path, fmt)
+    return _CACHE[key]
+
+
+def load_kits(dirs: list[Path] | None = None) -> tuple[list[Kit], list[tuple[str, str]]]:
+    """Every kit on the search path: (kits read, (file, reason) for each kit skipped).
+
+    Warnings of the kits read (instruments dropped) are in each `Kit.warnings`."""
+    kits, errors = [], []
+    for fmt, path in find_kits(dirs):
+        try:
+            kits.append(read_kit(path, fmt))
+        except KitError as error:
+            errors.append((str(path), str(error)))
+    return kits, errors
+
+
+def mapping_rows(kits: list[Kit]) -> list[dict[str, object]]:
+    """One row per instrument: kit, format, kind, licence, instrument, GM note (or empty), layers."""
+    rows = []
+    for kit in kits:
+        for instrument in kit.instruments:
+            rows.append({"kit": kit_name(kit.format, kit.path), "format": kit.format,
+                         "kind": kit.kind, "licence": kit.licence, "author": kit.author,
+                         "instrument": instrument.name,
+                         "gm_note": "" if instrument.gm_note is None else instrument.gm_note,
+                         "class": instrument.label or "", "layers": len(instrument.layers)})
+    return rows
+
+
+def mapping_csv(kits: list[Kit]) -> str:
+    """`mapping_rows` as CSV text: what is mapped and what stays unmapped, per kit."""
+    rows = mapping_rows(kits)
+    return rows_csv(rows, list(rows[0]) if rows else ["kit"])
+
+
+def rows_csv(rows: list[dict[str, object]], fields: list[str]) -> str:
+    """Dict rows as CSV text (header first), for the kit reports."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()

@@ -1,0 +1,219 @@
+"""Per-piece variation: seeded changes to a drum piece's sound itself, not to the bus.
+
+A composite kit recombines pieces; variation changes them. Each piece of a
+sampled-kit preset may carry recorded parameters (in the preset JSON, so an id
+still renders the same sound):
+
+    {"pitch": -1.3, "decay": 0.8, "tilt": 0.6, "drive_db": 4.0, "gain_db": -1.0}
+
+- `pitch`: semitones, by resampling (the sample plays faster and higher, or
+  slower and lower, as a sampler or a retuned drum head does);
+- `decay`: the factor on the sample's decay time (0.7 shortens the ring to 70 %,
+  1.3 lengthens it); the attack is left as recorded;
+- `tilt`: dB per octave around 1 kHz (positive: brighter);
+- `drive_db`: tanh saturation drive, peak level kept;
+- `gain_db`: level.
+
+and a kit-wide velocity-to-level curve `velocity_exponent`: level =
+(velocity / 127) ** exponent on top of the kit's velocity layers (1: Hydrogen's
+linear scaling, velocity 30 at -12.5 dB below 127; 2: the SF2 default's square
+law, velocity 30 at -25 dB).
+
+The DSP is plain functions on one-shot arrays, (channels, n) float32; the
+native sampler (adtos.kits.sampler) applies `vary_one_shot` once per sample and
+parameter set and keeps the result, not once per hit. The ranges are in
+`PIECE_RANGES`, chosen and checked as docs/presets.md, "Per-piece variation",
+describes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+PIECE_FIELDS: tuple[str, ...] = ("pitch", "decay", "tilt", "drive_db", "gain_db")
+NEUTRAL: dict[str, float] = {"pitch": 0.0, "decay": 1.0, "tilt": 0.0, "drive_db": 0.0,
+                             "gain_db": 0.0}
+
+# Drawn uniformly within these bounds per piece (see docs/presets.md for why):
+# pitch in semitones, decay as a factor (drawn log-uniformly), tilt in dB/octave,
+# drive in dB (zero for half the pieces), gain in dB.
+PIECE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "kick": {"pitch": (-3.0, 2.0), "decay": (0.6, 1.5), "tilt": (-1.5, 1.0),
+             "drive_db": (0.0, 12.0), "gain_db": (-3.0, 3.0)},
+    "snare": {"pitch": (-2.0, 3.0), "decay": (0.6, 1.5), "tilt": (-1.0, 1.5),
+              "drive_db": (0.0, 12.0), "gain_db": (-3.0, 3.0)},
+    "toms": {"pitch": (-3.0, 3.0), "decay": (0.6, 1.5), "tilt": (-1.5, 1.5),
+             "drive_db": (0.0, 9.0), "gain_db": (-3.0, 3.0)},
+    "hihat": {"pitch": (-1.0, 2.0), "decay": (0.7, 1.2), "tilt": (-0.25, 1.0),
+              "drive_db": (0.0, 6.0), "gain_db": (-3.0, 3.0)},
+    "cymbals": {"pitch": (-2.0, 2.0), "decay": (0.6, 1.1), "tilt": (-0.75, 1.0),
+                "drive_db": (0.0, 6.0), "gain_db": (-3.0, 3.0)},
+}
+VELOCITY_EXPONENT_RANGE = (1.0, 2.0)  # Hydrogen's linear scaling .. the SF2 square law
+DRIVE_SHARE = 0.5  # share of pieces that are saturated at all
+TILT_PIVOT_HZ = 1000.0
+MAX_TILT_DB = 12.0  # the tilt's gain is clamped to +-this at the band edges
+MAX_DECAY_GAIN_DB = 12.0  # a lengthened tail is raised by at most this
+DECAY_MEASURE_DB = 20.0  # the decay time is measured from the peak to 20 dB below it
+ENVELOPE_S = 0.005  # smoothing of the amplitude envelope used for that measure
+
+
+def check_piece_variation(params: dict[str, Any], where: str = "variation") -> dict[str, float]:
+    """Validate one piece's parameters; the canonical dict (rounded, neutral ones dropped)."""
+    unknown = set(params) - set(PIECE_FIELDS)
+    if unknown:
+        raise ValueError(f"{where}: unknown fields {sorted(unknown)}; expected {list(PIECE_FIELDS)}")
+    out: dict[str, float] = {}
+    for name in PIECE_FIELDS:
+        if name not in params:
+            continue
+        try:
+            value = float(params[name])
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: {name} must be a number, got {params[name]!r}") from None
+        if not np.isfinite(value):
+            raise ValueError(f"{where}: {name} must be finite, got {value}")
+        if name == "decay" and not 0.1 <= value <= 10.0:
+            raise ValueError(f"{where}: decay must be a factor in [0.1, 10], got {value}")
+        if name == "pitch" and abs(value) > 24:
+            raise ValueError(f"{where}: pitch must be within +-24 semitones, got {value}")
+        if name == "drive_db" and not 0.0 <= value <= 40.0:
+            raise ValueError(f"{where}: drive_db must be in [0, 40] dB, got {value}")
+        value = round(value, 3 if name == "decay" else 2)
+        if value != NEUTRAL[name]:
+            out[name] = value
+    return out
+
+
+def check_variation(variation: dict[str, Any]) -> dict[str, Any]:
+    """Validate a preset's `variation` ({"velocity_exponent": x, "pieces": {piece: {...}}})."""
+    from adtos.presets.model import PIECE_CLASSES
+
+    unknown = set(variation) - {"velocity_exponent", "pieces"}
+    if unknown:
+        raise ValueError(f"variation: unknown fields {sorted(unknown)}; expected "
+                         "['pieces', 'velocity_exponent']")
+    out: dict[str, Any] = {}
+    if "velocity_exponent" in variation:
+        exponent = float(variation["velocity_exponent"])
+        if not 0.25 <= exponent <= 4.0:
+            raise ValueError(f"variation: velocity_exponent must be in [0.25, 4], got {exponent}")
+        out["velocity_exponent"] = round(exponent, 2)
+    pieces = variation.get("pieces") or {}
+    bad = set(pieces) - set(PIECE_CLASSES)
+    if bad:
+        raise ValueError(f"variation: unknown pieces {sorted(bad)}; expected {list(PIECE_CLASSES)}")
+    checked = {p: check_piece_variation(pieces[p], f"variation of {p}")
+               for p in PIECE_CLASSES if p in pieces}
+    checked = {p: v for p, v in checked.items() if v}
+    if checked:
+        out["pieces"] = checked
+    return out
+
+
+def draw_variation(rng: np.random.Generator, pieces: tuple[str, ...] | None = None
+                   ) -> dict[str, Any]:
+    """A seeded variation: a velocity curve and parameters for each of `pieces` (default all)."""
+    from adtos.presets.model import PIECE_CLASSES
+
+    out: dict[str, Any] = {"velocity_exponent": round(float(rng.uniform(*VELOCITY_EXPONENT_RANGE)),
+                                                      2)}
+    drawn = {}
+    for piece in pieces if pieces is not None else tuple(PIECE_CLASSES):
+        ranges = PIECE_RANGES[piece]
+        low, high = ranges["decay"]
+        drive = float(rng.uniform(*ranges["drive_db"])) if rng.random() < DRIVE_SHARE else 0.0
+        drawn[piece] = {"pitch": float(rng.uniform(*ranges["pitch"])),
+                        "decay": float(np.exp(rng.uniform(np.log(low), np.log(high)))),
+                        "tilt": float(rng.uniform(*ranges["tilt"])),
+                        "drive_db": drive,
+                        "gain_db": float(rng.uniform(*ranges["gain_db"]))}
+    out["pieces"] = drawn
+    return check_variation(out)
+
+
+# -- the DSP ------------------------------------------------------------------------------
+
+
+def change_decay(audio: np.ndarray, sample_rate: int, factor: float) -> np.ndarray:
+    """Scale a one-shot's decay time by `factor`, leaving its attack as recorded.
+
+    The decay is taken as exponential: its rate `a` (nepers/s) is measured from
+    the peak to `DECAY_MEASURE_DB` below it. From the peak on, the sample is
+    multiplied by exp(-a (1/factor - 1) t), which turns exp(-a t) into
+    exp(-a t / factor): the time to any level scales by `factor`. A lengthened
+    tail's gain is capped at `MAX_DECAY_GAIN_DB` so the noise floor of a
+    recording is not pulled up without bound.
+    """
+    if factor == 1.0 or audio.shape[-1] == 0:
+        return audio
+    envelope = np.max(np.abs(audio), axis=0)
+    width = max(1, int(round(ENVELOPE_S * sample_rate)))
+    smooth = np.convolve(envelope, np.ones(width) / width, mode="same")
+    peak = int(np.argmax(smooth))
+    below = np.flatnonzero(smooth[peak:] < smooth[peak] * 10 ** (-DECAY_MEASURE_DB / 20))
+    # No 20 dB fall inside the sample (a cut-off cymbal): take its length as that time.
+    t_fall = (below[0] if below.size else len(smooth) - peak) / sample_rate
+    rate = np.log(10 ** (DECAY_MEASURE_DB / 20)) / max(t_fall, 1.0 / sample_rate)
+    t = np.arange(audio.shape[-1] - peak) / sample_rate
+    exponent = -rate * (1.0 / factor - 1.0) * t
+    np.minimum(exponent, MAX_DECAY_GAIN_DB * np.log(10) / 20, out=exponent)
+    out = audio.copy()
+    out[..., peak:] *= np.exp(exponent).astype(np.float32)
+    return out
+
+
+def tilt_spectrum(audio: np.ndarray, sample_rate: int, db_per_octave: float) -> np.ndarray:
+    """Tilt a one-shot's spectrum by `db_per_octave` around `TILT_PIVOT_HZ`.
+
+    The gain is log-linear in frequency, clamped at +-`MAX_TILT_DB`, and applied
+    as a minimum-phase filter (its phase derived from the gain by folding the
+    real cepstrum), in one FFT of the whole one-shot zero-padded to twice its
+    length. Minimum phase is causal: a zero-phase filter boosting the lows would
+    smear the hit up to tens of milliseconds before its onset.
+    """
+    if db_per_octave == 0.0 or audio.shape[-1] == 0:
+        return audio
+    n = audio.shape[-1]
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
+    octaves = np.log2(np.maximum(freqs, 20.0) / TILT_PIVOT_HZ)
+    log_gain = np.clip(db_per_octave * octaves, -MAX_TILT_DB, MAX_TILT_DB) * (np.log(10) / 20)
+    cepstrum = np.fft.irfft(log_gain, n=size)
+    cepstrum[1:size // 2] *= 2.0
+    cepstrum[size // 2 + 1:] = 0.0
+    response = np.exp(np.fft.rfft(cepstrum))
+    spectrum = np.fft.rfft(audio, n=size, axis=-1) * response
+    return np.fft.irfft(spectrum, n=size, axis=-1)[..., :n].astype(np.float32)
+
+
+def saturate(audio: np.ndarray, drive_db: float) -> np.ndarray:
+    """tanh saturation with `drive_db` of drive relative to the peak; the peak is kept."""
+    if drive_db == 0.0 or audio.shape[-1] == 0:
+        return audio
+    peak = float(np.max(np.abs(audio)))
+    if peak == 0.0:
+        return audio
+    drive = 10 ** (drive_db / 20)
+    return (np.tanh(audio * np.float32(drive / peak)) * np.float32(peak / np.tanh(drive))
+            ).astype(np.float32)
+
+
+def vary_one_shot(audio: np.ndarray, sample_rate: int, params: dict[str, float]) -> np.ndarray:
+    """Decay, tilt and saturation of one piece's variation (pitch and gain are the
+    sampler's: it resamples and levels every hit anyway)."""
+    out = change_decay(audio, sample_rate, float(params.get("decay", 1.0)))
+    out = tilt_spectrum(out, sample_rate, float(params.get("tilt", 0.0)))
+    return saturate(out, float(params.get("drive_db", 0.0)))
+
+
+def spectral_centroid(audio: np.ndarray, sample_rate: int, seconds: float = 0.186) -> float:
+    """Power-weighted mean frequency (Hz) of a one-shot's first `seconds`."""
+    mono = np.asarray(audio, dtype=np.float64)
+    mono = mono.mean(axis=0) if mono.ndim == 2 else mono
+    mono = mono[:int(round(seconds * sample_rate))]
+    power = np.abs(np.fft.rfft(mono)) ** 2
+    freqs = np.fft.rfftfreq(len(mono), 1.0 / sample_rate)
+    return float((freqs * power).sum() / max(power.sum(), 1e-30))

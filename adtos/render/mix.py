@@ -1,0 +1,249 @@
+"""The mix: drums against the accompaniment at a drawn balance, then a master bus.
+
+Stems arrive normalized, each at the render's target loudness. Left like that,
+every voice is as loud as the drums, and a ghost note under three equally loud
+instruments is not heard. Real mixes are not flat: here the drums keep their
+level and the accompaniment bus (every other voice, summed) is set so that the
+drums sit `balance_db` LU above it (negative: below), drawn per track from a
+range around a measured centre (docs/render.md, "Mix"). The real test sets are
+also mastered, so an optional master bus follows: a high-pass, two shelving
+EQs, a glue compressor and a limiter, with the output gain found so that the
+master reaches a drawn integrated loudness (ITU-R BS.1770 / EBU R128).
+
+Every parameter of a track is drawn from its own seeded Generator, all of them
+whether or not a lever is on, so switching one lever off (an ablation) leaves
+the others' draws, and every other track, exactly as they were. None of the
+processors has latency or look-ahead, so no onset moves.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from adtos.render.loudness import (MIX_CEILING, block_energies, gain_for_energies, gain_to_loudness,
+                                  gated_loudness, guard_clipping, integrated_loudness)
+
+# Drums minus accompaniment, LU. MDB Drums' four development tracks put their
+# drum stem 5 to 9 LU below the rest of the mix (median of the four, -8 LU,
+# docs/render.md); -6 +- 6 LU spans that and the equal-level stems of a
+# 3-voice accompaniment (about -5 LU).
+DEFAULT_BALANCE_DB = (-12.0, 0.0)
+# Integrated loudness of a master, LUFS: from unmastered multitrack mixes
+# (MedleyDB, -20 to -14) to loud commercial masters (about -8).
+DEFAULT_MASTER_LUFS = (-18.0, -8.0)
+# Master-bus parameter ranges: gentle "glue" settings, as a mastering engineer
+# would use on a finished mix.
+HIGHPASS_HZ = 30.0
+LOW_SHELF_HZ, HIGH_SHELF_HZ = 120.0, 8000.0
+SHELF_DB = (-3.0, 3.0)
+COMP_RATIO = (1.5, 4.0)
+COMP_ATTACK_MS = (5.0, 30.0)
+COMP_RELEASE_MS = (50.0, 300.0)
+COMP_ABOVE_LOUDNESS_DB = (0.0, 8.0)  # threshold, dB above the mix's integrated loudness
+LIMITER_RELEASE_MS = (5.0, 50.0)  # longer releases cap the loudness of sparse, peaky mixes
+LIMITER_THRESHOLD_DB = -1.0
+# The drive into the limiter is raised at most MASTER_STEPS times, each time by
+# DRIVE_OVERSHOOT times the loudness still missing plus a margin: the limiter
+# gives back less loudness than the drive it gets, and overshooting costs
+# nothing (a gain below unity trims it).
+MASTER_STEPS = 8
+DRIVE_OVERSHOOT = 2.0
+MASTER_STEP_MARGIN_LU = 0.1
+# Streams of the per-track Generator: mix draws never share numbers with another stage.
+_MIX_STREAM = 0x6D6978
+
+
+@dataclass(frozen=True)
+class MixOptions:
+    """How stems become the mix. The defaults are the flat mix of the paper.
+
+    balance_db: (low, high) range of drums minus accompaniment in LU, drawn
+        uniformly per track; None keeps every stem at the target loudness.
+    master: run the master bus (EQ, glue compression, limiter).
+    master_lufs: (low, high) range of the master's integrated loudness, LUFS.
+    """
+
+    balance_db: tuple[float, float] | None = None
+    master: bool = False
+    master_lufs: tuple[float, float] = DEFAULT_MASTER_LUFS
+
+    def __post_init__(self) -> None:
+        if self.balance_db is not None:
+            low, high = (float(v) for v in self.balance_db)
+            if not (np.isfinite(low) and np.isfinite(high) and -40.0 <= low <= high <= 40.0):
+                raise ValueError(f"balance_db: expected [low, high] in -40..40 LU with low <= high, "
+                                 f"got {list(self.balance_db)}")
+            object.__setattr__(self, "balance_db", (low, high))
+        low, high = (float(v) for v in self.master_lufs)
+        if not (np.isfinite(low) and np.isfinite(high) and -40.0 <= low <= high <= -3.0):
+            raise ValueError(f"master_lufs: expected [low, high] in -40..-3 LUFS with low <= high, "
+                             f"got {list(self.master_lufs)}")
+        object.__setattr__(self, "master_lufs", (low, high))
+
+    def to_dict(self) -> dict:
+        return {"balance_db": list(self.balance_db) if self.balance_db else None,
+                "master": self.master, "master_lufs": list(self.master_lufs)}
+
+
+@dataclass(frozen=True)
+class MixDraw:
+    """The drawn mix parameters of one track (all of them, used or not)."""
+
+    balance_db: float
+    master_lufs: float
+    low_shelf_db: float
+    high_shelf_db: float
+    comp_ratio: float
+    comp_attack_ms: float
+    comp_release_ms: float
+    comp_above_db: float
+    limiter_release_ms: float
+
+
+def draw_mix(track_id: str, seed: int, options: MixOptions) -> MixDraw:
+    """The mix parameters of `track_id`: a function of the seed and the id alone."""
+    rng = np.random.default_rng([int(seed), _MIX_STREAM, zlib.crc32(track_id.encode())])
+    balance = options.balance_db or DEFAULT_BALANCE_DB
+    return MixDraw(
+        balance_db=float(rng.uniform(*balance)),
+        master_lufs=float(rng.uniform(*options.master_lufs)),
+        low_shelf_db=float(rng.uniform(*SHELF_DB)),
+        high_shelf_db=float(rng.uniform(*SHELF_DB)),
+        comp_ratio=float(rng.uniform(*COMP_RATIO)),
+        comp_attack_ms=float(rng.uniform(*COMP_ATTACK_MS)),
+        comp_release_ms=float(rng.uniform(*COMP_RELEASE_MS)),
+        comp_above_db=float(rng.uniform(*COMP_ABOVE_LOUDNESS_DB)),
+        limiter_release_ms=float(rng.uniform(*LIMITER_RELEASE_MS)),
+    )
+
+
+# The render.parquet columns a mix writes (None where a lever is off).
+MIX_COLUMNS: dict[str, str] = {
+    "balance_db": "float64",            # drums minus accompaniment, LU, as drawn and applied
+    "accompaniment_gain_db": "float64",  # gain on the accompaniment bus that sets the balance
+    "master_lufs_target": "float64",
+    "master_lufs": "float64",            # integrated loudness of the written master
+    "master_drive_db": "float64",        # gain into the limiter that reached the target
+    "master_params": "string",           # the drawn EQ, compressor and limiter settings (JSON)
+}
+
+
+def mix_stems(stems: dict[str, np.ndarray], sample_rate: int, draw: MixDraw | None,
+              options: MixOptions, loudness: dict[str, float] | None = None
+              ) -> tuple[np.ndarray, float, dict, dict[str, float]]:
+    """Sum planar (2, n) stems into the mix.
+
+    `stems` maps voice to its normalized stem; `drums` is the reference of the
+    balance. `loudness` (LUFS per voice, as normalized) spares measuring the
+    stems again. Returns (mix, clip-guard gain, columns, the linear gain of
+    each stem in the mix before the master bus). The columns are MIX_COLUMNS,
+    None for a lever that is off or does not apply (a drums-only track has no
+    balance). `draw` may be None only when every lever is off.
+    """
+    if draw is None and (options.balance_db is not None or options.master):
+        raise ValueError("a balance or a master bus needs the track's drawn mix parameters")
+    levels = {voice: (loudness or {}).get(voice) for voice in stems}
+    for voice, level in levels.items():
+        if level is None and (options.master or (options.balance_db is not None and voice == "drums")):
+            levels[voice] = integrated_loudness(stems[voice].T, sample_rate)
+    columns: dict = dict.fromkeys(MIX_COLUMNS)
+    gains = dict.fromkeys(stems, 1.0)
+    others = [voice for voice in stems if voice != "drums"]
+    if options.balance_db is not None and "drums" in stems and others:
+        accompaniment = _sum([stems[v] for v in others])
+        wanted = levels["drums"] - draw.balance_db
+        gain_db, _, _ = gain_to_loudness(accompaniment.T, sample_rate, wanted)
+        accompaniment *= np.float32(10.0 ** (gain_db / 20.0))
+        for voice in others:
+            gains[voice] = float(10.0 ** (gain_db / 20.0))
+            if levels[voice] is not None:
+                levels[voice] += gain_db
+        columns["balance_db"] = draw.balance_db
+        columns["accompaniment_gain_db"] = float(gain_db)
+        mix = _sum([stems["drums"], accompaniment])
+    else:  # voice by voice, in order: the flat mix of earlier versions, to the last bit
+        mix = _sum(list(stems.values()))
+    if not options.master:
+        mix, gain = guard_clipping(mix)
+        return mix, gain, columns, gains
+    # The compressor's threshold is set from the mix's loudness; the stems'
+    # levels summed as powers give it near enough (they are nearly uncorrelated),
+    # without filtering the mix once more.
+    reference = float(10.0 * np.log10(sum(10.0 ** (level / 10.0) for level in levels.values())))
+    mastered, drive_db, reached = master_bus(mix, sample_rate, draw, reference)
+    columns.update(master_lufs_target=draw.master_lufs, master_lufs=reached,
+                   master_drive_db=drive_db, master_params=_params_json(draw))
+    return mastered, 1.0, columns, gains
+
+
+def _sum(parts: list[np.ndarray]) -> np.ndarray | None:
+    """A new float32 array with the sum of `parts` (None for none)."""
+    if not parts:
+        return None
+    total = np.array(parts[0], dtype=np.float32)
+    for part in parts[1:]:
+        total += part
+    return total
+
+
+def master_bus(mix: np.ndarray, sample_rate: int, draw: MixDraw,
+               mix_lufs: float | None = None) -> tuple[np.ndarray, float, float]:
+    """EQ, glue compression and a limiter to `draw.master_lufs`; planar (2, n) in and out.
+
+    `mix_lufs`, the mix's loudness (measured when None), places the
+    compressor's threshold. Returns (master, drive into the limiter in dB,
+    integrated loudness of the master). The output never exceeds MIX_CEILING
+    (-1 dBFS). A target the limiter cannot reach in MASTER_STEPS drives (a
+    signal that is all peaks) is missed: the loudness returned is the one
+    reached, not the target.
+    """
+    from pedalboard import (Compressor, HighpassFilter, HighShelfFilter, Limiter, LowShelfFilter,
+                            Pedalboard)
+
+    if mix_lufs is None:
+        mix_lufs = integrated_loudness(mix.T, sample_rate)
+    if not np.isfinite(mix_lufs):
+        raise ValueError("the mix is silent: nothing for the master bus to bring to loudness")
+    glue = Pedalboard([
+        HighpassFilter(cutoff_frequency_hz=HIGHPASS_HZ),
+        LowShelfFilter(cutoff_frequency_hz=LOW_SHELF_HZ, gain_db=draw.low_shelf_db),
+        HighShelfFilter(cutoff_frequency_hz=HIGH_SHELF_HZ, gain_db=draw.high_shelf_db),
+        Compressor(threshold_db=min(mix_lufs + draw.comp_above_db, 0.0), ratio=draw.comp_ratio,
+                   attack_ms=draw.comp_attack_ms, release_ms=draw.comp_release_ms),
+    ])
+    glued = glue(np.ascontiguousarray(mix, dtype=np.float32), sample_rate)
+    # pedalboard's (JUCE's) Limiter adds make-up gain: its output peaks at full
+    # scale whatever the input level, and a louder input is limited harder and
+    # comes out louder. The drive into it is raised until the master is at least
+    # as loud as the target, and a plain gain below unity then takes it down to
+    # the target exactly (a gain below one cannot clip). Quiet targets take one
+    # limiter pass; loud ones a few, each aiming above the target.
+    limiter = Limiter(threshold_db=LIMITER_THRESHOLD_DB, release_ms=draw.limiter_release_ms)
+    target = draw.master_lufs
+    drive_db = target - integrated_loudness(glued.T, sample_rate)
+    for _ in range(MASTER_STEPS):
+        out = limiter(glued * np.float32(10.0 ** (drive_db / 20.0)), sample_rate)
+        out *= np.float32(MIX_CEILING)  # the limiter's full scale becomes the -1 dBFS ceiling
+        out, _ = guard_clipping(out)  # its clipper sits at 0 dBFS; a rounding above is scaled
+        energies = block_energies(out.T, sample_rate)
+        level = gated_loudness(energies)
+        if level >= target:
+            break
+        # The limiter gives back less than the drive it gets: overshoot on purpose.
+        drive_db += DRIVE_OVERSHOOT * (target - level) + MASTER_STEP_MARGIN_LU
+    if level > target:
+        trim_db, _, level = gain_for_energies(energies, target)
+        out *= np.float32(10.0 ** (trim_db / 20.0))
+    return out, float(drive_db), float(level)
+
+
+def _params_json(draw: MixDraw) -> str:
+    import json
+
+    keys = ("low_shelf_db", "high_shelf_db", "comp_ratio", "comp_attack_ms", "comp_release_ms",
+            "comp_above_db", "limiter_release_ms")
+    values = asdict(draw)
+    return json.dumps({key: round(values[key], 4) for key in keys}, sort_keys=True)

@@ -1,0 +1,80 @@
+"""Worker processes that end when the process that started them ends.
+
+A pool worker blocks on its task queue, and it holds the write end of that
+queue (and of the forkserver's "alive" pipe) itself, so it never sees the
+queue close: after a `kill -9` of `adtos build` the workers, the forkserver
+and the resource tracker lived on, and workers went on writing tracks into a
+folder that a resumed run was writing too. `exit_with_parent` is the pool
+initializer's first call; the worker then ends within a moment of its parent.
+
+Two mechanisms, because either alone has a gap:
+- Linux's parent-death signal (prctl PR_SET_PDEATHSIG) kills the worker from
+  the kernel, even while it is inside a C call; but it follows the *direct*
+  parent (for forkserver workers, the forkserver, not the run) and fires when
+  the thread that forked it ends, not the process (the pools here are made
+  by the main thread).
+- a watcher thread blocks on a pidfd of the run's process (polls where pidfd
+  is missing) and ends the worker when that process ends.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+POLL_S = 0.5  # where pidfd_open is missing (Linux < 5.3, other systems)
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Make this process end (SIGKILL) when process `parent_pid` ends.
+
+    Call it first thing in a worker: if the parent is already gone, the worker
+    ends here rather than after the work it was about to start.
+    """
+    _set_parent_death_signal(signal.SIGKILL)
+    try:
+        watched = os.pidfd_open(parent_pid)
+    except ProcessLookupError:
+        _end_now()
+    except (AttributeError, OSError):
+        watched = None
+    threading.Thread(target=_watch, args=(parent_pid, watched), daemon=True,
+                     name="adtos-exit-with-parent").start()
+
+
+def _set_parent_death_signal(signum: int) -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # the watcher thread still covers it
+
+
+def _watch(parent_pid: int, watched: int | None) -> None:
+    import select
+    import time
+
+    if watched is not None:
+        poller = select.poll()  # not select(): it fails on descriptors above 1023
+        poller.register(watched, select.POLLIN)
+        poller.poll()  # readable once the process has ended
+        _end_now()
+    while True:
+        try:
+            os.kill(parent_pid, 0)
+        except (ProcessLookupError, PermissionError):  # gone (or its pid reused by another user)
+            _end_now()
+        time.sleep(POLL_S)
+
+
+def _end_now() -> None:
+    # SIGKILL rather than sys.exit: no atexit handlers, no flushing of a
+    # half-written file, no waiting on a queue whose reader is dead.
+    os.kill(os.getpid(), signal.SIGKILL)

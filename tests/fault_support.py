@@ -1,0 +1,132 @@
+"""Helpers for the fault tests: run `adtos` in a child process, kill it, check what is left.
+
+Descendants are found by walking /proc (Linux): a process whose parent chain
+leads to the run. They are recorded *before* the kill, since afterwards they
+are re-parented to init and no longer look related; each is identified by
+(pid, start time) so that a reused pid is not mistaken for a survivor.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PROC = Path("/proc")
+
+needs_proc = pytest.mark.skipif(not (PROC / "self" / "stat").is_file(),
+                                reason="needs Linux /proc to find child processes")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    # comm (field 2) may hold spaces and parentheses: split after its last ')'.
+    return text[text.rindex(")") + 2:].split()
+
+
+def alive(process: tuple[int, str]) -> bool:
+    """Whether (pid, start time) still runs (a zombie has ended)."""
+    pid, start = process
+    fields = _stat(pid)
+    return fields is not None and fields[19] == start and fields[0] != "Z"
+
+
+def descendants(root: int) -> set[tuple[int, str]]:
+    """(pid, start time) of every process below `root`, found through parent ids."""
+    children: dict[int, list[int]] = {}
+    starts: dict[int, str] = {}
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat(int(entry.name))
+        if fields is None:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        starts[int(entry.name)] = fields[19]
+    found, stack = set(), list(children.get(root, []))
+    while stack:
+        pid = stack.pop()
+        found.add((pid, starts[pid]))
+        stack.extend(children.get(pid, []))
+    return found
+
+
+def adtos_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "adtos", *map(str, args)]
+
+
+def run_adtos(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run `adtos ARGS` to the end; stdout and stderr as text."""
+    return subprocess.run(adtos_command(*args), cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout, env=child_env())
+
+
+def start_adtos(*args: str, log: Path) -> subprocess.Popen:
+    """Start `adtos ARGS` in the background, its output into `log`."""
+    with open(log, "wb") as handle:
+        return subprocess.Popen(adtos_command(*args), cwd=REPO, stdout=handle,
+                                stderr=subprocess.STDOUT, env=child_env())
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env
+
+
+def wait_for(condition, process: subprocess.Popen, log: Path, timeout: float = 120,
+             what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.poll() is not None:
+            raise AssertionError(f"adtos ended (rc {process.returncode}) before {what}:\n"
+                                 f"{log.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"timed out waiting for {what}:\n{log.read_text()[-3000:]}")
+        time.sleep(0.02)
+
+
+def kill_and_check_no_survivors(process: subprocess.Popen, grace: float = 5.0) -> int:
+    """SIGKILL the run; assert that every process it had started ends within `grace` s.
+
+    Returns how many descendants there were at the kill.
+    """
+    children = descendants(process.pid)
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + grace
+    while any(alive(child) for child in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survivors = [child for child in children if alive(child)]
+    for pid, _ in survivors:  # leave nothing behind for the next test
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+    assert not survivors, f"{len(survivors)} of {len(children)} child processes outlived the " \
+        f"killed run: {[_cmdline(pid) for pid, _ in survivors]}"
+    return len(children)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
+    except OSError:
+        return f"pid {pid}"
+
+
+def final_files(folder: Path) -> dict[str, str]:
+    """{relative path: sha256} of every file under its final (not temporary) name."""
+    from adtos.fileio import sha256_file
+
+    return {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*"))
+            if p.is_file() and ".partial" not in p.name and p.name != ".adtos.lock"}
