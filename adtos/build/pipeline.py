@@ -78,7 +78,8 @@ class BuildReport:
 VARIANT_MARK = "# A variant of "
 
 
-def pin_config(config: BuildConfig, out_dir: Path, header: str = "") -> str:
+def pin_config(config: BuildConfig, out_dir: Path, header: str = "",
+               index_dir: Path | None = None) -> str:
     """Write DIR/config.toml, or check that DIR was started with the same config.
 
     Resuming a folder with another config would mix two datasets in one.
@@ -87,7 +88,8 @@ def pin_config(config: BuildConfig, out_dir: Path, header: str = "") -> str:
     a dataset moved to another folder depth stores other paths for the same
     files: those are compared by file name and the stored copy is brought up to date.
     """
-    text = header + config_to_toml(config, relative_to=out_dir)
+    text = header + config_to_toml(config, relative_to=out_dir,
+                                   index_dir=index_dir or out_dir / "index")
     path = out_dir / "config.toml"
     if path.is_file():
         previous = path.read_text()
