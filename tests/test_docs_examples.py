@@ -40,7 +40,7 @@ def test_render_example_runs_as_a_script_with_two_workers(tmp_path):
 def test_annotation_reading_example_runs_on_an_adtos_annotation(tmp_path):
     import numpy as np
 
-    from adtos.assemble.write import format_annotation
+    from adtos.annotations import format_annotations
 
     # What the renderer writes: time, GM note, class, then velocity, level_db, smr_db.
     times, notes = [0.0, 0.0, 0.25, 0.5, 0.75], [36, 42, 42, 38, 56]
@@ -49,7 +49,7 @@ def test_annotation_reading_example_runs_on_an_adtos_annotation(tmp_path):
                "smr_db": np.array([-3.1, -9.6, -9.9, -2.2, -15.0])}
     (tmp_path / "out" / "ds" / "annotations").mkdir(parents=True)
     (tmp_path / "out" / "ds" / "annotations" / "train00000.txt").write_text(
-        format_annotation(times, notes, figures))
+        format_annotations(times, notes, figures))
     script = next(block for block in python_blocks(ROOT / "docs" / "datasets.md")
                   if "load_delimited" in block)
     namespace: dict = {}
