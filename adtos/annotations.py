@@ -6,13 +6,8 @@
 Times are seconds with 6 decimals (the MIDI note-on time through the file's
 tempo map); the class is the 5-class label of the GM note (`adtos.vocab`), or
 `-` for a note outside the vocabulary. Lines are sorted by time, then note.
-Written by assemble, variants and transcribe; read by `adtos.datasets`.
-
-Rendered annotations carry three more columns per onset, measured from the
-audio by `adtos.render.audibility`: the MIDI velocity, the hit's level in its
-drum stem (`level_db`) and its signal-to-mask ratio against the mix
-(`smr_db`). The first three columns never change, so three-column readers
-(and `mir_eval.io.load_delimited` with two columns) keep working.
+A rendered dataset may add the columns EXTRA_COLUMNS after the class.
+Written by assemble, variants, render and transcribe; read by `adtos.datasets`.
 """
 
 from __future__ import annotations
@@ -23,17 +18,18 @@ import numpy as np
 
 from adtos.vocab import GM_TO_CLASS
 
-# The renderer's per-onset columns after the class, in order.
-AUDIBILITY_COLUMNS = ("velocity", "level_db", "smr_db")
-
 _LABEL = [GM_TO_CLASS.get(note, "-") for note in range(128)]
+# The renderer's per-onset audibility columns (adtos.render.audibility), after the class.
+EXTRA_COLUMNS = ("velocity", "level_db", "smr_db")
 
 
 def format_annotations(times, gm_notes, extra: dict[str, np.ndarray] | None = None) -> str:
     """The annotation text of onsets `times` (seconds) and their GM notes, sorted by (time, note).
 
-    `extra` adds columns after the class, in its order: integer arrays written as
-    integers, others with one decimal.
+    `extra` adds columns after the class, in its order (the renderer's
+    per-onset audibility: velocity, level_db, smr_db), one value per onset:
+    integer arrays as integers, others with one decimal. The first three
+    columns never change, so three-column readers keep working.
     """
     times = np.asarray(times, dtype=np.float64)
     gm_notes = np.asarray(gm_notes, dtype=np.int64)
@@ -47,9 +43,9 @@ def format_annotations(times, gm_notes, extra: dict[str, np.ndarray] | None = No
                [_LABEL[n] for n in notes]]
     for name, values in (extra or {}).items():
         values = np.asarray(values)
-        if values.shape != gm_notes.shape:
-            raise ValueError(f"annotation column {name}: {values.size} values for "
-                             f"{gm_notes.size} onsets")
+        if values.shape != (len(notes),):
+            raise ValueError(f"annotation column {name}: {values.shape[0] if values.ndim else 0} "
+                             f"values for {len(notes)} onsets")
         form = "{:d}" if values.dtype.kind in "iu" else "{:.1f}"
         columns.append([form.format(v) for v in values[order].tolist()])
     return "".join("\t".join(fields) + "\n" for fields in zip(*columns))
@@ -61,33 +57,33 @@ def read_annotations(path: str | Path) -> tuple[np.ndarray, np.ndarray, list[str
     The class column is recomputed from the note by the caller, so one
     vocabulary decides everywhere.
     """
-    times, notes, written, _ = read_annotations_with_audibility(path)
+    times, notes, written, _ = read_annotation_columns(path)
     return times, notes, written
 
 
-def read_annotations_with_audibility(path: str | Path
-                                     ) -> tuple[np.ndarray, np.ndarray, list[str], dict[str, np.ndarray]]:
-    """Like read_annotations, plus the renderer's per-onset columns (AUDIBILITY_COLUMNS:
-    velocity as int64, level_db and smr_db as float64) when the file has them, else {}."""
+def read_annotation_columns(path: str | Path
+                            ) -> tuple[np.ndarray, np.ndarray, list[str], dict[str, np.ndarray]]:
+    """Like read_annotations, plus the renderer's per-onset columns (EXTRA_COLUMNS)
+    when the file has them, else {}."""
     path = Path(path)
     text = path.read_text()
     fields = text.split()
-    expected = f"'time<TAB>GM note<TAB>class[<TAB>{'<TAB>'.join(AUDIBILITY_COLUMNS)}]'"
     if not fields:
         return np.zeros(0), np.zeros(0, dtype=np.int64), [], {}
     width = len(text[:text.find("\n")].split()) if "\n" in text else len(fields)
     if width < 2 or len(fields) % width:
-        raise ValueError(f"{path}: expected {expected} on every line, each line with the same "
-                         "number of columns")
+        raise ValueError(f"{path}: expected 'time<TAB>GM note<TAB>class' on every line, "
+                         "each line with the same number of columns")
     written = fields[1::width]
     try:
         times = np.array(fields[0::width], dtype=np.float64)
         notes = np.array(written, dtype=np.int64)
         extra = {}
-        if width == 3 + len(AUDIBILITY_COLUMNS):
+        if width == 3 + len(EXTRA_COLUMNS):
             extra = {name: np.array(fields[3 + k::width], dtype=np.float64)
-                     for k, name in enumerate(AUDIBILITY_COLUMNS)}
+                     for k, name in enumerate(EXTRA_COLUMNS)}
             extra["velocity"] = extra["velocity"].astype(np.int64)
     except ValueError as error:
-        raise ValueError(f"{path}: expected {expected} on every line ({error})") from None
+        raise ValueError(f"{path}: expected 'time<TAB>GM note<TAB>class"
+                         f"[<TAB>{'<TAB>'.join(EXTRA_COLUMNS)}]' on every line ({error})") from None
     return times, notes, written, extra

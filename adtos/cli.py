@@ -8,6 +8,7 @@ functions so that `adtos --help` is instant.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import logging
 import sys
@@ -53,15 +54,39 @@ class CLIError(AdtosError):
     """
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse without prefix matching: `--track` is not taken for `--tracks`, nor
+    `--max-step` for `--max-steps`, so a typo fails instead of meaning something."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def unrecognized(self, extras: list[str]) -> None:
+        """Exit with this parser's usage, naming the unknown options and the nearest known ones."""
+        known = [option for action in self._actions for option in action.option_strings]
+        lines = [f"unrecognized arguments: {' '.join(extras)}"]
+        for extra in extras:
+            if not extra.startswith("-"):
+                continue
+            name = extra.split("=", 1)[0]
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            if close:
+                lines.append(f"{name}: did you mean {close[0]}?")
+        self.error("\n".join(lines))
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The `adtos` parser; with a known `command`, only the module that registers it."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="adtos",
         description="Build synthetic drum-transcription datasets, train transcribers on them "
         "and measure how well they transfer to real music.",
     )
     parser.add_argument("--version", action="version", version=f"adtos {_version()}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # Every command's parser is an ArgumentParser too (no prefixes, suggestions).
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                       parser_class=ArgumentParser)
     modules = [COMMAND_MODULES[command]] if command in COMMAND_MODULES else STAGE_CLI_MODULES
     for module_name in modules:
         importlib.import_module(module_name).register(subparsers)
@@ -87,7 +112,15 @@ def _log_to_stderr(command: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv[0] if argv else None)
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        # Report an unknown option with the usage of the command it was given to
+        # (argparse would print the top level's usage) and the nearest option.
+        commands = next((action.choices for action in parser._actions
+                         if isinstance(action, argparse._SubParsersAction)), {})
+        command_parser = commands.get(getattr(args, "command", None), parser)
+        (command_parser if isinstance(command_parser, ArgumentParser)
+         else parser).unrecognized(extras)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

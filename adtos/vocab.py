@@ -50,3 +50,14 @@ def gm_class_indices(notes: np.ndarray) -> np.ndarray:
     if notes.size and (notes.min() < 0 or notes.max() > 127):
         raise ValueError(f"GM notes must be in 0..127, got range {notes.min()}..{notes.max()}")
     return lut[notes]
+
+
+# The drum pieces a kit is made of (composite kits swap whole pieces), each
+# with its class and the GM notes it plays.
+PIECE_CLASSES: dict[str, str] = {"kick": "BD", "snare": "SD", "toms": "TT", "hihat": "HH",
+                                 "cymbals": "CY"}
+PIECE_NOTES: dict[str, tuple[int, ...]] = {
+    piece: tuple(sorted(n for n, c in GM_TO_CLASS.items() if c == label))
+    for piece, label in PIECE_CLASSES.items()
+}
+NOTE_PIECE: dict[int, str] = {n: piece for piece, notes in PIECE_NOTES.items() for n in notes}

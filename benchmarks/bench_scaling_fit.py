@@ -46,7 +46,7 @@ def main() -> int:
     for name, n, true, noise in SETTINGS:
         errors = {p: [] for p in PARAMETERS}
         covered = {p: 0 for p in PARAMETERS}
-        seconds = []
+        seconds, withheld = [], 0
         for draw in range(args.draws):
             rng = np.random.default_rng(1000 + draw)
             loss = (true[0] * n ** -true[1] + true[2]) * np.exp(rng.normal(0, noise, n.size))
@@ -60,10 +60,13 @@ def main() -> int:
                 errors[parameter].append(abs(estimate - value) / scale)
                 low, high = fit.ci[parameter]
                 covered[parameter] += bool(low <= value <= high)
+            withheld += bool(np.isnan(fit.ci["alpha"][0]))
+        # Fewer than 5 distinct n, or a degenerate bootstrap: `fit` gives no interval.
+        cover = (" ".join(f"{100 * covered[p] / args.draws:7.0f}%" for p in PARAMETERS)
+                 if withheld < args.draws else f"{'withheld':>26}")
         print(f"{name:<26} "
               + " ".join(f"{100 * statistics.median(errors[p]):7.2f}%" for p in ("alpha", "beta"))
-              + f" {100 * statistics.median(errors['gamma']):8.2f}% "
-              + " ".join(f"{100 * covered[p] / args.draws:7.0f}%" for p in PARAMETERS)
+              + f" {100 * statistics.median(errors['gamma']):8.2f}% " + cover
               + f" {statistics.median(seconds):7.2f}")
     print("errors: median |estimate - true| / true (γ = 0: relative to the smallest loss); "
           "cover: share of draws whose interval holds the true value; s/fit: CPU seconds")

@@ -8,8 +8,8 @@ import pretty_midi
 import pytest
 import soundfile
 
-from adtos.datasets import load_dataset
 from adtos.annotations import read_annotations
+from adtos.datasets import load_dataset
 from adtos.render import render_tracks
 from adtos.render.audibility import HIT_WINDOW_S, band_energies, third_octave_bands
 from test_render_support import kit, patch, write_track, write_tracks_table

@@ -148,8 +148,18 @@ def test_card_and_resolved_config(built):
     assert "- no master bus" in card
     config = load_config(built / "config.toml")
     assert config.tracks.train == 2 and config.dataset.seed == 1
-    assert config.resolve(config.presets.library) == (built.parents[1] / "presets.jsonl")
+    # The folder's own copy of the library: a dataset folder rebuilds from itself.
+    assert config.resolve(config.presets.library) == built / "presets.jsonl"
     assert "/" + built.parts[1] not in (built / "config.toml").read_text()  # no absolute path
+
+
+def test_a_moved_dataset_folder_rebuilds_from_itself(built, tmp_path):
+    moved = tmp_path / "elsewhere" / "ds"
+    shutil.copytree(built, moved)
+    assert "presets.jsonl" in [p.name for p in moved.iterdir()]
+    assert adtos(["build", str(moved / "config.toml"), "--out", str(moved), "--workers", "1"]) == 0
+    assert outputs(moved) == outputs(built)
+    assert (moved / "config.toml").read_text() == (built / "config.toml").read_text()
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
@@ -209,6 +219,10 @@ def test_variants_share_every_loop_placement(project, built):
     variant_config = (voices1 / "config.toml").read_text()
     assert variant_config.startswith("# A variant of ../ds (--variant voices=1)")
     assert adtos(["build", str(voices1 / "config.toml"), "--out", str(voices1)]) == 2
+    # Its card is titled with its own name, and its config names its own preset copy.
+    assert (voices1 / "README.md").read_text().startswith("# tiny.voices1\n")
+    assert (quantized / "README.md").read_text().startswith("# tiny.quantized\n")
+    assert 'library = "presets.jsonl"' in variant_config
 
     base_rows = pq.read_table(built / "manifest.parquet").to_pylist()
     for variant in (voices1, quantized):

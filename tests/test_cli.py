@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -38,7 +39,7 @@ def test_each_command_parses_with_its_module_alone(command, capsys):
 
 # Positionals of adtos/transcriber/cli.py, which another change is rewriting
 # (issue #15, "The transcriber"): remove these when they get help.
-NO_HELP_YET = {("evaluate", "run_dir"), ("transcribe", "run_dir"), ("transcribe", "audio")}
+NO_HELP_YET: set[tuple[str, str]] = set()
 
 
 @pytest.mark.parametrize("command", sorted(COMMAND_MODULES))
@@ -86,3 +87,38 @@ def test_library_log_messages_reach_stderr_under_the_command_name(capsys):
     logging.getLogger("adtos.build.sources").info("indexing loops/groove (groove)")
     logging.getLogger("adtos.build.sources").debug("not shown")
     assert capsys.readouterr().err == "[adtos build] indexing loops/groove (groove)\n"
+
+@pytest.mark.parametrize("argv, usage, suggestion", [
+    (["assemble", "--index", "i", "--out", "o", "--trakcs", "10"], "usage: adtos assemble",
+     "--trakcs: did you mean --tracks?"),
+    # Prefixes are not options: argparse would have read --track as --tracks.
+    (["assemble", "--index", "i", "--out", "o", "--track", "10"], "usage: adtos assemble",
+     "--track: did you mean --tracks?"),
+    (["sweep", "--out", "o", "--max-step", "3"], "usage: adtos sweep",
+     "--max-step: did you mean --max-steps?"),
+    (["fit", "t.csv", "--out", "o", "--bootstap", "3"], "usage: adtos fit",
+     "--bootstap: did you mean --bootstrap?"),
+])
+def test_a_mistyped_option_shows_its_commands_usage_and_the_nearest_option(argv, usage, suggestion,
+                                                                           capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert error.startswith(usage) and "unrecognized arguments" in error and suggestion in error
+
+
+def test_no_parser_accepts_prefixes():
+    parser = build_parser()
+    commands = next(a.choices for a in parser._actions if hasattr(a, "choices") and a.choices)
+    assert not parser.allow_abbrev
+    assert all(not command.allow_abbrev for command in commands.values())
+
+
+def test_sweep_blames_the_command_line_for_a_bad_option(tmp_path, capsys):
+    config = Path(__file__).resolve().parents[1] / "configs" / "sweep_demo.toml"
+    assert main(["sweep", str(config), "--out", str(tmp_path),
+                 "--option", "max_step=3"]) == 2
+    error = capsys.readouterr().err
+    assert "--option 'max_step=3': 'max_step' is not a training option" in error
+    assert "did you mean max_steps?" in error and "sweep_demo.toml" not in error

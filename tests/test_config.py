@@ -141,10 +141,33 @@ def test_resolved_config_round_trips_with_paths_relative_to_its_new_folder(tmp_p
     assert str(tmp_path) not in text
     assert 'index = "../../loops.parquet"' in text
     (out / "config.toml").write_text(text)
+    (out / "presets.jsonl").write_text("")  # the build's copy of the library
     again = load_config(out / "config.toml")
     assert again.tracks == config.tracks and again.dataset == config.dataset
     assert again.resolve(again.libraries[1].index) == config.resolve(config.libraries[1].index)
     assert tomllib.loads(text)["tracks"]["voices"] == 2
+
+
+def test_resolved_config_names_the_folders_own_presets_and_indexes(tmp_path):
+    # A dataset folder must rebuild from itself: its presets.jsonl and index/ copies,
+    # not the MIDI folders and preset library it was first built from.
+    (tmp_path / "midi").mkdir()
+    (tmp_path / "lib.jsonl").write_text("")
+    config = load_config(write(tmp_path, """
+[dataset]
+name = "x"
+[[libraries]]
+path = "midi"
+kind = "groove"
+[presets]
+library = "lib.jsonl"
+"""))
+    out = tmp_path / "out" / "ds"
+    text = config_to_toml(config, relative_to=out, index_dir=out / "index")
+    written = tomllib.loads(text)
+    assert written["presets"]["library"] == "presets.jsonl"
+    assert written["libraries"][0]["index"] == "index/midi.parquet"
+    assert "path" not in written["libraries"][0] and written["libraries"][0]["kind"] == "groove"
 
 
 BUILD_CONFIGS = sorted(["demo.toml", "adtos.toml"]

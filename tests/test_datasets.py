@@ -213,3 +213,44 @@ def test_adtos_manifest_audio_hash_reaches_the_track(adtos_dir):
     tracks = {t.track_id: t for t in load_dataset("adtos", adtos_dir)}
     assert tracks["train00000"].metadata["audio_sha256"] == "ab" * 32
     assert "audio_sha256" not in tracks["train00001"].metadata
+
+
+@pytest.mark.parametrize("text,kind,path,subset,name,label", [
+    ("mdb=mdb:../data/mdb_drums", "mdb", "../data/mdb_drums", None, "mdb", "mdb"),
+    ("out/adtos:out/p16_r2.txt", "adtos", "out/adtos", "out/p16_r2.txt", None, "adtos"),
+    ("ours=adtos:/x/ds:/x/val.txt", "adtos", "/x/ds", "/x/val.txt", "ours", "ours"),
+    ("rbma13:rbma", "rbma13", "rbma", None, None, "rbma"),
+    ("runs/a=b/ds", "adtos", "runs/a=b/ds", None, None, "ds"),   # '=' inside a path is no name
+])
+def test_one_dataset_spec_grammar(text, kind, path, subset, name, label):
+    from pathlib import Path
+
+    from adtos.datasets import DatasetSpec
+
+    spec = DatasetSpec.parse(text)
+    assert (spec.kind, spec.path, spec.subset, spec.name, spec.label) == (
+        kind, Path(path), None if subset is None else Path(subset), name, label)
+    assert DatasetSpec.parse(str(spec)) == spec                       # text round trip
+    resolved = spec.resolved("/base")
+    assert resolved.path.is_absolute() and (subset is None or resolved.subset.is_absolute())
+
+
+def test_dataset_spec_errors_and_loading(adtos_dir, tmp_path):
+    from adtos.datasets import DatasetSpec
+    from adtos.scaling.config import resolve_spec
+    from adtos.transcriber.sources import load_tracks
+
+    with pytest.raises(ValueError, match="unknown kind 'mbd'"):
+        DatasetSpec.parse("mbd:somewhere")
+    with pytest.raises(FileNotFoundError, match="subset list not found"):
+        DatasetSpec.parse(f"{adtos_dir}:{tmp_path / 'none.txt'}").load()
+    listing = tmp_path / "list.txt"
+    listing.write_text("val00000\ntrain00001\n")
+    # the sweep, the transcriber and the readers read one spec the same way, in listed order
+    assert [t.track_id for t in DatasetSpec.parse(f"{adtos_dir}:{listing}").load()] == \
+        ["val00000", "train00001"]
+    _, _, tracks = load_tracks(f"adtos:{adtos_dir}:{listing}", None)
+    assert [t.track_id for t in tracks] == ["val00000", "train00001"]
+    with pytest.raises(ValueError, match="not in the train split"):
+        load_tracks(f"{adtos_dir}:{listing}", "train")
+    assert resolve_spec(f"mdb:m:{listing.name}", tmp_path) == f"mdb:{tmp_path / 'm'}:{listing}"

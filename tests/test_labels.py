@@ -117,3 +117,22 @@ def test_parse_policy_reads_the_command_line_form():
     for bad in ("below=maybe", "XX=-3", "SD=loud", "44=sometimes", "min_db"):
         with pytest.raises(ConfigError):
             parse_policy(bad)
+
+
+def test_the_sweep_config_and_old_run_folders_take_a_policy(tmp_path):
+    import json
+
+    from adtos.scaling.config import SweepConfigError, parse_sweep_config
+    from adtos.transcriber.config import TrainConfig
+
+    base = {"datasets": [{"name": "d", "variant": "v", "path": "ds"}]}
+    good = parse_sweep_config({**base, "train": {"label_policy": "below=soft;min_db=-8"}}, tmp_path)
+    assert good.train_options["label_policy"] == "below=soft;min_db=-8"
+    with pytest.raises(SweepConfigError, match="label_policy"):
+        parse_sweep_config({**base, "train": {"label_policy": "below=sometimes"}}, tmp_path)
+    # A run folder written before policies existed resumes with every onset taught.
+    old = TrainConfig("a", "b", "c").__dict__ | {}
+    old.pop("label_policy")
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    assert TrainConfig.from_json_file(tmp_path / "config.json").label_policy == "none"
+    assert TrainConfig("a", "b", "c").label_policy == "default"

@@ -59,3 +59,20 @@ def test_killed_render_resumes_without_redoing_finished_tracks(tmp_path):
         assert row["audio_sha256"] == sha256_file(out / "audio" / f"{row['track_id']}.flac")
         for voice in ("drums", "piano", "bass", "guitar"):
             soundfile.read(out / "stems" / row["track_id"] / f"{voice}.flac")  # decodes whole
+
+
+def test_a_resumed_render_says_what_is_done_and_counts_from_there(tmp_path, capsys):
+    # The bar of a resumed render started at 0/64 with no word of the 36 already done.
+    ids = make_tracks(tmp_path / "tracks", n=3, seconds=1.0, voices=1)
+    save_presets(small_library(), tmp_path / "presets.jsonl")
+    out = tmp_path / "out"
+    render_tracks(tmp_path / "tracks", tmp_path / "presets.jsonl", out, voices=("drums",),
+                  workers=1, progress=False)
+    (out / "audio" / f"{ids[-1]}.flac").unlink()
+    capsys.readouterr()
+    report = render_tracks(tmp_path / "tracks", tmp_path / "presets.jsonl", out,
+                           voices=("drums",), workers=1, progress=True)
+    assert report.rendered == [ids[-1]]
+    bar = capsys.readouterr().err
+    assert "render: 2 already done, 1 to render" in bar
+    assert "2/3" in bar and "3/3" in bar and "0/1" not in bar

@@ -42,9 +42,17 @@ def swept(toy, tmp_path_factory):
     return out, report
 
 
-def test_sweep_writes_one_row_per_run_with_every_column(swept):
+def settings_of(toy: Path, **changes) -> str:
+    from adtos.scaling.sweep import run_settings, settings_hash
+
+    config = tiny_config(toy, **changes)
+    return settings_hash(run_settings(config, config.datasets[0]))
+
+
+def test_sweep_writes_one_row_per_run_with_every_column(swept, toy):
     out, report = swept
-    assert report.trained == [("toy", "4voices", "1", "0.25"), ("toy", "4voices", "2", "0.25")]
+    tag = settings_of(toy)
+    assert report.trained == [("toy", "4voices", "1", "0.25", tag), ("toy", "4voices", "2", "0.25", tag)]
     columns, rows = read_table(out / "results.csv")
     assert columns == result_columns(["t"])
     for column in ("test_loss_t", "test_loss_t_BD", "test_loss_CY", "f_measure_t_HH",
@@ -58,14 +66,16 @@ def test_sweep_writes_one_row_per_run_with_every_column(swept):
         assert row["test_loss"] == row["test_loss_t"]  # one test set: the mean is that set
         assert 0 <= float(row["f_measure_t"]) <= 1
         assert (out / row["run_dir"] / "results.json").is_file()
-    assert rows[0]["run_dir"] == "runs/toy-4voices/n0001-w0.25"
+    assert rows[0]["run_dir"] == f"runs/toy-4voices/{tag}/n0001-w0.25"
+    assert (rows[0]["settings"], rows[0]["max_steps"], rows[0]["batch_size"]) == (tag, "2", "2")
 
 
-def test_first_n_tracks_are_the_first_of_the_train_split(swept):
+def test_first_n_tracks_are_the_first_of_the_train_split(swept, toy):
     import json
 
     out, _ = swept
-    config = json.loads((out / "runs/toy-4voices/n0002-w0.25/config.json").read_text())
+    config = json.loads((out / f"runs/toy-4voices/{settings_of(toy)}/n0002-w0.25/config.json")
+                        .read_text())
     assert config["train_tracks"] == ["toy00000", "toy00001"]
     assert config["width"] == 0.25 and config["max_steps"] == 2
 
@@ -87,20 +97,54 @@ def test_rerun_skips_finished_runs(swept, toy):
     assert (out / "results.csv").read_bytes() == before
 
 
-def test_lost_rows_are_read_back_and_a_stopped_run_is_continued(swept, toy, tmp_path):
+def test_lost_rows_are_read_back_and_a_stopped_run_is_continued(swept, toy, tmp_path, capsys):
     out = tmp_path / "copy"
     shutil.copytree(swept[0], out)
     _, old_rows = read_table(out / "results.csv")
     (out / "results.csv").unlink()
     # n=2 stopped midway: its results.json is gone but its last checkpoint (step 2) is there.
-    (out / "runs/toy-4voices/n0002-w0.25/results.json").unlink()
-    config = tiny_config(toy, train_options=dict(TINY_TRAINING, max_steps=4))
-    report = run_sweep(config, out, progress=False, fit=False)
+    (out / f"runs/toy-4voices/{settings_of(toy)}/n0002-w0.25/results.json").unlink()
+    report = run_sweep(tiny_config(toy), out, progress=False, fit=False)
     assert len(report.trained) == 2
     _, rows = read_table(out / "results.csv")
     assert rows[0]["val_loss"] == old_rows[0]["val_loss"]  # read back, not retrained
-    assert rows[0]["steps"] == "2"
-    assert rows[1]["steps"] == "4"  # continued from step 2 to the new limit
+    assert rows[0]["steps"] == rows[1]["steps"] == "2"
+    printed = capsys.readouterr().out
+    assert "n=1 width=0.25: finished earlier" in printed
+    assert "n=2 width=0.25: resuming the stopped run" in printed
+
+
+def test_a_rerun_with_other_settings_trains_afresh_and_is_not_fitted_with_the_first(toy, tmp_path,
+                                                                                    capsys):
+    # The case: --max-steps 8 into the folder of a --max-steps 32 sweep printed
+    # "already done" and fitted one curve over runs of both. Here 4 after 8: on the
+    # loaded 2-core machine a 32-step run did not finish in 12 minutes.
+    from adtos.cli import main
+
+    out = tmp_path / "out"
+    common = ["sweep", "--train", str(toy), "--name", "toy", "--out", str(out), "--sizes", "1",
+              "--widths", "0.25", "--batch-size", "2", "--val-every", "2",
+              "--option", "snippet_seconds=1.0", "--option", "workers=0",
+              "--option", "feature_workers=0", "--option", "warmup_steps=1",
+              "--device", "cpu", "--no-progress", "--bootstrap", "0"]
+    assert main([*common, "--max-steps", "8"]) == 0
+    assert "1 run(s) trained, 0 already done" in capsys.readouterr().out
+    assert main([*common, "--max-steps", "4"]) == 0
+    captured = capsys.readouterr()
+    assert "1 run(s) trained, 0 already done" in captured.out
+    assert "also holds runs with other settings" in captured.err
+    _, rows = read_table(out / "results.csv")
+    assert [(r["n"], r["max_steps"], r["steps"]) for r in rows] == [("1", "8", "8"),
+                                                                     ("1", "4", "4")]
+    assert rows[0]["settings"] != rows[1]["settings"]
+    assert rows[0]["run_dir"] != rows[1]["run_dir"]  # nothing read back from the other settings
+    _, best = read_table(out / "best.csv")
+    assert len(best) == 2  # the best width per n within each settings, not across them
+    _, fits = read_table(out / "fit" / "fit.csv")
+    assert sorted(f["group"] for f in fits) == sorted(f"toy/default/{r['settings']}" for r in rows)
+    # The same settings again: nothing to train.
+    assert main([*common, "--max-steps", "4"]) == 0
+    assert "0 run(s) trained, 1 already done" in capsys.readouterr().out
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(toy, tmp_path):
@@ -215,7 +259,7 @@ def test_a_run_locked_by_another_process_is_left_to_it(toy, tmp_path):
     import time
 
     out = tmp_path / "shared"
-    lock = out / ".locks" / "toy-4voices-n0002-w0.25.lock"
+    lock = out / ".locks" / f"toy-4voices-{settings_of(toy)}-n0002-w0.25.lock"
     lock.parent.mkdir(parents=True)
     # Another sweep process holds n = 2: a separate process, as on a second GPU.
     holder = subprocess.Popen([sys.executable, "-c",
@@ -228,12 +272,13 @@ def test_a_run_locked_by_another_process_is_left_to_it(toy, tmp_path):
     finally:
         holder.kill()
         holder.wait()
-    assert first.trained == [("toy", "4voices", "1", "0.25")]
-    assert first.busy == [("toy", "4voices", "2", "0.25")]
+    tag = settings_of(toy)
+    assert first.trained == [("toy", "4voices", "1", "0.25", tag)]
+    assert first.busy == [("toy", "4voices", "2", "0.25", tag)]
     # The holder is gone (a crash, here): its lock went with it, and a rerun finishes n = 2.
     time.sleep(0.1)
     second = run_sweep(tiny_config(toy), out, progress=False, fit=False)
-    assert second.trained == [("toy", "4voices", "2", "0.25")] and not second.busy
+    assert second.trained == [("toy", "4voices", "2", "0.25", tag)] and not second.busy
     _, rows = read_table(out / "results.csv")
     assert sorted(r["n"] for r in rows) == ["1", "2"]
 
@@ -259,10 +304,11 @@ def _append_many(args) -> None:
 def test_errors_of_other_processes_are_kept_and_fixed_runs_drop_out(toy, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    write_csv([{"dataset": "other", "variant": "v", "n": "8", "width": "1", "reason": "GPU fell off"},
+    write_csv([{"dataset": "other", "variant": "v", "n": "8", "width": "1", "settings": "abc",
+                "reason": "GPU fell off"},
                {"dataset": "toy", "variant": "4voices", "n": "1", "width": "0.25",
-                "reason": "failed in an earlier call"}],
-              ["dataset", "variant", "n", "width", "reason"], out / "errors.csv")
+                "settings": settings_of(toy, tests={}), "reason": "failed in an earlier call"}],
+              ["dataset", "variant", "n", "width", "settings", "reason"], out / "errors.csv")
     broken = SweepDataset(name="broken", variant="x", path=str(toy), val=str(tmp_path / "nowhere"))
     good = SweepDataset(name="toy", variant="4voices", path=str(toy))
     run_sweep(tiny_config(toy, sizes=[1], datasets=[good, broken], tests={}), out,

@@ -142,6 +142,20 @@ def test_stats_are_byte_identical_between_runs(tmp_path):
         assert a.read_bytes() == b.read_bytes(), a.name
 
 
+def test_plots_print_at_150_dpi_and_come_as_svg_or_pdf(tmp_path):
+    import struct
+
+    from adtos.stats import plots
+
+    ours = Dataset("ours", "adtos", tmp_path, [pattern_track("a"), pattern_track("b", 2 / 3)])
+    stats, _ = compare_datasets([ours], tmp_path / "one", plots=False)
+    png = plots.plot_tempo(stats, tmp_path / "tempo.png").read_bytes()
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
+    assert width >= 960 and height >= 700  # 6.4 x 4.8 in at 150 dpi, not 400 x 340 px
+    assert plots.plot_classes(stats, tmp_path / "classes.svg").read_text().startswith("<?xml")
+    assert plots.plot_meter(stats, tmp_path / "meter.pdf").read_bytes().startswith(b"%PDF")
+
+
 def test_dataset_stats_from_an_adtos_folder(tmp_path):
     root = tmp_path / "ds"
     write_adtos_track(root, "t0", rock_beat(4, velocity=100))

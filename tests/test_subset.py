@@ -65,3 +65,37 @@ def test_bad_arguments():
 def test_track_list_file(tmp_path):
     write_track_list(["train00000", "train00002"], tmp_path / "list.txt")
     assert (tmp_path / "list.txt").read_text() == "train00000\ntrain00002\n"
+
+
+def test_reuse_that_cannot_be_met_is_said_and_points_to_the_ablation_config():
+    # d2 has one training track: two uses of each of the three presets cannot be had.
+    subset = select_subset(manifest(), drum_presets=3, reuse=2)
+    message = subset.shortfall()
+    assert "reuse 2 requested, but 1 of the 3 selected presets have fewer tracks" in message
+    assert "configs/ablation_presets.toml" in message
+    assert "16 drum presets requested, the split has 3" in select_subset(
+        manifest(), drum_presets=16, reuse=1).shortfall()
+    assert select_subset(manifest(), drum_presets=2, reuse=2).shortfall() == ""
+    assert select_subset(manifest(), drum_presets=3).shortfall() == ""  # no R asked
+
+
+def test_cli_refuses_to_name_a_file_p16_r2_that_is_not(tmp_path, capsys):
+    import pyarrow.parquet as pq
+
+    from adtos.cli import main
+
+    # Every track with its own kit, as in a default build.
+    ids = [f"train{i:05d}" for i in range(16)]
+    pq.write_table(pa.table({"track_id": ids, "split": ["train"] * 16,
+                             "drum_preset": [f"kit{i}" for i in range(16)]}),
+                   tmp_path / "manifest.parquet")
+    listing = tmp_path / "p16_r2.txt"
+    assert main(["subset", str(tmp_path), "--drum-presets", "16", "--reuse", "2",
+                 "--out", str(listing)]) == 2
+    error = capsys.readouterr().err
+    assert "reuse 2 requested" in error and "configs/ablation_presets.toml" in error
+    assert not listing.exists()
+    assert main(["subset", str(tmp_path), "--drum-presets", "16", "--reuse", "2",
+                 "--out", str(listing), "--allow-fewer"]) == 0
+    assert "warning: reuse 2 requested" in capsys.readouterr().err
+    assert len(listing.read_text().split()) == 16

@@ -87,3 +87,46 @@ def test_snippets_are_reproducible_and_padded(tmp_path):
     assert features.shape == (100, 84) and (features[50:] == 0).all()
     features, targets = load_snippet(prepared[0], 100, 100, fps=100)
     assert targets[25, 0] == 1 and targets.sum() == 1  # the click at 1.25 s
+
+
+def _mdb_layout(root, audio_source):
+    """A one-track folder in MDB Drums' layout (a real dataset kind, not an ADTOS build)."""
+    import shutil
+
+    (root / "annotations" / "class").mkdir(parents=True)
+    (root / "audio" / "full_mix").mkdir(parents=True)
+    (root / "annotations" / "class" / "Song_class.txt").write_text("0.5\tKD\n1.0\tSD\n")
+    shutil.copy(audio_source, root / "audio" / "full_mix" / "Song_MIX.flac")
+    return root
+
+
+def test_feature_cache_is_never_written_into_a_data_folder(tmp_path, monkeypatch):
+    from adtos.datasets.mdb import MIXES
+    from adtos.transcriber.config import TrainConfig
+    from adtos.transcriber.features import default_cache_dir
+    from adtos.transcriber.toy import make_toy_dataset
+    from adtos.transcriber.train import prepare_set
+
+    monkeypatch.delenv("ADTOS_FEATURE_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    user_cache = tmp_path / "xdg" / "adtos" / "features"
+    build = make_toy_dataset(tmp_path / "build", tracks=2, seconds=1.0)
+    assert default_cache_dir(build, "adtos") == build / ".features"
+    # a folder of annotations without a build table, and any other kind, even writable
+    monkeypatch.setitem(MIXES, "full_mix", "_MIX.flac")
+    mdb = _mdb_layout(tmp_path / "mdb", build / "audio" / "toy00000.flac")
+    assert default_cache_dir(mdb, "mdb") == user_cache
+    assert default_cache_dir(build, "mdb") == user_cache
+    # a read-only build folder: root may write there, but must not
+    build.chmod(0o555)
+    try:
+        assert default_cache_dir(build, "adtos") == user_cache
+    finally:
+        build.chmod(0o755)
+
+    before = sorted(p.relative_to(mdb) for p in mdb.rglob("*"))
+    config = TrainConfig(train="", val="", out="", feature_workers=0, progress=False)
+    prepared, _ = prepare_set(config, f"mdb:{mdb}", "test")
+    assert len(prepared) == 1 and prepared[0].features().shape[1] == N_BANDS
+    assert sorted(p.relative_to(mdb) for p in mdb.rglob("*")) == before   # nothing written
+    assert len(list(user_cache.glob("*.npy"))) == 1

@@ -76,7 +76,8 @@ def test_peak_picking_by_hand():
     # with a ±1 window both 30 and 32 are maxima; min_distance 3 keeps the earlier only
     assert pick_peaks(a, 0.5, window=1, min_distance=3).tolist() == [0.10, 0.30, 0.40, 0.50]
     assert pick_peaks(a, 0.5, window=1, min_distance=1).tolist() == [0.10, 0.30, 0.32, 0.40, 0.50]
-    assert pick_peaks(np.array([0.9, 0.1, 0.1]), 0.5).tolist() == [0.0]   # peak at the edge
+    assert pick_peaks(np.array([0.9, 0.1, 0.1]), 0.5).tolist() == []   # no rise: no onset
+    assert pick_peaks(np.array([0.6, 0.9, 0.1]), 0.5).tolist() == [0.01]
     with pytest.raises(ValueError, match="threshold"):
         pick_peaks(a, 1.5)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from adtos.cli import CLIError
 
@@ -38,7 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "subset", help="list the tracks of a preset-ablation subset (P drum presets × R uses)",
         description="Select training tracks whose drum preset is among the first P presets "
         "(ranked by first use in track-id order), at most R tracks per preset, and write "
-        "their ids one per line. Train on the subset with DATASET:LIST.txt.")
+        "their ids one per line. Train on the subset with DATASET:LIST.txt. When the dataset "
+        "has fewer presets than P or fewer tracks per preset than R, nothing is written "
+        "(see configs/ablation_presets.toml for a build made for this ablation).")
     subset.add_argument("dataset", help="dataset folder built by `adtos build`")
     subset.add_argument("--drum-presets", type=int, required=True, metavar="P",
                         help="how many drum presets to keep")
@@ -46,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="at most this many tracks per preset (default: all)")
     subset.add_argument("--split", default="train", help="split to select from (default: train)")
     subset.add_argument("--out", required=True, help="text file to write, one track id a line")
+    subset.add_argument("--allow-fewer", action="store_true",
+                        help="write the subset even when the dataset cannot give P presets "
+                        "x R tracks (with a warning)")
     subset.set_defaults(func=run_subset)
 
 
@@ -98,6 +104,12 @@ def run_subset(args: argparse.Namespace) -> int:
         raise CLIError(str(error)) from None
     if not subset.track_ids:
         raise CLIError(f"{args.dataset}: no {args.split} tracks with a drum preset")
+    shortfall = subset.shortfall()
+    if shortfall and not args.allow_fewer:
+        raise CLIError(f"{args.dataset}: {shortfall}; nothing written to {args.out} "
+                       "(--allow-fewer writes what there is)")
+    if shortfall:
+        print(f"adtos subset: warning: {shortfall}", file=sys.stderr)
     write_track_list(subset.track_ids, args.out)
     print(subset.summary())
     print(f"wrote {len(subset.track_ids)} track ids to {args.out}")

@@ -12,6 +12,7 @@ data it names can move together.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import math
@@ -370,16 +371,31 @@ def library_name(lib: LibrarySpec) -> str:
 # Writing the resolved config
 
 
-def config_to_toml(config: BuildConfig, relative_to: str | os.PathLike | None = None) -> str:
+def config_to_toml(config: BuildConfig, relative_to: str | os.PathLike | None = None,
+                   index_dir: str | os.PathLike | None = None) -> str:
     """The config with every default filled in, as TOML.
 
     Paths are rewritten relative to `relative_to` (the dataset folder) so that
-    the copy stays valid where it is written and holds no absolute path.
+    the copy stays valid where it is written and holds no absolute path. A
+    dataset folder rebuilds from itself: the preset library is named as the
+    folder's own copy (`presets.jsonl`), and with `index_dir` (where the build
+    keeps its loop indexes, DIR/index) a MIDI folder is named by its index
+    there, so the sources outside the folder need not exist any more.
     """
     def path_text(value: str) -> str:
         if relative_to is None:
             return value
         return Path(os.path.relpath(config.resolve(value), Path(relative_to).resolve())).as_posix()
+
+    if relative_to is not None:  # absolute here, relative to the folder when written
+        config = copy.deepcopy(config)
+        if config.presets.library is not None:
+            config.presets.library = str(Path(relative_to).resolve() / "presets.jsonl")
+        if index_dir is not None:
+            for lib in config.libraries:
+                if lib.path is not None:
+                    lib.index = str(Path(index_dir).resolve() / f"{library_name(lib)}.parquet")
+                    lib.path = None
 
     lines = ["# Resolved build config: every default filled in. Paths are relative to",
              "# this file's folder, so `adtos build config.toml --out .` rebuilds here.", ""]

@@ -78,7 +78,8 @@ class BuildReport:
 VARIANT_MARK = "# A variant of "
 
 
-def pin_config(config: BuildConfig, out_dir: Path, header: str = "") -> str:
+def pin_config(config: BuildConfig, out_dir: Path, header: str = "",
+               index_dir: Path | None = None) -> str:
     """Write DIR/config.toml, or check that DIR was started with the same config.
 
     Resuming a folder with another config would mix two datasets in one.
@@ -87,7 +88,8 @@ def pin_config(config: BuildConfig, out_dir: Path, header: str = "") -> str:
     a dataset moved to another folder depth stores other paths for the same
     files: those are compared by file name and the stored copy is brought up to date.
     """
-    text = header + config_to_toml(config, relative_to=out_dir)
+    text = header + config_to_toml(config, relative_to=out_dir,
+                                   index_dir=index_dir or out_dir / "index")
     path = out_dir / "config.toml"
     if path.is_file():
         previous = path.read_text()
@@ -150,8 +152,8 @@ PATH_KEYS = _path_keys()
 
 def preflight(config: BuildConfig) -> None:
     """The checks that need the stages' own readers, before anything is written:
-    given loop indexes and preset library readable, every soundfont and sampled
-    kit of the library installed, assemble options valid."""
+    given loop indexes and preset library readable, every soundfont and sampled kit of the
+    library installed, assemble options valid."""
     for lib in config.libraries:
         if lib.index is not None:
             read_given_index(config, lib.index)
@@ -312,10 +314,8 @@ class BaseSteps:
 
 def base_steps(config: BuildConfig, out_dir: Path, workers: int | None,
                lap: Callable[[str], None]) -> BaseSteps:
-    """Pin the config, index, presets, assemble into `out_dir` (each resumes).
-
-    The caller runs `preflight(config)` first and holds the folder's lock.
-    """
+    """Pin the config, index, presets, assemble into `out_dir` (each resumes); run
+    `preflight` first."""
     config_text = pin_config(config, out_dir)
     for folder in (out_dir, out_dir / "index"):  # what a killed build left half-written
         if folder.is_dir():

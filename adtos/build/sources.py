@@ -35,7 +35,9 @@ def index_step(config: BuildConfig, out_dir: Path, workers: int | None) -> list[
     for lib in config.libraries:
         name = library_name(lib)
         if lib.index is not None:
-            tables.append((name, "index", read_given_index(config, lib.index)))
+            # A rebuilt folder names its libraries by their index: keep the kind for the card.
+            kind = lib.kind if lib.kind != "auto" else "index"
+            tables.append((name, kind, read_given_index(config, lib.index)))
             continue
         target = out_dir / "index" / f"{name}.parquet"
         if lib.builtin is not None:

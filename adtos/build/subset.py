@@ -27,6 +27,32 @@ class Subset:
     presets_selected: list[str]  # the first P presets by first use
     tracks_per_preset: dict[str, int] = field(default_factory=dict)  # selected tracks per preset
     tracks_available: int = 0  # tracks of the split
+    presets_requested: int = 0  # P asked for
+    reuse_requested: int | None = None  # R asked for (None: every track of the presets)
+
+    def shortfall(self) -> str:
+        """What of the requested P × R the dataset cannot give ("" when all of it).
+
+        A subset named p16_r2 that holds one track per preset is another point of
+        the ablation; the caller refuses or warns with this message.
+        """
+        problems = []
+        if len(self.presets_selected) < self.presets_requested:
+            problems.append(f"{self.presets_requested} drum presets requested, the split has "
+                            f"{self.presets_available}")
+        if self.reuse_requested is not None:
+            short = {p: c for p, c in self.tracks_per_preset.items() if c < self.reuse_requested}
+            if short:
+                most = max(self.tracks_per_preset.values(), default=0)
+                problems.append(
+                    f"reuse {self.reuse_requested} requested, but {len(short)} of the "
+                    f"{len(self.tracks_per_preset)} selected presets have fewer tracks "
+                    f"(at most {most} per preset here)")
+        if not problems:
+            return ""
+        return ("; ".join(problems) + ". Build the dataset for the ablation with "
+                "configs/ablation_presets.toml, whose training tracks cycle through every "
+                "drum preset (train = presets x reuse)")
 
     def summary(self) -> str:
         counts = sorted(self.tracks_per_preset.values())
@@ -46,8 +72,9 @@ def select_subset(manifest: pa.Table, drum_presets: int, reuse: int | None = Non
     """Track ids of `split` whose drum preset is among the first `drum_presets`
     presets (ranked by first use in track-id order), at most `reuse` per preset.
 
-    The ids come back in track-id order. Asking for more presets than exist
-    selects all of them; `Subset.summary()` says what was selected.
+    The ids come back in track-id order. Asking for more presets or more reuse
+    than exist selects what there is; `Subset.shortfall()` says what is missing
+    and `Subset.summary()` what was selected.
     """
     if drum_presets < 1:
         raise ValueError(f"drum_presets must be >= 1, got {drum_presets}")
@@ -76,7 +103,8 @@ def select_subset(manifest: pa.Table, drum_presets: int, reuse: int | None = Non
             per_preset[preset] += 1
             track_ids.append(tid)
     return Subset(track_ids=track_ids, presets_available=len(ranked), presets_selected=chosen,
-                  tracks_per_preset=per_preset, tracks_available=len(rows))
+                  tracks_per_preset=per_preset, tracks_available=len(rows),
+                  presets_requested=drum_presets, reuse_requested=reuse)
 
 
 def read_manifest(dataset_dir: str | os.PathLike) -> pa.Table:

@@ -51,15 +51,20 @@ def parse_variants(specs: list[str]) -> dict[str, object]:
     return variant
 
 
-def variant_dir(base_dir: str | os.PathLike, variant: dict[str, object]) -> Path:
-    """out/ds + {voices: 1, quantize: True} -> out/ds.voices1.quantized."""
-    base_dir = Path(base_dir)
+def variant_suffix(variant: dict[str, object]) -> str:
+    """{voices: 1, quantize: True} -> ".voices1.quantized" (folder and dataset name)."""
     parts = []
     if "voices" in variant:
         parts.append(f"voices{variant['voices']}")
     if variant.get("quantize"):
         parts.append("quantized")
-    return base_dir.with_name(".".join([base_dir.name, *parts]))
+    return "".join(f".{part}" for part in parts)
+
+
+def variant_dir(base_dir: str | os.PathLike, variant: dict[str, object]) -> Path:
+    """out/ds + {voices: 1, quantize: True} -> out/ds.voices1.quantized."""
+    base_dir = Path(base_dir)
+    return base_dir.with_name(base_dir.name + variant_suffix(variant))
 
 
 def variant_config(config: BuildConfig, variant: dict[str, object]) -> BuildConfig:
@@ -74,6 +79,8 @@ def variant_config(config: BuildConfig, variant: dict[str, object]) -> BuildConf
         raise ConfigError("--variant quantize=false: the base is already quantized")
     changed.tracks.voices = voices
     changed.tracks.quantize = bool(config.tracks.quantize or variant.get("quantize", False))
+    # The variant is a dataset of its own: its card and config carry its name.
+    changed.dataset.name = config.dataset.name + variant_suffix(variant)
     return changed
 
 
@@ -127,6 +134,7 @@ def _build_variant_locked(config: BuildConfig, base_dir: Path, out_dir: Path,
     report = pipeline.BuildReport(out_dir=out_dir)
     lap = pipeline.step_timer(report)
     # The base's own steps: index, presets and assembly (each skipped when done).
+    pipeline.preflight(config)
     base = pipeline.base_steps(config, base_dir, workers, lap)
 
     flags = " ".join(f"--variant {k}={str(v).lower()}" for k, v in variant.items())
@@ -134,7 +142,7 @@ def _build_variant_locked(config: BuildConfig, base_dir: Path, out_dir: Path,
     header = (f"{pipeline.VARIANT_MARK}{base_rel} ({flags}): the base's assembled tracks "
               "rendered again. Rebuild it with\n"
               f"#   adtos build {base_rel}/config.toml --out {base_rel} {flags}\n")
-    config_text = pipeline.pin_config(changed, out_dir, header=header)
+    config_text = pipeline.pin_config(changed, out_dir, header=header, index_dir=base_dir / "index")
     if changed.tracks.quantize and not config.tracks.quantize:
         tracks_dir = quantize_tracks(base.tracks_dir, out_dir / "tracks")
     else:

@@ -4,11 +4,12 @@
     ds = load_dataset("mdb", "path/to/mdb_drums")
 
 Readers register themselves in READERS (kind -> function(path, **options) -> Dataset).
-A spec string `KIND:PATH` or `NAME=KIND:PATH` names a dataset on the command line;
-`PATH:LIST.txt` restricts an ADTOS dataset to the track ids listed in a file.
+A spec string `[NAME=][KIND:]PATH[:LIST.txt]` names a dataset on the command line and
+in config files (`DatasetSpec.parse(text).load()`); `:LIST.txt` restricts it to the
+track ids listed in a file.
 """
 
 from adtos.datasets.track import Dataset, Track
-from adtos.datasets.registry import READERS, load_dataset, parse_dataset_spec
+from adtos.datasets.registry import READERS, DatasetSpec, load_dataset, parse_dataset_spec
 
-__all__ = ["Dataset", "Track", "READERS", "load_dataset", "parse_dataset_spec"]
+__all__ = ["Dataset", "DatasetSpec", "Track", "READERS", "load_dataset", "parse_dataset_spec"]

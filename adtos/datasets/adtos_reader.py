@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from adtos.annotations import read_annotations_with_audibility
+from adtos.annotations import read_annotation_columns
 from adtos.datasets.common import finish_dataset, map_gm_notes, select, tempo_from_beats
 from adtos.datasets.track import Dataset, Track
 from adtos.midi import MidiFile, read_midi_file
@@ -81,8 +81,7 @@ def read_adtos(path: str | os.PathLike, subset=None, name: str | None = None,
 
 
 def read_adtos_track(root: Path, track_id: str, row: dict, velocities: bool = True) -> Track:
-    times, notes, written, figures = read_annotations_with_audibility(
-        root / "annotations" / f"{track_id}.txt")
+    times, notes, written, figures = read_annotation_columns(root / "annotations" / f"{track_id}.txt")
     onsets, labels, dropped = map_gm_notes(times, notes)
     mapped = gm_class_indices(notes) >= 0
     # The drum MIDI gives velocities (unless the annotation has them); the song MIDI

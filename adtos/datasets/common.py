@@ -126,8 +126,9 @@ def read_id_list(path: str | os.PathLike) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
 
 
-def select(ids: list[str], subset: Iterable[str] | str | os.PathLike | None, where: Path) -> list[str]:
-    """Keep the ids listed in `subset` (ids or a list file), in dataset order."""
+def select(ids: list[str], subset: Iterable[str] | str | os.PathLike | None, where) -> list[str]:
+    """Keep the ids listed in `subset` (ids or a list file), in the listed order (a list
+    made for a scaling sweep is read from its start); each id once."""
     if subset is None:
         return ids
     wanted = read_id_list(subset) if isinstance(subset, (str, os.PathLike)) else list(subset)
@@ -136,8 +137,7 @@ def select(ids: list[str], subset: Iterable[str] | str | os.PathLike | None, whe
     if missing:
         raise ValueError(f"{where}: {len(missing)} listed track ids are not in the dataset, "
                          f"e.g. {missing[0]!r}")
-    wanted_set = set(wanted)
-    return [i for i in ids if i in wanted_set]
+    return list(dict.fromkeys(wanted))
 
 
 def finish_dataset(name: str, kind: str, root: Path, tracks: list[Track],

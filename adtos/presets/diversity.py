@@ -314,6 +314,6 @@ def _plot(rows: list[dict[str, Any]], threshold: float):
     axis.set_ylabel("distinct sounds")
     axis.set_title(f"Distinct drum sounds per piece (dry, velocity {HIT_VELOCITY}, "
                    f"cosine > {threshold} on {N_BANDS}-band log spectra)", fontsize=9)
-    axis.legend(fontsize=8)
+    axis.legend(fontsize=8, loc="upper right")
     figure.tight_layout()
     return figure

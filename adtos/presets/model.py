@@ -17,18 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from adtos.fileio import write_text_atomic
-from adtos.presets.variation import check_variation
-from adtos.vocab import GM_TO_CLASS, PIECE_CLASSES
+# The drum pieces a composite kit can take from different kits, one per class of
+# the 5-class vocabulary, so that every labelled note has exactly one source; they
+# live in adtos.vocab so that adtos.presets.variation needs nothing from this module.
+from adtos.vocab import NOTE_PIECE, PIECE_CLASSES, PIECE_NOTES  # noqa: F401 (re-exported)
 
 ROLES: tuple[str, ...] = ("drums", "piano", "bass", "guitar", "lead", "bridge", "other")
 POOLS: tuple[str | None, ...] = ("train", "val", None)
-
-# The notes each drum piece (adtos.vocab.PIECE_CLASSES) plays.
-PIECE_NOTES: dict[str, tuple[int, ...]] = {
-    piece: tuple(sorted(n for n, c in GM_TO_CLASS.items() if c == label))
-    for piece, label in PIECE_CLASSES.items()
-}
-NOTE_PIECE: dict[int, str] = {n: piece for piece, notes in PIECE_NOTES.items() for n in notes}
 
 DEFAULT_SYNTH: dict[str, Any] = {"gain": 0.4, "reverb": False, "chorus": False}
 
@@ -81,6 +76,8 @@ class Preset:
         self.synth = {**DEFAULT_SYNTH, **self.synth}
         self.effects = [dict(e) for e in self.effects]
         if self.variation:
+            from adtos.presets.variation import check_variation
+
             if self.source["type"] != "kit":
                 raise ValueError("only presets with a sampled kit source (type 'kit') have a "
                                  "variation: the native sampler applies it, FluidSynth cannot")

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adtos.annotations import AUDIBILITY_COLUMNS
+from adtos.annotations import EXTRA_COLUMNS
 from adtos.vocab import GM_TO_CLASS
 
 HIT_WINDOW_S = 0.050      # what is heard of a hit's attack: the first 50 ms
@@ -64,7 +64,7 @@ TAIL_WINDOW_S = 0.010     # power just before the onset = the decay still soundi
 NOISE_POWER = (2.0 / 65536) ** 2 / 12.0
 LEVEL_FLOOR_DB = -120.0
 OTHER_GROUP = "-"  # notes outside the 5-class vocabulary
-COLUMNS = AUDIBILITY_COLUMNS  # the annotation file's extra columns, in order
+COLUMNS = EXTRA_COLUMNS  # the annotation file's extra columns, in order
 
 
 @dataclass(frozen=True)
@@ -402,10 +402,10 @@ PEDAL_HIHAT = 44
 def audibility_summary(annotation_path) -> dict:
     """Per-class onset counts and shares under the mix of one rendered annotation file,
     for the manifest: onsets_<C>, under_mix_<C> (None without figures or onsets), pedal_hihat."""
-    from adtos.annotations import read_annotations_with_audibility
+    from adtos.annotations import read_annotation_columns
     from adtos.vocab import CLASSES, gm_class_indices
 
-    _, notes, _, figures = read_annotations_with_audibility(annotation_path)
+    _, notes, _, figures = read_annotation_columns(annotation_path)
     classes = gm_class_indices(notes) if notes.size else np.zeros(0, dtype=np.int64)
     summary: dict = {"pedal_hihat": int(np.sum(notes == PEDAL_HIHAT))}
     for index, name in enumerate(CLASSES):

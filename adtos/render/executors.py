@@ -19,9 +19,10 @@ OnResult = Callable[[TrackResult], None]
 
 # Imported once in the forkserver, which every worker is forked from, instead
 # of once per worker (scipy.signal alone costs about 2 CPU seconds).
-WORKER_PRELOAD = ("adtos.follow_parent", "adtos.render.worker", "adtos.render.loudness", "scipy.signal", "pyloudnorm",
-                  "pedalboard", "fluidsynth", "pretty_midi", "soundfile", "adtos.presets.synth",
-                  "adtos.presets.effects")
+# adtos.follow_parent first: the forkserver ends with the run even during the others.
+WORKER_PRELOAD = ("adtos.follow_parent", "adtos.render.worker", "adtos.render.loudness",
+                  "scipy.signal", "pyloudnorm", "pedalboard", "fluidsynth", "pretty_midi",
+                  "soundfile", "adtos.presets.synth", "adtos.presets.effects")
 
 
 def _forkserver_context():

@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,7 +135,12 @@ def _render_locked(tracks, library, options: RenderOptions, *, workers, executor
 def _execute(jobs, options, workers, executor, address, report, progress) -> None:
     from tqdm import tqdm
 
-    bar = tqdm(total=len(jobs), desc="render", unit="track", disable=not progress)
+    # A resumed render counts from what is already there, and says so.
+    done = len(report.skipped)
+    bar = tqdm(total=done + len(jobs), initial=done, desc="render", unit="track",
+               disable=not progress)
+    if done and progress:
+        bar.write(f"render: {done} already done, {len(jobs)} to render", file=sys.stderr)
 
     def on_result(result: TrackResult) -> None:
         if result.error is None:

@@ -5,13 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 
+from adtos.plotting import PLOT_FORMATS
+
 FIT_HELP = """\
 Fit L(n) = alpha * n^-beta + gamma to a result table, one curve per group, by
 least squares on log L with alpha > 0, 0 < beta <= 5, 0 <= gamma <= min(L);
 bootstrap percentile intervals over the (n, L) points. Writes OUT/fit.csv (one
-row per group and y) and OUT/<y>.png (log-log, gamma dashed). Works on any CSV:
-name its columns with --x, --y and --group. Rows with a missing or
-non-positive x or y are reported and left out."""
+row per group and y) and OUT/<y>.png (log-log, gamma dashed; --format svg or pdf
+for vector files). What the points cannot support is flagged, never reported as
+a result: a loss that does not fall, intervals from fewer than 5 distinct n or
+that collapse or exclude their estimate (left empty), a gamma extrapolated far
+below the points; fit.csv's status column says which, "ok" otherwise. Works
+on any CSV: name its columns with --x, --y and --group. Rows with a missing or
+non-positive x or y are reported and left out; a table with no usable row is
+refused and OUT is left as it was."""
 
 
 SWEEP_HELP = """\
@@ -19,9 +26,13 @@ For each dataset (and variant) of CONFIG, each n and each width, train a CRNN
 on the first n tracks of the training pool (the train split in manifest order,
 or a subset list) with early stopping, and append a row to OUT/results.csv:
 dataset, variant, n, width, parameters, steps, validation loss, test loss and
-F-measure per test set and per class, wall time. Then OUT/best.csv keeps the
-best width per n on validation loss, and OUT/fit/ holds its fitted curves.
-Rerunning resumes: finished (dataset, variant, n, width) runs are not redone.
+F-measure per test set and per class, wall time, and the training settings
+with their hash (settings column). Then
+OUT/best.csv keeps the best width per n on validation loss, and OUT/fit/ holds
+its fitted curves. Rerunning resumes: finished (dataset, variant, n, width,
+settings) runs are not redone. A rerun with other training settings (e.g.
+--max-steps 8 after 32) trains afresh under a new settings hash and is never
+fitted as one curve with the earlier runs.
 
 Without CONFIG, --train names one dataset; options given on the command line
 override CONFIG's. See configs/sweep_demo.toml for the format."""
@@ -78,7 +89,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="comma-separated loss columns, one plot each (default: test_loss)")
     fit.add_argument("--group", default=None,
                      help="comma-separated columns whose values make a group, one curve each "
-                          "(default: dataset,variant where present; '' for one group)")
+                          "(default: dataset,variant where present, and settings when a sweep's "
+                          "table holds runs of several settings; '' for one group)")
     fit.add_argument("--best-by", default=None, metavar="COLUMN",
                      help="among rows of a group with the same x keep the one with the lowest "
                           "COLUMN, e.g. val_loss to keep the best width per n")
@@ -93,6 +105,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit.add_argument("--confidence", type=float, default=0.95,
                      help="coverage of the intervals (default: 0.95)")
     fit.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: 0)")
+    fit.add_argument("--format", dest="plot_format", choices=PLOT_FORMATS, default="png",
+                     help="file format of the plots: png (150 dpi), or svg / pdf for papers "
+                     "(default png)")
     fit.set_defaults(func=run_fit)
 
 
@@ -117,7 +132,7 @@ def run_fit(args: argparse.Namespace) -> int:
         report = fit_curves(table, args.out, x=args.x, ys=ys, group_by=group_by,
                             best_by=args.best_by, reference=_split_list(args.reference),
                             per_class=args.per_class, bootstrap=args.bootstrap, seed=args.seed,
-                            confidence=args.confidence)
+                            confidence=args.confidence, plot_format=args.plot_format)
     except KeyError as error:
         raise CLIError(f"{table}: {error.args[0]}") from None
     except ValueError as error:
@@ -187,6 +202,7 @@ def _sweep_config(args: argparse.Namespace):
         key, sep, value = text.partition("=")
         if not sep:
             raise CLIError(f"--option {text!r}: expected KEY=VALUE")
+        _check_option_name(key.strip(), text)
         try:
             train[key.strip()] = ast.literal_eval(value.strip())
         except (ValueError, SyntaxError):
@@ -195,6 +211,26 @@ def _sweep_config(args: argparse.Namespace):
         return parse_sweep_config(data, base, args.config or "command line")
     except SweepConfigError as error:
         raise CLIError(str(error)) from None
+
+
+def _check_option_name(key: str, text: str) -> None:
+    """A --option KEY that is no training option is the command line's fault, not CONFIG's."""
+    import difflib
+
+    from adtos.cli import CLIError
+    from adtos.scaling.config import TRAIN_OPTIONS_FIXED
+    from adtos.transcriber.config import TrainConfig
+
+    if key in TRAIN_OPTIONS_FIXED:
+        flag = f"--{key.replace('_', '-')}"
+        raise CLIError(f"--option {text!r}: {key} is set by the sweep itself"
+                       + (f"; use {flag}" if key in ("seed", "device") else ""))
+    names = sorted(set(TrainConfig.__dataclass_fields__) - TRAIN_OPTIONS_FIXED)
+    if key not in names:
+        close = difflib.get_close_matches(key, names, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise CLIError(f"--option {text!r}: {key!r} is not a training option; {hint}"
+                       f"options are: {', '.join(names)}")
 
 
 def _int_list(text: str | None, option: str) -> list[int] | None:
@@ -243,7 +279,8 @@ def print_sweep_summary(report) -> None:
         print(f"sweep: {len(report.busy)} run(s) left to the other sweep processes on this folder; "
               "best.csv and the fit cover the finished runs: rerun when they are done")
     columns, rows = read_table(report.best_csv)
-    shown = [c for c in ("dataset", "variant", "n", "width", "params", "steps", "val_loss",
+    shown = [c for c in ("dataset", "variant", "settings", "n", "width", "params", "steps",
+                         "val_loss",
                          "test_loss", "f_measure") if c in columns]
     widths = {c: max(len(c), *(len(r.get(c, "")) for r in rows)) if rows else len(c) for c in shown}
     print("best width per n (on validation loss):")
@@ -256,6 +293,8 @@ def print_sweep_summary(report) -> None:
 
 def print_report(report) -> None:
     """Dropped rows and fitted parameters, as a reader wants them on the terminal."""
+    import math
+
     from adtos.scaling.table import NOT_FALLING
 
     for y, dropped in report.dropped.items():
@@ -275,12 +314,15 @@ def print_report(report) -> None:
             parts = []
             for parameter in ("alpha", "beta", "gamma"):
                 low, high = fit.ci[parameter]
-                interval = f" [{low:.3g}, {high:.3g}]" if fit.bootstrap_used else ""
+                interval = f" [{low:.3g}, {high:.3g}]" if math.isfinite(low) else ""
                 parts.append(f"{parameter}={getattr(fit, parameter):.4g}{interval}")
             print(f"{name}: {', '.join(parts)}, residual={fit.residual:.3g}, "
                   f"{fit.n_points} points")
             if not fit.falls:
                 print(f"  warning: {NOT_FALLING}")
+            else:
+                for message in fit.warnings.values():
+                    print(f"  warning: {message}")
     print(f"wrote {report.fit_csv}")
     for path in report.plots:
         print(f"wrote {path}")

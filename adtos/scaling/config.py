@@ -38,6 +38,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adtos.datasets import DatasetSpec
+
 TRAIN_OPTIONS_FIXED = {"train", "val", "out", "tests", "width", "seed", "device", "train_tracks"}
 
 
@@ -75,14 +77,8 @@ class SweepConfig:
 
 
 def resolve_spec(spec: str, base: Path) -> str:
-    """`[KIND:]PATH` with a relative PATH made relative to `base` (the config's folder)."""
-    from adtos.datasets.registry import READERS
-
-    kind, sep, path = spec.partition(":")
-    if not (sep and kind in READERS):
-        kind, path = "", spec
-    path = str(Path(path)) if Path(path).is_absolute() else os.path.normpath(base / path)
-    return f"{kind}:{path}" if kind else path
+    """`[KIND:]PATH[:LIST.txt]` with relative paths taken from `base` (the config's folder)."""
+    return str(DatasetSpec.parse(spec).resolved(base))
 
 
 def default_sizes(available: int, n_max: int | None = None) -> list[int]:
@@ -202,7 +198,7 @@ def parse_sweep_config(data: dict, base: Path, source: str = "config") -> SweepC
             problems.append(f"{where} path: expected the dataset folder as a string")
             continue
         path = resolve_spec(entry["path"], base)
-        name = str(entry.get("name") or Path(path.split(":")[-1]).name)
+        name = str(entry.get("name") or DatasetSpec.parse(path).path.name)
         variant = str(entry.get("variant", "default"))
         for field_name, value in (("name", name), ("variant", variant)):
             if not value or "/" in value or value.startswith("."):

@@ -37,27 +37,42 @@ def fit_curves(table: str | os.PathLike, out_dir: str | os.PathLike, *, x: str =
                ys: list[str] | tuple[str, ...] = ("test_loss",), group_by: list[str] | None = None,
                best_by: str | None = None, reference: list[str] | tuple[str, ...] = (),
                per_class: bool = False, bootstrap: int = 1000, seed: int = 0,
-               confidence: float = 0.95) -> CurvesReport:
-    """Fit L(x) = α·x^-β + γ per group for each y column; write `fit.csv` and `<y>.png`.
+               confidence: float = 0.95, plot_format: str = "png") -> CurvesReport:
+    """Fit L(x) = α·x^-β + γ per group for each y column; write `fit.csv` and `<y>.<format>`
+    (`plot_format`: png, svg or pdf).
 
-    `group_by=None` groups by whichever of `dataset` and `variant` the table has.
+    `group_by=None` groups by whichever of `dataset` and `variant` the table has,
+    and by `settings` when the table holds runs of several settings.
+    Raises ValueError, writing nothing, when no row of the table has a positive
+    number in `x` and in any of the `ys` (an empty or all-NaN table): an
+    earlier fit.csv in `out_dir` is kept.
     """
     columns, rows = read_table(table)
     if group_by is None:
         group_by = [name for name in ("dataset", "variant") if name in columns]
+        # A sweep's table with runs of several settings: never one curve over them.
+        if len({row.get("settings", "") for row in rows}) > 1:
+            group_by.append("settings")
     ys = list(ys)
     if per_class:
         ys = ys + per_class_columns(columns, ys)
     out_dir = Path(out_dir)
     report = CurvesReport(fit_csv=out_dir / "fit.csv")
-    all_rows = []
+    points = {}
     for y in ys:
-        groups, dropped = collect_points(rows, columns, x=x, y=y, group_by=group_by,
-                                         best_by=best_by, reference=reference)
+        points[y] = collect_points(rows, columns, x=x, y=y, group_by=group_by,
+                                   best_by=best_by, reference=reference)
+    if not any(groups for groups, _ in points.values()):
+        what = "has no rows" if not rows else (f"has no row with a positive number in {x!r} and "
+                                               f"in {', '.join(map(repr, ys))}")
+        raise ValueError(f"{Path(table)} {what}: nothing to fit")
+    all_rows = []
+    for y, (groups, dropped) in points.items():
         fits = fit_groups(groups, bootstrap=bootstrap, seed=seed, confidence=confidence)
         report.fits[y], report.dropped[y] = fits, dropped
         all_rows.extend(fit_rows(fits, y=y, x=x, group_by=group_by))
-        report.plots.append(plot_scaling(fits, out_dir / f"{_file_stem(y)}.png", x=x, y=y))
+        report.plots.append(plot_scaling(fits, out_dir / f"{_file_stem(y)}.{plot_format}",
+                                         x=x, y=y))
     write_csv(all_rows, [*group_by, *FIT_COLUMNS], report.fit_csv)
     return report
 

@@ -19,6 +19,17 @@ import numpy as np
 
 PARAMETERS: tuple[str, ...] = ("alpha", "beta", "gamma")
 MIN_POINTS = 3  # three parameters need three distinct n
+# Intervals need more: with 3 distinct n every usable resample is the data
+# itself (zero-width intervals), and with 4 the intervals held the true
+# parameters in only 52-70% of draws (benchmarks/bench_scaling_fit.py).
+MIN_POINTS_FOR_INTERVALS = 5
+# γ is read from the data only when the fitted α·n^-β has fallen by a good part
+# of its height over the observed n; when it fell by less than this fraction,
+# the remaining fall down to γ is more than twice what the points show and γ
+# is an extrapolation, not a measured gap.
+MIN_FALL_FRACTION = 1.0 / 3.0
+WARNING_CODES = ("gamma_extrapolated", "few_points", "few_resamples", "intervals_collapse",
+                 "interval_excludes_estimate")
 BETA_MAX = 5.0  # a loss falling faster than n^-5 is not a scaling curve
 BETA_MIN = 1e-4
 
@@ -50,12 +61,26 @@ class PowerLawFit:
     residual: float = math.nan
     n_points: int = 0
     bootstrap_used: int = 0  # resamples that were fit (degenerate ones are skipped)
+    # What the fit could not estimate, as {code: message} (codes of WARNING_CODES).
+    # The point estimates are kept, but withheld intervals are NaN and an
+    # extrapolated γ is no result.
+    warnings: dict[str, str] = field(default_factory=dict)
 
     @property
     def falls(self) -> bool:
         """Whether the loss falls with n. A curve that is flat or rising pins β at
         its lower bound: α, β and γ then describe no scaling, and γ is no gap."""
         return beta_falls(self.beta)
+
+    @property
+    def gamma_extrapolated(self) -> bool:
+        """Whether γ lies so far below the points that it is not a measured gap."""
+        return "gamma_extrapolated" in self.warnings
+
+    @property
+    def trustworthy(self) -> bool:
+        """A falling curve whose α, β, γ and intervals all stand on the data."""
+        return self.falls and not self.warnings
 
     def predict(self, n: np.ndarray | float) -> np.ndarray:
         n = np.asarray(n, dtype=np.float64)
@@ -157,6 +182,12 @@ def fit_power_law(n: np.ndarray, loss: np.ndarray, *, bootstrap: int = 1000, see
     or have fewer than 3 distinct n. A loss that does not fall with n is fit
     (β ends at its lower bound, `PowerLawFit.falls` is False) but not
     bootstrapped: its intervals are NaN.
+
+    What the points cannot support is flagged in `PowerLawFit.warnings` rather
+    than reported as a result: intervals from fewer than 5 distinct n, from too
+    few usable resamples, of zero width or excluding their estimate are withheld
+    (NaN); a γ below the points by more than twice the fall they show is flagged
+    as extrapolated.
     """
     n, loss = validate_points(n, loss)
     if bootstrap < 0:
@@ -168,17 +199,65 @@ def fit_power_law(n: np.ndarray, loss: np.ndarray, *, bootstrap: int = 1000, see
     residual = math.sqrt(2.0 * cost / n.size)
     point = np.array([math.exp(params[0]), params[1], params[2]])
 
+    falls = beta_falls(params[1])
+    distinct = int(np.unique(n).size)
+    warnings: dict[str, str] = {}
+    if falls:
+        fall = _fall_fraction(float(params[1]), float(n.min()), float(n.max()))
+        if fall < MIN_FALL_FRACTION:
+            warnings["gamma_extrapolated"] = (
+                f"gamma extrapolated: the fitted alpha*n^-beta falls by only {100 * fall:.2g}% "
+                f"over n = {n.min():g}..{n.max():g}; gamma = {point[2]:.3g} lies "
+                f"{(1 - fall) / fall:.3g}x that fall below the curve's last point: "
+                "not a measured gap")
+        if bootstrap and distinct < MIN_POINTS_FOR_INTERVALS:
+            warnings["few_points"] = (
+                f"no intervals: {distinct} distinct n, bootstrap intervals need at least "
+                f"{MIN_POINTS_FOR_INTERVALS} (with fewer, resamples refit the same points)")
+
     ci = {name: (math.nan, math.nan) for name in PARAMETERS}
     # A curve that does not fall has no α, β, γ to put intervals on; its
     # resamples were also the slowest to fit (50 ms each, against 8 ms).
-    samples = _bootstrap(n, loss, params, bootstrap if beta_falls(params[1]) else 0, seed)
-    if len(samples) >= max(10, bootstrap // 10):
+    resamples = bootstrap if falls and "few_points" not in warnings else 0
+    samples = _bootstrap(n, loss, params, resamples, seed)
+    if len(samples) >= max(10, resamples // 10):
         tail = 100.0 * (1.0 - confidence) / 2.0
         low, high = np.percentile(samples, [tail, 100.0 - tail], axis=0)
         ci = {name: (float(low[i]), float(high[i])) for i, name in enumerate(PARAMETERS)}
+        problem = _interval_problem(ci, point)
+        if problem:
+            code, message = problem
+            warnings[code] = message
+            ci = {name: (math.nan, math.nan) for name in PARAMETERS}
+    elif resamples:
+        warnings["few_resamples"] = (f"no intervals: only {len(samples)} of {resamples} "
+                                     "bootstrap resamples could be fit")
     return PowerLawFit(alpha=float(point[0]), beta=float(point[1]), gamma=float(point[2]),
                        ci=ci, residual=residual, n_points=int(n.size),
-                       bootstrap_used=len(samples))
+                       bootstrap_used=len(samples), warnings=warnings)
+
+
+def _fall_fraction(beta: float, n_low: float, n_high: float) -> float:
+    """How much of its height α·n^-β loses between the smallest and the largest n."""
+    return 1.0 - (n_high / n_low) ** -beta
+
+
+def _interval_problem(ci: dict[str, tuple[float, float]],
+                      point: np.ndarray) -> tuple[str, str] | None:
+    """(code, message) when the bootstrap intervals cannot be intervals of the estimates."""
+    for name, estimate in zip(PARAMETERS, point):
+        low, high = ci[name]
+        scale = max(abs(float(estimate)), abs(low), abs(high), 1e-12)
+        slack = 1e-6 * scale
+        if high - low <= slack and not (name == "gamma" and high == 0.0 == estimate):
+            return ("intervals_collapse",
+                    f"no intervals: the {name} interval has zero width [{low:.3g}, {high:.3g}] "
+                    "(every usable resample gave the same fit)")
+        if not low - slack <= estimate <= high + slack:
+            return ("interval_excludes_estimate",
+                    f"no intervals: the {name} interval [{low:.3g}, {high:.3g}] excludes its "
+                    f"estimate {estimate:.4g} (the resamples do not describe this fit)")
+    return None
 
 
 def _bootstrap(n: np.ndarray, loss: np.ndarray, params: np.ndarray, resamples: int,

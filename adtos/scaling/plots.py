@@ -12,20 +12,26 @@ from pathlib import Path
 
 import numpy as np
 
-from adtos.fileio import atomic_path
+from adtos.plotting import FIGURE_SIZE, FONT_SIZE, log_ticks, pyplot, save_figure, tick_label
 from adtos.scaling.table import GroupFit
 
 
 def plot_scaling(fits: list[GroupFit], path: str | os.PathLike, *, x: str = "n",
                  y: str = "test_loss", title: str | None = None) -> Path:
-    """Write a PNG with one curve per group; return its path."""
-    import matplotlib
+    """Write one curve per group (PNG, SVG or PDF after the path's suffix); return the path.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    The legend says for each group what the fit found: α, β, γ; γ and whether
+    it is drawn; or why there is no curve (too few points, a loss that does not
+    fall, a γ extrapolated far below the points).
+    """
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
-    figure, axes = plt.subplots(figsize=(7.0, 4.8), dpi=120)
+    plt = pyplot()
+    # The legend goes below the axes (long labels never hide a point): the
+    # figure grows by one line per group instead of the axes shrinking.
+    legend_height = 0.12 + 0.19 * max(len(fits), 1)
+    width, height = FIGURE_SIZE[0], FIGURE_SIZE[1] + legend_height - 0.3
+    figure, axes = plt.subplots(figsize=(width, height))
     colours = plt.get_cmap("tab10")
     all_x = np.concatenate([item.points.x for item in fits]) if fits else np.array([1.0, 10.0])
     all_y = np.concatenate([item.points.y for item in fits]) if fits else np.array([0.1, 1.0])
@@ -35,74 +41,77 @@ def plot_scaling(fits: list[GroupFit], path: str | os.PathLike, *, x: str = "n",
     shown_floor = 0.1 * all_y.min()
     y_low, y_high = all_y.min(), all_y.max()
     synthetic_index = 0
+    gamma_drawn = False
     for item in fits:
         if item.points.reference:
             colour, marker, curve_style = "black", "s", "-."
         else:
             colour, marker, curve_style = colours(synthetic_index % 10), "o", "-"
             synthetic_index += 1
-        label = item.points.label + (" (reference)" if item.points.reference else "")
-        falls = item.fit is not None and item.fit.falls
-        if falls:
-            fit = item.fit
-            label += f": α={fit.alpha:.3g}, β={fit.beta:.3g}, γ={fit.gamma:.3g}"
-        elif item.fit is not None:  # a flat or rising curve: its α, β, γ mean nothing
-            label += " (does not fall with n: no power law)"
-        elif item.error:
-            label += " (too few points for a fit)" if "too few" in item.error else " (not fit)"
+        fit = item.fit
+        falls = fit is not None and fit.falls
+        draw_gamma = falls and not fit.gamma_extrapolated and fit.gamma >= shown_floor
+        label = legend_label(item, gamma_drawn=draw_gamma)
         axes.plot(item.points.x, item.points.y, marker, color=colour, markersize=5,
                   linestyle="none", label=label)
-        if item.fit is not None and not falls:
+        if fit is not None and not falls:
             order = np.argsort(item.points.x)
             axes.plot(item.points.x[order], item.points.y[order], ":", color=colour, linewidth=1.0)
-        elif item.fit is not None:
-            curve = item.fit.predict(grid)
+        elif fit is not None:
+            curve = fit.predict(grid)
             axes.plot(grid, curve, curve_style, color=colour, linewidth=1.4)
             y_low, y_high = min(y_low, curve.min()), max(y_high, curve.max())
-            if item.fit.gamma >= shown_floor:
-                axes.axhline(item.fit.gamma, color=colour, linestyle="--", linewidth=1.0,
-                             alpha=0.8)
-                y_low = min(y_low, item.fit.gamma)
+            if draw_gamma:
+                axes.axhline(fit.gamma, color=colour, linestyle="--", linewidth=1.0, alpha=0.8)
+                y_low = min(y_low, fit.gamma)
+                gamma_drawn = True
         elif item.points.reference:
             # A reference too short for a curve (e.g. one model trained on real data)
             # is still a level to compare the synthetic curves with.
             axes.axhline(item.points.y.min(), color=colour, linestyle=":", linewidth=1.2)
     axes.set_xscale("log")
     axes.set_yscale("log")
-    axes.set_ylim(y_low / 1.08, y_high * 1.08)
     axes.set_xlabel(f"{x} (training tracks)" if x == "n" else x)
     axes.set_ylabel(y)
-    axes.set_title(title or rf"{y} vs {x}: $L = \alpha\,{x}^{{-\beta}} + \gamma$ (dashed: $\gamma$)")
-    # Plain numbers read better than 4×10^-1 on axes spanning a decade or two;
-    # over more decades only the decades are labelled.
-    for axis, (low, high) in ((axes.xaxis, (all_x.min(), all_x.max())),
-                              (axes.yaxis, (y_low, y_high))):
-        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
-        decades = np.log10(high / low)
-        if decades < 0.6:  # no decade in view: every minor tick is a label the reader needs
-            minor = FuncFormatter(lambda value, _: f"{value:.3g}")
-        elif decades < 1.5:
-            minor = FuncFormatter(_minor_label)
-        else:
-            minor = NullFormatter()
-        axis.set_minor_formatter(minor)
+    axes.set_title(title or rf"{y} vs {x}: $L = \alpha\,{x}^{{-\beta}} + \gamma$"
+                   + (r" (dashed: $\gamma$)" if gamma_drawn else ""))
+    # Every tick labelled, and the axis ends on a labelled tick, so each point
+    # sits between two numbers the reader can see.
     sizes = np.unique(all_x)
-    if fits and len(sizes) <= 16:  # a sweep's n (1, 2, 4, ...) as the ticks themselves
-        axes.set_xticks(sizes)
-        axes.xaxis.set_minor_formatter(NullFormatter())
-    axes.grid(True, which="both", alpha=0.25)
+    x_ticks = (list(sizes) if fits and len(sizes) <= 16  # a sweep's n (1, 2, 4, ...) themselves
+               else log_ticks(all_x.min(), all_x.max()))
+    y_ticks = log_ticks(y_low, y_high)
+    for axis, ticks in ((axes.xaxis, x_ticks), (axes.yaxis, y_ticks)):
+        axis.set_major_locator(FixedLocator(ticks))
+        axis.set_major_formatter(FuncFormatter(lambda value, _: tick_label(value)))
+        axis.set_minor_locator(NullLocator())
+        axis.set_minor_formatter(NullFormatter())
+    axes.set_ylim(y_ticks[0], y_ticks[-1])
+    pad = (all_x.max() / all_x.min()) ** 0.04
+    axes.set_xlim(min(x_ticks[0], all_x.min() / pad), max(x_ticks[-1], all_x.max() * pad))
+    axes.grid(True, which="major", alpha=0.3)
+    bottom = (legend_height + 0.62) / height
     if fits:
-        axes.legend(fontsize=7, loc="best")
-    figure.subplots_adjust(left=0.11, right=0.97, bottom=0.11, top=0.92)  # tight_layout is slow
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        # No Software entry: the PNG stays byte-identical across matplotlib versions' metadata.
-        figure.savefig(tmp, format="png", metadata={"Software": None})
-    plt.close(figure)
-    return path
+        figure.legend(loc="lower left", bbox_to_anchor=(0.02, 0.0), frameon=False,
+                      fontsize=FONT_SIZE - 1.5, borderaxespad=0.3)
+    figure.subplots_adjust(left=0.12, right=0.97, bottom=bottom, top=1 - 0.35 / height)
+    return save_figure(figure, path)
 
 
-def _minor_label(value: float, _position: int) -> str:
-    """Label minor log ticks at 2..5·10^k only, so labels never crowd near the decade."""
-    leading = f"{value:.1e}"[0]
-    return f"{value:.3g}" if leading in "2345" else ""
+def legend_label(item: GroupFit, *, gamma_drawn: bool) -> str:
+    """What the legend says of a group: α, β, γ and whether γ is drawn, or why there is no curve."""
+    label = item.points.label + (" (reference)" if item.points.reference else "")
+    fit = item.fit
+    if fit is not None and fit.falls:
+        label += f": α={fit.alpha:.3g}, β={fit.beta:.3g}, γ={fit.gamma:.3g}"
+        if fit.gamma_extrapolated:
+            label += " (γ extrapolated: no measured gap, not drawn)"
+        elif not gamma_drawn:
+            label += " (γ below the plot, not drawn)"
+        if set(fit.warnings) - {"gamma_extrapolated"}:
+            label += "; no intervals"
+    elif fit is not None:  # a flat or rising curve: its α, β, γ mean nothing
+        label += " (does not fall with n: no power law)"
+    elif item.error:
+        label += " (too few points for a fit)" if "too few" in item.error else " (not fit)"
+    return label

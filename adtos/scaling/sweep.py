@@ -6,9 +6,18 @@ subset list in its order) with adtos.transcriber.train, and append a row to
 OUT/results.csv. Then keep the best width per n on validation loss
 (OUT/best.csv) and fit L(n) = α·n^-β + γ to it (OUT/fit/).
 
-Resuming: a (dataset, variant, n, width) already in results.csv is not redone;
-a run folder whose training finished but whose row is missing is read back
-from its results.json; one stopped midway continues from its last checkpoint.
+Resuming: a (dataset, variant, n, width, settings) already in results.csv is
+not redone; a run folder whose training finished but whose row is missing is
+read back from its results.json; one stopped midway continues from its last
+checkpoint.
+
+Settings: every run records a hash of the settings that define the model it
+trains (the training options, seed and validation set; see `run_settings`)
+in results.csv's `settings` column, beside the options themselves. A rerun
+into the same OUT with other settings (say `--max-steps 8` after 32) trains
+afresh under the new hash, in its own run folders, and never counts the
+earlier runs as done: best.csv and the fit keep one curve per settings, so
+runs trained differently are never fitted as one curve.
 
 Several processes can share one OUT, e.g. one per GPU
 (`CUDA_VISIBLE_DEVICES=k adtos sweep CONFIG --out OUT` on each): a run is
@@ -19,19 +28,58 @@ and go on, and results.csv is rewritten under its own lock, so no row is lost.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from adtos.scaling.config import SweepConfig, SweepDataset, default_sizes
 from adtos.scaling.table import read_table, write_csv
 from adtos.vocab import CLASSES
 
-KEY_COLUMNS = ("dataset", "variant", "n", "width")
+KEY_COLUMNS = ("dataset", "variant", "n", "width", "settings")
 ERROR_COLUMNS = (*KEY_COLUMNS, "reason")
+# TrainConfig fields that do not change the model a run trains: where things
+# are written and cached, how many processes help, what it is tested on. The
+# training data enters through the key (dataset, variant, n) and the width
+# through its own column; every other field, including any added later, is a
+# setting. Where a dataset lies is no setting either (the validation set
+# enters by its folder name), so a sweep folder moved to another machine resumes.
+NOT_SETTINGS = frozenset({"train", "val", "out", "tests", "width", "device", "train_tracks",
+                          "workers", "feature_workers", "feature_cache", "progress"})
+# The settings shown as results.csv columns (all of them are in the hash).
+SETTINGS_COLUMNS = ("max_steps", "batch_size", "snippet_seconds", "learning_rate",
+                    "warmup_steps", "decay_steps", "decay_factor", "val_every", "patience",
+                    "target_widen")
+
+
+def run_settings(config: SweepConfig, dataset: SweepDataset) -> dict:
+    """The settings that define every run of `dataset` in this sweep, as plain values."""
+    from adtos.transcriber import TrainConfig
+
+    resolved = asdict(TrainConfig(train=dataset.path, val=dataset.val or dataset.path, out="",
+                                  seed=config.seed, **config.train_options))
+    settings = {name: value for name, value in resolved.items() if name not in NOT_SETTINGS}
+    settings["val"] = _dataset_folder_name(dataset.val or dataset.path)
+    return settings
+
+
+def settings_hash(settings: dict) -> str:
+    """A short, stable name for a set of settings (10 hex digits of SHA-256)."""
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def _dataset_folder_name(spec: str) -> str:
+    from adtos.datasets.registry import READERS
+
+    kind, sep, path = spec.partition(":")
+    if not (sep and kind in READERS):
+        kind, path = "", spec
+    return f"{kind}:{Path(path).name}" if kind else Path(path).name
 
 
 @dataclass
@@ -40,13 +88,20 @@ class PlannedRun:
     n: int
     width: float
     train_tracks: list[str]
+    settings: dict = field(default_factory=dict)  # run_settings(); its hash is in the key
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.dataset.name, self.dataset.variant, str(self.n), _width_text(self.width))
+    def settings_id(self) -> str:
+        return settings_hash(self.settings)
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        return (self.dataset.name, self.dataset.variant, str(self.n), _width_text(self.width),
+                self.settings_id)
 
     def run_dir(self, out_dir: Path) -> Path:
-        return out_dir / "runs" / self.dataset.label / f"n{self.n:04d}-w{_width_text(self.width)}"
+        return (out_dir / "runs" / self.dataset.label / self.settings_id
+                / f"n{self.n:04d}-w{_width_text(self.width)}")
 
 
 @dataclass
@@ -58,6 +113,7 @@ class SweepReport:
     failed: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
     busy: list[tuple[str, ...]] = field(default_factory=list)  # being trained by another process
     too_large: list[str] = field(default_factory=list)  # n beyond a dataset's training pool
+    other_settings: list[str] = field(default_factory=list)  # hashes of earlier runs' settings
     curves: object = None  # adtos.scaling.curves.CurvesReport when fitted
 
 
@@ -71,8 +127,8 @@ def result_columns(tests: list[str]) -> list[str]:
     The pattern is <metric>[_<test set>][_<class>]; without a test set it is the
     mean over the test sets, so `test_loss` is the default y of `adtos fit`.
     """
-    columns = [*KEY_COLUMNS, "reference", "seed", "params", "steps", "stopped_by",
-               "val_loss", "val_f_measure"]
+    columns = [*KEY_COLUMNS, "reference", "seed", *SETTINGS_COLUMNS, "params", "steps",
+               "stopped_by", "val_loss", "val_f_measure"]
     for suffix in ["", *(f"_{name}" for name in tests)]:
         columns += [f"test_loss{suffix}", *(f"test_loss{suffix}_{c}" for c in CLASSES),
                     f"f_measure{suffix}", *(f"f_measure{suffix}_{c}" for c in CLASSES)]
@@ -83,6 +139,7 @@ def result_row(run: PlannedRun, result, config: SweepConfig, out_dir: Path) -> d
     """One results.csv row from a TrainResult (or its dict from results.json)."""
     get = (lambda name: result[name]) if isinstance(result, dict) else (lambda name: getattr(result, name))
     row = dict(zip(KEY_COLUMNS, run.key))
+    row.update({name: _setting_text(run.settings.get(name)) for name in SETTINGS_COLUMNS})
     row.update(reference=str(run.dataset.reference).lower(), seed=str(config.seed),
                params=str(get("params")), steps=str(get("steps")),
                stopped_by=str(get("stopped_by") or ""), val_loss=_num(get("val_loss")),
@@ -107,6 +164,10 @@ def result_row(run: PlannedRun, result, config: SweepConfig, out_dir: Path) -> d
     return row
 
 
+def _setting_text(value) -> str:
+    return "" if value is None else format(value, "g") if isinstance(value, float) else str(value)
+
+
 def _num(value: float) -> str:
     value = float(value)
     return "" if not math.isfinite(value) else format(value, ".6g")
@@ -126,6 +187,7 @@ def plan_runs(config: SweepConfig, pools: dict[str, list[str]]) -> tuple[list[Pl
     runs, too_large = [], []
     for dataset in config.datasets:
         pool = pools[dataset.label]
+        settings = run_settings(config, dataset)
         sizes = config.sizes or default_sizes(len(pool), config.n_max)
         for n in sizes:
             if config.n_max and n > config.n_max:
@@ -134,7 +196,7 @@ def plan_runs(config: SweepConfig, pools: dict[str, list[str]]) -> tuple[list[Pl
                 too_large.append(f"{dataset.label}: n={n} but only {len(pool)} training tracks")
                 continue
             for width in config.widths:
-                runs.append(PlannedRun(dataset, n, width, pool[:n]))
+                runs.append(PlannedRun(dataset, n, width, pool[:n], settings))
     return runs, too_large
 
 
@@ -178,6 +240,16 @@ def file_lock(path: Path, wait: bool = True):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _other_settings(results_csv: Path, runs: list[PlannedRun]) -> list[str]:
+    """Settings hashes in results.csv that none of this sweep's runs has."""
+    _, rows = read_results(results_csv)
+    mine = {(run.dataset.name, run.dataset.variant, run.settings_id) for run in runs}
+    labels = {(run.dataset.name, run.dataset.variant) for run in runs}
+    return sorted({row.get("settings", "") or "(none recorded)" for row in rows
+                   if (row["dataset"], row["variant"], row.get("settings", "")) not in mine
+                   and (row["dataset"], row["variant"]) in labels})
+
+
 def _done_keys(results_csv: Path) -> set[tuple[str, ...]]:
     _, rows = read_results(results_csv)
     return {tuple(row.get(c, "") for c in KEY_COLUMNS) for row in rows}
@@ -196,6 +268,11 @@ def run_sweep(config: SweepConfig, out_dir: str | os.PathLike, *, progress: bool
     for message in report.too_large:
         print(f"sweep: skipped {message}", file=sys.stderr)
     done = _done_keys(report.results_csv)
+    report.other_settings = _other_settings(report.results_csv, runs)
+    if report.other_settings:
+        print(f"sweep: {report.results_csv} also holds runs with other settings "
+              f"({', '.join(report.other_settings)}): they are not redone or mixed in; best.csv "
+              "and the fit keep one curve per settings", file=sys.stderr)
 
     for number, run in enumerate(runs, start=1):
         name = f"[{number}/{len(runs)}] {run.dataset.label} n={run.n} width={_width_text(run.width)}"
@@ -205,7 +282,8 @@ def run_sweep(config: SweepConfig, out_dir: str | os.PathLike, *, progress: bool
         run_dir = run.run_dir(out_dir)
         # Several sweep processes may share OUT (one per GPU): each run is
         # trained by whichever takes its lock first; the others go on.
-        lock = out_dir / ".locks" / f"{run_dir.parent.name}-{run_dir.name}.lock"
+        lock = (out_dir / ".locks"
+                / f"{run.dataset.label}-{run.settings_id}-{run_dir.name}.lock")
         with file_lock(lock, wait=False) as mine:
             if not mine:
                 print(f"sweep: {name}: another process is training it", file=sys.stderr)
@@ -220,7 +298,10 @@ def run_sweep(config: SweepConfig, out_dir: str | os.PathLike, *, progress: bool
         _write_errors(out_dir, report.failed)  # drop the failures that have since succeeded
     write_best(report.results_csv, report.best_csv)
     if fit:
-        report.curves = fit_best(config, report.best_csv, out_dir / "fit")
+        try:
+            report.curves = fit_best(config, report.best_csv, out_dir / "fit")
+        except ValueError as error:  # e.g. every run failed: the table is kept, the fit said why
+            print(f"sweep: no fit: {error}", file=sys.stderr)
     return report
 
 
@@ -275,18 +356,22 @@ def _write_errors(out_dir: Path, failed: list[tuple[tuple[str, ...], str]]) -> N
 
 
 def write_best(results_csv: Path, best_csv: Path) -> list[dict[str, str]]:
-    """The row with the lowest validation loss per (dataset, variant, n), n ascending."""
+    """The row with the lowest validation loss per (dataset, variant, settings, n), n ascending."""
     columns, rows = read_results(results_csv)
-    best: dict[tuple[str, str, str], dict[str, str]] = {}
+
+    def curve(row: dict[str, str]) -> tuple[str, str, str]:
+        return row["dataset"], row["variant"], row.get("settings", "")
+
+    best: dict[tuple[str, ...], dict[str, str]] = {}
     for row in rows:
-        key = (row["dataset"], row["variant"], row["n"])
+        key = (*curve(row), row["n"])
         loss = _float(row.get("val_loss"))
         if key not in best or loss < _float(best[key].get("val_loss")):
             best[key] = row
     order = {}
-    for row in rows:  # datasets in the order they first appear, then n ascending
-        order.setdefault((row["dataset"], row["variant"]), len(order))
-    chosen = sorted(best.values(), key=lambda r: (order[(r["dataset"], r["variant"])], int(r["n"])))
+    for row in rows:  # curves in the order they first appear, then n ascending
+        order.setdefault(curve(row), len(order))
+    chosen = sorted(best.values(), key=lambda r: (order[curve(r)], int(r["n"])))
     write_csv(chosen, columns or result_columns([]), best_csv)
     return chosen
 
@@ -304,5 +389,9 @@ def fit_best(config: SweepConfig, best_csv: Path, out_dir: Path):
 
     ys = config.fit_columns or (["test_loss"] if config.tests else ["val_loss"])
     per_class = config.fit_per_class and bool(config.tests)  # per-class losses are test losses
-    return fit_curves(best_csv, out_dir, x="n", ys=ys, group_by=["dataset", "variant"],
+    _, rows = read_results(best_csv)
+    # One curve per settings; the hash joins the label only when there are several.
+    several = len({row.get("settings", "") for row in rows}) > 1
+    group_by = ["dataset", "variant", *(["settings"] if several else [])]
+    return fit_curves(best_csv, out_dir, x="n", ys=ys, group_by=group_by,
                       per_class=per_class, bootstrap=config.bootstrap, seed=config.seed)

@@ -174,9 +174,18 @@ def fit_rows(fits: list[GroupFit], *, y: str, x: str, group_by: list[str]) -> li
             row[name], row[f"{name}_low"], row[f"{name}_high"] = map(_format, (value, low, high))
         row["residual"] = _format(fit.residual if fit else math.nan)
         row["bootstrap_used"] = str(fit.bootstrap_used if fit else 0)
-        row["status"] = (item.error if fit is None else "ok" if fit.falls else NOT_FALLING)
+        row["status"] = fit_status(item)
         rows.append(row)
     return rows
+
+
+def fit_status(item: GroupFit) -> str:
+    """`ok`, or what makes the fit of a group no result (fit.csv's status column)."""
+    if item.fit is None:
+        return item.error
+    if not item.fit.falls:
+        return NOT_FALLING
+    return "; ".join(item.fit.warnings.values()) or "ok"
 
 
 def _format(value: float) -> str:

@@ -115,9 +115,10 @@ def write_audibility(stats: list[AudibilityStats], out: Path, plots: bool = True
 
 
 def plot_audibility(stats: list[AudibilityStats], path: Path) -> Path:
-    from adtos.stats.plots import _columns, _legend, _pyplot, _save, plot_order, violin_axes
+    from adtos.plotting import pyplot
+    from adtos.stats.plots import _columns, _legend, _save, plot_order, violin_axes
 
-    plt = _pyplot()
+    plt = pyplot()
     stats = plot_order(stats)
     width = max(2.4, 0.7 * len(stats) + 1.0)
     fig, axes = plt.subplots(len(FIGURES), len(CLASSES), squeeze=False,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from adtos.plotting import PLOT_FORMATS
+
 EPILOG = """\
 DATASET is [NAME=][KIND:]PATH. KIND is adtos (default), mdb, enst, rbma13 or
 adtof; NAME labels the dataset in tables and plots (default: the folder name);
@@ -18,8 +20,9 @@ meter.csv, classes.csv, fingerprints.csv (most common beats), coverage_beats.csv
 coverage_unique.csv (rows: source, columns: target), with --per-class
 intervals_per_class.csv and velocity_per_class.csv, with --per-genre genres.csv;
 and tempo.png, velocity.png, intervals.png, meter.png, classes.png, coverage.png
-(+ *_per_class.png); with --audibility audibility_per_class.csv,
-audibility_shares.csv and audibility_per_class.png. Datasets without beat annotations are reported as 'no
+(+ *_per_class.png; .svg or .pdf with --format); with --audibility
+audibility_per_class.csv, audibility_shares.csv and audibility_per_class.png.
+Datasets without beat annotations are reported as 'no
 beats' for tempo, intervals and fingerprints, never guessed.
 """
 
@@ -50,6 +53,9 @@ def register(subparsers) -> None:
                              "audibility_per_class.csv/.png, audibility_shares.csv; reads "
                              "every track's audio")
     parser.add_argument("--no-plots", action="store_true", help="write the tables only")
+    parser.add_argument("--format", dest="plot_format", choices=PLOT_FORMATS, default="png",
+                        help="file format of the plots: png (150 dpi), or svg / pdf for papers "
+                        "(default png)")
     parser.set_defaults(func=run_stats)
 
 
@@ -86,7 +92,7 @@ def run_stats(args: argparse.Namespace) -> int:
                                       per_genre=args.per_genre, merge=args.merge,
                                       max_beats=args.max_interval, bins=args.bins,
                                       plots=not args.no_plots, progress=True,
-                                      audibility=args.audibility)
+                                      plot_format=args.plot_format, audibility=args.audibility)
     except ValueError as error:
         raise CLIError(str(error)) from None
     print(f"wrote {len(written)} files to {args.out}")

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from adtos.datasets.track import Dataset
+from adtos.plotting import check_format
 from adtos.stats import plots as figures
 from adtos.stats.collect import DatasetStats, dataset_stats
 from adtos.stats.tables import coverage_matrices, write_tables
@@ -14,11 +15,14 @@ from adtos.stats.tables import coverage_matrices, write_tables
 def compare_datasets(datasets: list[Dataset], out: str | os.PathLike, per_class: bool = False,
                      per_genre: bool = False, merge: float = 0.05, max_beats: float = 1.0,
                      bins: int = 12, plots: bool = True, progress: bool = False,
-                     audibility: bool = False) -> tuple[list[DatasetStats], list[Path]]:
-    """Measure each dataset and write the CSV tables and PNG plots under `out`.
+                     plot_format: str = "png", audibility: bool = False,
+                     ) -> tuple[list[DatasetStats], list[Path]]:
+    """Measure each dataset and write the CSV tables and the plots (`plot_format`:
+    png, svg or pdf) under `out`.
 
     Returns the per-dataset statistics and the files written.
     """
+    suffix = "." + check_format(plot_format)
     names = [d.name for d in datasets]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -30,15 +34,15 @@ def compare_datasets(datasets: list[Dataset], out: str | os.PathLike, per_class:
     written = write_tables(stats, out, per_class=per_class, per_genre=per_genre)
     if plots:
         beats, unique = coverage_matrices(stats)
-        written += [figures.plot_tempo(stats, out / "tempo.png"),
-                    figures.plot_velocity(stats, out / "velocity.png"),
-                    figures.plot_intervals(stats, out / "intervals.png"),
-                    figures.plot_meter(stats, out / "meter.png"),
-                    figures.plot_classes(stats, out / "classes.png"),
-                    figures.plot_coverage(stats, beats, unique, out / "coverage.png")]
+        written += [figures.plot_tempo(stats, out / f"tempo{suffix}"),
+                    figures.plot_velocity(stats, out / f"velocity{suffix}"),
+                    figures.plot_intervals(stats, out / f"intervals{suffix}"),
+                    figures.plot_meter(stats, out / f"meter{suffix}"),
+                    figures.plot_classes(stats, out / f"classes{suffix}"),
+                    figures.plot_coverage(stats, beats, unique, out / f"coverage{suffix}")]
         if per_class:
-            written += [figures.plot_per_class(stats, out / "intervals_per_class.png", "intervals"),
-                        figures.plot_per_class(stats, out / "velocity_per_class.png", "velocity")]
+            written += [figures.plot_per_class(stats, out / f"intervals_per_class{suffix}", "intervals"),
+                        figures.plot_per_class(stats, out / f"velocity_per_class{suffix}", "velocity")]
     if audibility:  # reads every track's audio: only when asked
         from adtos.stats.audibility import audibility_stats, write_audibility
 

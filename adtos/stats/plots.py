@@ -1,4 +1,4 @@
-"""The statistics as PNG figures (matplotlib, Agg backend).
+"""The statistics as figures (PNG, SVG or PDF after the file's suffix; matplotlib, Agg).
 
 One column per dataset, synthetic sets first and real sets after them in
 another colour. Continuous variables are violins, discrete ones are bars
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adtos.fileio import atomic_path
+from adtos.plotting import FIGURE_SIZE, pyplot, save_figure
 from adtos.stats.collect import DatasetStats
 from adtos.vocab import CLASSES
 
@@ -26,38 +26,25 @@ INTERVAL_TICKS = [(1 / 12, "1/12"), (1 / 8, "1/8"), (1 / 6, "1/6"), (1 / 4, "1/4
                   (1 / 2, "1/2"), (2 / 3, "2/3"), (3 / 4, "3/4"), (1.0, "1")]
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_order(stats: list[DatasetStats]) -> list[DatasetStats]:
     """Synthetic sets first, then real sets, each group in the order given."""
     return [s for s in stats if s.synthetic] + [s for s in stats if not s.synthetic]
 
 
 def _save(fig, path: Path) -> Path:
-    with atomic_path(path) as tmp:
-        # No software/date metadata: the same statistics give the same bytes.
-        fig.savefig(tmp, dpi=100, metadata={"Software": None})
-    _pyplot().close(fig)
-    return path
+    return save_figure(fig, path)
 
 
-def _figure(n_columns: int, height: float = 3.6, panels: int = 1):
-    plt = _pyplot()
-    width = max(4.0, 0.95 * n_columns + 1.8)
-    return plt.subplots(1, panels, figsize=(width * panels, height), squeeze=False)
+def _figure(n_columns: int, height: float = FIGURE_SIZE[1], panels: int = 1):
+    # At least the printable 6.4 in: a plot of two datasets is not a thumbnail.
+    width = max(FIGURE_SIZE[0], 1.1 * n_columns + 2.2)
+    return pyplot().subplots(1, panels, figsize=(width * panels, height), squeeze=False)
 
 
 def _columns(ax, stats: list[DatasetStats]) -> None:
     ax.set_xticks(range(len(stats)))
     ax.set_xticklabels([s.name for s in stats], rotation=30 if len(stats) > 3 else 0,
-                       ha="right" if len(stats) > 3 else "center", fontsize=8)
+                       ha="right" if len(stats) > 3 else "center", fontsize=9.5)
     ax.set_xlim(-0.6, len(stats) - 0.4)
     n_synthetic = sum(s.synthetic for s in stats)
     if 0 < n_synthetic < len(stats):
@@ -72,7 +59,7 @@ def _legend(ax, stats: list[DatasetStats]) -> None:
     kinds = sorted({s.synthetic for s in stats}, reverse=True)
     handles = [Patch(color=SYNTHETIC_COLOR if k else REAL_COLOR, label="synthetic" if k else "real")
                for k in kinds]
-    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+    ax.legend(handles=handles, fontsize=8.5, loc="upper left", bbox_to_anchor=(1.0, 1.0),
               frameon=False)
 
 
@@ -89,7 +76,7 @@ def violin_axes(ax, stats: list[DatasetStats], values: Sequence[np.ndarray | Non
     notes = [missing] * len(stats) if isinstance(missing, str) else list(missing)
     for x, (s, data) in enumerate(zip(stats, values)):
         if data is None or len(data) == 0:
-            ax.text(x, (low + high) / 2, notes[x], ha="center", va="center", fontsize=8,
+            ax.text(x, (low + high) / 2, notes[x], ha="center", va="center", fontsize=9.5,
                     color="0.4", rotation=90)
             continue
         density = gaussian_filter1d(np.histogram(data, edges)[0].astype(float), smooth,
@@ -108,7 +95,7 @@ def bar_axes(ax, stats: list[DatasetStats], categories: list[str],
     """A horizontal bar per category, centred on each dataset's column."""
     for x, (s, share) in enumerate(zip(stats, shares)):
         if share is None or np.sum(share) == 0:
-            ax.text(x, (len(categories) - 1) / 2, missing, ha="center", va="center", fontsize=8,
+            ax.text(x, (len(categories) - 1) / 2, missing, ha="center", va="center", fontsize=9.5,
                     color="0.4", rotation=90)
             continue
         widths = np.asarray(share) / np.max(share) * 2 * HALF_WIDTH
@@ -117,7 +104,7 @@ def bar_axes(ax, stats: list[DatasetStats], categories: list[str],
                 alpha=0.75)
         for y, value in enumerate(share):
             if value > 0:
-                ax.text(x, y, f"{100 * value:.0f}%", ha="center", va="center", fontsize=6.5)
+                ax.text(x, y, f"{100 * value:.0f}%", ha="center", va="center", fontsize=8)
     ax.set_yticks(range(len(categories)))
     ax.set_yticklabels(categories)
     ax.set_ylim(-0.6, len(categories) - 0.4)
@@ -133,7 +120,7 @@ def plot_tempo(stats: list[DatasetStats], path: Path) -> Path:
     ax = axes[0, 0]
     violin_axes(ax, stats, values, (max(0.0, low), high), 200, 2.0, "no beats")
     ax.set_ylabel("tempo (bpm)")
-    ax.set_title("Tempo per track", fontsize=10)
+    ax.set_title("Tempo per track", fontsize=11.5)
     _columns(ax, stats)
     _legend(ax, stats)
     fig.tight_layout()
@@ -146,7 +133,7 @@ def plot_velocity(stats: list[DatasetStats], path: Path) -> Path:
     ax = axes[0, 0]
     violin_axes(ax, stats, [s.velocities for s in stats], (0, 128), 128, 1.5, "no velocity")
     ax.set_ylabel("MIDI velocity")
-    ax.set_title("Velocity per note", fontsize=10)
+    ax.set_title("Velocity per note", fontsize=11.5)
     _columns(ax, stats)
     _legend(ax, stats)
     fig.tight_layout()
@@ -156,16 +143,16 @@ def plot_velocity(stats: list[DatasetStats], path: Path) -> Path:
 def _interval_axes(ax, stats, values, missing: str | Sequence[str] = "no beats") -> None:
     violin_axes(ax, stats, values, (0, 1.02), 306, 1.0, missing)
     ax.set_yticks([t for t, _ in INTERVAL_TICKS])
-    ax.set_yticklabels([label for _, label in INTERVAL_TICKS], fontsize=7)
+    ax.set_yticklabels([label for _, label in INTERVAL_TICKS], fontsize=8.5)
     ax.set_ylabel("interval (beats)")
 
 
 def plot_intervals(stats: list[DatasetStats], path: Path) -> Path:
     stats = plot_order(stats)
-    fig, axes = _figure(len(stats), height=4.2)
+    fig, axes = _figure(len(stats), height=5.2)
     ax = axes[0, 0]
     _interval_axes(ax, stats, [s.intervals if s.has_beats else None for s in stats])
-    ax.set_title("Interval between onsets", fontsize=10)
+    ax.set_title("Interval between onsets", fontsize=11.5)
     _columns(ax, stats)
     _legend(ax, stats)
     fig.tight_layout()
@@ -181,11 +168,11 @@ def plot_meter(stats: list[DatasetStats], path: Path) -> Path:
     for s in stats:
         total = sum(s.meters.values())
         shares.append(np.array([s.meters.get(m, 0) / total for m in meters]) if total else None)
-    fig, axes = _figure(len(stats), height=max(2.4, 0.45 * len(meters) + 1.6))
+    fig, axes = _figure(len(stats), height=max(3.2, 0.5 * len(meters) + 2.0))
     ax = axes[0, 0]
     bar_axes(ax, stats, meters, shares, "no meter")
     ax.set_ylabel("time signature")
-    ax.set_title("Time signature (share of tracks)", fontsize=10)
+    ax.set_title("Time signature (share of tracks)", fontsize=11.5)
     _columns(ax, stats)
     fig.tight_layout()
     return _save(fig, path)
@@ -194,11 +181,11 @@ def plot_meter(stats: list[DatasetStats], path: Path) -> Path:
 def plot_classes(stats: list[DatasetStats], path: Path) -> Path:
     stats = plot_order(stats)
     shares = [s.class_counts / s.class_counts.sum() if s.class_counts.sum() else None for s in stats]
-    fig, axes = _figure(len(stats), height=3.4)
+    fig, axes = _figure(len(stats), height=4.2)
     ax = axes[0, 0]
     bar_axes(ax, stats, list(CLASSES), shares, "no onsets")
     ax.set_ylabel("class")
-    ax.set_title("Onsets per class (share)", fontsize=10)
+    ax.set_title("Onsets per class (share)", fontsize=11.5)
     _columns(ax, stats)
     fig.tight_layout()
     return _save(fig, path)
@@ -208,9 +195,9 @@ def plot_coverage(stats: list[DatasetStats], beats: np.ndarray, unique: np.ndarr
                   path: Path) -> Path:
     """Two heatmaps: shares of target beats and of unique target fingerprints
     found in each source; axis labels carry the counts."""
-    plt = _pyplot()
+    plt = pyplot()
     n = len(stats)
-    size = max(2.6, 0.8 * n + 1.0)
+    size = max(3.2, 0.9 * n + 1.2)
     fig, axes = plt.subplots(1, 2, figsize=(2 * size + 3.6, size + 1.4), constrained_layout=True)
     counts = []
     for s in stats:
@@ -228,14 +215,14 @@ def plot_coverage(stats: list[DatasetStats], beats: np.ndarray, unique: np.ndarr
                 value = matrix[i, j]
                 dark = np.isnan(value) or value < 0.6
                 ax.text(j, i, "–" if np.isnan(value) else f"{value:.2f}", ha="center",
-                        va="center", fontsize=8, color="white" if dark else "black")
+                        va="center", fontsize=9.5, color="white" if dark else "black")
         ax.set_xticks(range(n))
-        ax.set_xticklabels([s.name for s in stats], rotation=30, ha="right", fontsize=8)
+        ax.set_xticklabels([s.name for s in stats], rotation=30, ha="right", fontsize=9.5)
         ax.set_yticks(range(n))
-        ax.set_yticklabels(counts if k == 0 else [s.name for s in stats], fontsize=7)
+        ax.set_yticklabels(counts if k == 0 else [s.name for s in stats], fontsize=8.5)
         ax.set_xlabel("target")
         ax.set_ylabel("source")
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=10.5)
         ax.set_facecolor("0.75")
     fig.colorbar(image, ax=axes, fraction=0.03, pad=0.02)
     return _save(fig, path)
@@ -243,10 +230,10 @@ def plot_coverage(stats: list[DatasetStats], beats: np.ndarray, unique: np.ndarr
 
 def plot_per_class(stats: list[DatasetStats], path: Path, variable: str) -> Path:
     """Intervals or velocities, one panel per class."""
-    plt = _pyplot()
+    plt = pyplot()
     stats = plot_order(stats)
-    width = max(3.0, 0.7 * len(stats) + 1.2)
-    fig, axes = plt.subplots(1, len(CLASSES), figsize=(width * len(CLASSES), 3.8), squeeze=False)
+    width = max(3.2, 0.8 * len(stats) + 1.4)
+    fig, axes = plt.subplots(1, len(CLASSES), figsize=(width * len(CLASSES), 4.4), squeeze=False)
     for ax, name in zip(axes[0], CLASSES):
         if variable == "intervals":
             _interval_axes(ax, stats, [s.class_intervals.get(name) for s in stats],
@@ -255,9 +242,9 @@ def plot_per_class(stats: list[DatasetStats], path: Path, variable: str) -> Path
             violin_axes(ax, stats, [s.class_velocities.get(name) for s in stats], (0, 128), 128,
                         1.5, ["no velocity" if not s.has_velocity else "no notes" for s in stats])
             ax.set_ylabel("MIDI velocity")
-        ax.set_title(name, fontsize=10)
+        ax.set_title(name, fontsize=11.5)
         _columns(ax, stats)
     fig.suptitle("Interval between onsets of the same class" if variable == "intervals"
-                 else "Velocity per class", fontsize=10)
+                 else "Velocity per class", fontsize=11.5)
     fig.tight_layout()
     return _save(fig, path)

@@ -6,13 +6,15 @@
 
 Modules, in the order data flows through them: features (madmom spectrogram,
 cache), targets (frame targets), data (snippet batches), model (CRNN),
-schedule (learning rate), train (the loop), predict, peaks, metrics, evaluate,
-transcribe. torch is imported inside functions, so importing this package is cheap.
+schedule (learning rate), train (the loop), predict (whole tracks, and the
+DrumTranscriber processor), peaks, metrics, evaluate, transcribe. torch is imported inside functions, so importing this package is cheap.
 """
 
 from adtos.transcriber.config import TrainConfig, TrainResult
 from adtos.transcriber.evaluate import evaluate
+from adtos.transcriber.predict import DrumTranscriber
 from adtos.transcriber.train import resume_training, train
 from adtos.transcriber.transcribe import transcribe
 
-__all__ = ["TrainConfig", "TrainResult", "train", "resume_training", "evaluate", "transcribe"]
+__all__ = ["TrainConfig", "TrainResult", "train", "resume_training", "evaluate", "transcribe",
+           "DrumTranscriber"]

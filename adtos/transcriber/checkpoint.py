@@ -11,14 +11,16 @@ containers, so a checkpoint cannot run code when it is opened.
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
+from adtos.errors import AdtosError
 from adtos.fileio import atomic_path
 from adtos.vocab import CLASSES
 
 
-class CheckpointError(ValueError):
-    """A checkpoint is missing or does not fit the model it is loaded into."""
+class CheckpointError(AdtosError, ValueError):
+    """A checkpoint is missing, damaged, or does not fit the model it is loaded into."""
 
 
 def save_checkpoint(path: str | os.PathLike, checkpoint: dict) -> None:
@@ -29,15 +31,32 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: dict) -> None:
 
 
 def load_checkpoint(path: str | os.PathLike, device: str = "cpu") -> dict:
+    """The checkpoint's dict; a CheckpointError that says what is wrong with the file.
+
+    torch's own messages are not passed on: for a damaged file they read
+    "[Errno 22] Invalid argument" or advise `weights_only=False`, which would
+    let a file run code when it is opened.
+    """
+    import pickle
+
     import torch
 
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip archive; a torn copy is not one
+        raise CheckpointError(f"cannot read checkpoint {path}: the file is damaged (truncated, "
+                              "or not a PyTorch checkpoint); copy it again or retrain")
     try:
         return torch.load(path, map_location=device, weights_only=True)
-    except Exception as error:
-        raise CheckpointError(f"cannot read checkpoint {path}: {error}") from error
+    except pickle.UnpicklingError:
+        raise CheckpointError(f"cannot read checkpoint {path}: it holds Python objects besides "
+                              "tensors and plain values, which no adtos checkpoint does; it is "
+                              "damaged or not an adtos checkpoint, and is not opened because "
+                              "opening it could run code") from None
+    except Exception as error:  # noqa: BLE001 - torch raises many types for a torn archive
+        raise CheckpointError(f"cannot read checkpoint {path}: the file is damaged "
+                              f"({type(error).__name__}); copy it again or retrain") from None
 
 
 def model_info(model) -> dict:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def _test_spec(text: str) -> tuple[str, str]:
-    from adtos.datasets import parse_dataset_spec
+    from adtos.datasets import DatasetSpec
 
-    if "=" not in text:
+    try:
+        spec = DatasetSpec.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"--test {text!r}: {error}") from None
+    if spec.name is None:
         raise argparse.ArgumentTypeError(f"--test {text!r}: expected NAME=KIND:PATH, "
                                          "e.g. mdb=mdb:../shared/data/mdb_drums")
-    name, spec = text.split("=", 1)
-    parse_dataset_spec(spec)  # validates the kind early
-    return name, spec
+    return spec.name, str(text).partition("=")[2]
 
 
 def _add_test_option(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +25,13 @@ def _add_test_option(parser: argparse.ArgumentParser) -> None:
                         help="a test set, e.g. mdb=mdb:../shared/data/mdb_drums; repeat for more. "
                              "KIND is adtos, mdb, enst, rbma13 or adtof; an adtos dataset with a "
                              "'test' split contributes that split only")
+
+
+def _one_line(error: Exception) -> str:
+    """An error as one line; an OSError as its reason and file, without "[Errno N]"."""
+    if isinstance(error, OSError) and error.strerror and error.filename:
+        return f"{error.strerror.lower()}: {error.filename}"
+    return str(error)
 
 
 def register(subparsers) -> None:
@@ -45,8 +55,10 @@ def register(subparsers) -> None:
     p.add_argument("--out", metavar="RUN_DIR", help="run folder to create")
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue the run in RUN_DIR exactly where it stopped (model, optimizer, "
-                        "learning-rate step, sampler, patience); other options are taken from "
-                        "its config.json except --max-steps, --device and --workers")
+                        "learning-rate step, sampler, patience; a run stopped before its first "
+                        "checkpoint starts again); other options are taken from its "
+                        "config.json except --max-steps, --device, --workers and --test "
+                        "(added to its test sets)")
     p.add_argument("--width", type=float, default=d.width,
                    help="width multiplier of filters and GRU units: 0.7 gives about 2e5 "
                         "parameters, 1 about 4.6e5, 6 about 1.6e7 (default %(default)s)")
@@ -78,8 +90,9 @@ def register(subparsers) -> None:
     p.add_argument("--feature-workers", type=int, default=default_workers(),
                    help="processes computing features before training (default %(default)s)")
     p.add_argument("--feature-cache", metavar="DIR", default=None,
-                   help="feature cache folder for all datasets (default <dataset>/.features, or "
-                        "~/.cache/adtos/features when the dataset is read-only; "
+                   help="feature cache folder for all datasets (default: <dataset>/.features "
+                        "for a writable ADTOS build folder, else $XDG_CACHE_HOME/adtos/features "
+                        "or ~/.cache/adtos/features; never a real dataset's folder; "
                         "$ADTOS_FEATURE_CACHE also sets it)")
     p.add_argument("--target-widen", type=int, default=d.target_widen,
                    help="set ±N frames around each onset to 0.5 in the targets (default %(default)s)")
@@ -100,7 +113,10 @@ def register(subparsers) -> None:
         "thresholds tuned on its validation set (RUN_DIR/thresholds.json). A hit is an "
         "estimated onset within 50 ms of a reference onset of the same class. F is given "
         "summed over tracks and as a mean over tracks. Writes RUN_DIR/evaluation.json.")
-    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
+                   help="a training run folder (or use --model)")
+    p.add_argument("--model", metavar="NAME",
+                   help="a packaged model instead of a run: models/NAME/ or a path to one")
     _add_test_option(p)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                    help="(default %(default)s)")
@@ -111,11 +127,14 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser(
         "transcribe", help="write drum MIDI and onset text for audio files",
-        description="Transcribe audio files with RUN_DIR's best checkpoint: OUT/<name>.txt "
+        description="Transcribe audio files with RUN_DIR's best checkpoint (or a packaged "
+        "model, --model NAME): OUT/<name>.txt "
         "(time<TAB>GM note<TAB>class) and OUT/<name>.mid (a GM drum track). Any format "
         "soundfile reads, any sample rate (resampled to 44.1 kHz), mixed to mono.")
-    p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("audio", nargs="+", metavar="AUDIO")
+    p.add_argument("inputs", nargs="+", metavar="[RUN_DIR] AUDIO",
+                   help="a training run folder, then audio files; with --model only audio files")
+    p.add_argument("--model", metavar="NAME",
+                   help="a packaged model instead of a run: models/NAME/ or a path to one")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                    help="(default %(default)s)")
@@ -125,7 +144,6 @@ def register(subparsers) -> None:
 
 def run_train(args) -> int:
     from adtos.cli import CLIError
-    from adtos.transcriber.checkpoint import CheckpointError
     from adtos.transcriber.config import TrainConfig, default_workers
     from adtos.transcriber.train import resume_training, train
 
@@ -135,7 +153,7 @@ def run_train(args) -> int:
                 raise CLIError("--resume takes its data and folder from RUN_DIR/config.json; "
                                "leave out --train, --val and --out")
             result = resume_training(args.resume, max_steps=args.max_steps, device=args.device,
-                                     workers=args.workers)
+                                     workers=args.workers, tests=dict(args.tests))
         else:
             missing = [o for o, v in (("--train", args.train), ("--val", args.val),
                                       ("--out", args.out)) if not v]
@@ -154,8 +172,8 @@ def run_train(args) -> int:
                 target_widen=args.target_widen, label_policy=args.label_policy,
                 progress=not args.no_progress)
             result = train(config)
-    except (FileNotFoundError, FileExistsError, CheckpointError, ValueError) as error:
-        raise CLIError(str(error)) from None
+    except (OSError, ValueError) as error:
+        raise CLIError(_one_line(error)) from None
     print(f"{result.steps} steps, {result.params:,} parameters, validation BCE "
           f"{result.val_loss:.4f}; results in {result.run_dir}/results.json")
     return 0
@@ -163,31 +181,44 @@ def run_train(args) -> int:
 
 def run_evaluate(args) -> int:
     from adtos.cli import CLIError
-    from adtos.transcriber.checkpoint import CheckpointError
     from adtos.transcriber.evaluate import evaluate, format_report
+    from adtos.transcriber.package import model_dir
 
     if not args.tests:
         raise CLIError("give at least one --test NAME=KIND:PATH")
+    if bool(args.run_dir) == bool(args.model):
+        raise CLIError("give either RUN_DIR or --model NAME")
     try:
-        results = evaluate(args.run_dir, dict(args.tests), device=args.device,
+        run_dir = model_dir(args.model) if args.model else args.run_dir
+        results = evaluate(run_dir, dict(args.tests), device=args.device,
                            checkpoint=args.checkpoint, progress=not args.no_progress)
-    except (FileNotFoundError, CheckpointError, ValueError) as error:
-        raise CLIError(str(error)) from None
+    except (OSError, ValueError) as error:
+        raise CLIError(_one_line(error)) from None
     print(format_report(results))
     return 0
 
 
 def run_transcribe(args) -> int:
     from adtos.cli import CLIError
-    from adtos.transcriber.checkpoint import CheckpointError
+    from adtos.transcriber.package import model_dir
     from adtos.transcriber.transcribe import transcribe
 
+    if args.model:
+        audio = args.inputs
+    elif len(args.inputs) < 2:
+        raise CLIError("give RUN_DIR and at least one AUDIO file (or --model NAME AUDIO…)")
+    else:
+        audio = args.inputs[1:]
     try:
-        written, skipped = transcribe(args.run_dir, args.audio, args.out, device=args.device,
+        run_dir = model_dir(args.model) if args.model else args.inputs[0]
+        written, skipped = transcribe(run_dir, audio, args.out, device=args.device,
                                       progress=not args.no_progress)
-    except (FileNotFoundError, CheckpointError, ValueError) as error:
-        raise CLIError(str(error)) from None
-    for path, reason in skipped:
-        print(f"skipped {path}: {reason}")
+    except (OSError, ValueError) as error:
+        raise CLIError(_one_line(error)) from None
     print(f"wrote {len(written)} transcriptions to {args.out}")
-    return 1 if skipped and not written else 0
+    for path, reason in skipped:
+        print(f"adtos transcribe: skipped {path}: {reason}", file=sys.stderr)
+    if skipped:
+        print(f"adtos transcribe: {len(skipped)} of {len(skipped) + len(written)} files failed",
+              file=sys.stderr)
+    return 1 if skipped else 0

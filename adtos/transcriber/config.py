@@ -11,6 +11,12 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from adtos.errors import AdtosError
+
+
+class RunFolderError(AdtosError):
+    """A run folder that cannot be written, or a folder that is not a training run."""
+
 
 def default_workers() -> int:
     """Loader processes: half the cores, at least 1 and at most 8."""
@@ -38,7 +44,7 @@ class TrainConfig:
     patience: int = 25                  # validations without improvement before stopping
     workers: int = field(default_factory=default_workers)  # loader processes (0: main process)
     feature_workers: int = field(default_factory=default_workers)  # processes computing features
-    feature_cache: str | None = None    # cache folder for every dataset (default <dataset>/.features)
+    feature_cache: str | None = None    # cache folder for every dataset (default: features.default_cache_dir)
     target_widen: int = 0               # ±frames around an onset set to 0.5 in the targets
     label_policy: str = "default"       # adtos.transcriber.labels.parse_policy: default, none, ...
     progress: bool = True               # tqdm progress bar
@@ -48,7 +54,15 @@ class TrainConfig:
 
     @classmethod
     def from_json_file(cls, path: str | os.PathLike) -> "TrainConfig":
-        data = json.loads(Path(path).read_text())
+        try:
+            data = json.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise RunFolderError(f"{Path(path).parent} is not a training run folder "
+                                 f"(no {Path(path).name})") from None
+        except (OSError, ValueError) as error:
+            raise RunFolderError(f"{path}: cannot read the run's config ({error})") from None
+        # A run started before label policies existed was taught every onset; keep it so.
+        data.setdefault("label_policy", "none")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from adtos.fileio import write_text_atomic
 from adtos.transcriber.labels import don_t_care
-from adtos.transcriber.metrics import WINDOW, Counts, onset_counts, summarize
+from adtos.transcriber.metrics import WINDOW, Counts, onset_counts, summarize, track_counts
 from adtos.transcriber.peaks import local_maxima, pick_all, pick_peaks
-from adtos.transcriber.predict import bce_sums, sigmoid, track_logits
+from adtos.transcriber.predict import (bce_sums, load_run_model, load_thresholds,
+                                       resolve_device, save_thresholds, sigmoid, track_logits)
+from adtos.transcriber.sources import prepare_set, prepare_tests
 from adtos.vocab import CLASSES
 
 THRESHOLD_GRID = np.round(np.arange(0.02, 0.99, 0.02), 2)
@@ -83,8 +85,6 @@ def tune_thresholds(predictions: Predictions, fps: float = 100.0,
 
 def score(predictions: Predictions, thresholds, fps: float = 100.0) -> dict:
     """BCE per class and mean, and P/R/F per class and overall (both summaries)."""
-    from adtos.transcriber.metrics import track_counts
-
     per_track = []
     for activation, onsets, labels in zip(predictions.activations, predictions.onsets,
                                           predictions.labels):
@@ -94,21 +94,6 @@ def score(predictions: Predictions, thresholds, fps: float = 100.0) -> dict:
     return {"tracks": len(predictions.track_ids),
             "bce": {**{name: float(v) for name, v in zip(CLASSES, bce)}, "mean": float(bce.mean())},
             "onsets": summarize(per_track)}
-
-
-def save_thresholds(run_dir: str | os.PathLike, thresholds, source: str) -> None:
-    data = {"classes": list(CLASSES), "thresholds": [float(t) for t in thresholds],
-            "tuned_on": source, "window_s": WINDOW}
-    write_text_atomic(Path(run_dir) / "thresholds.json", json.dumps(data, indent=2) + "\n")
-
-
-def load_thresholds(run_dir: str | os.PathLike) -> list[float]:
-    path = Path(run_dir) / "thresholds.json"
-    data = json.loads(path.read_text())
-    if data.get("classes") != list(CLASSES):
-        raise ValueError(f"{path}: thresholds are for classes {data.get('classes')}, "
-                         f"expected {list(CLASSES)}")
-    return [float(t) for t in data["thresholds"]]
 
 
 def format_report(results: dict) -> str:
@@ -123,6 +108,19 @@ def format_report(results: dict) -> str:
     return "\n".join(lines)
 
 
+def evaluate_sets(model, thresholds, sets: dict[str, tuple], device: str = "cpu",
+                  progress: bool = True) -> dict:
+    """Score the model on each set: name -> (spec, prepared tracks or their Predictions,
+    skipped tracks) gives name -> BCE, P/R/F per class and overall, spec and skipped."""
+    results = {}
+    for name, (spec, tracks, skipped) in sets.items():
+        predictions = (tracks if isinstance(tracks, Predictions)
+                       else predict_prepared(model, tracks, device, progress=progress, desc=name))
+        results[name] = {**score(predictions, thresholds), "spec": spec,
+                         "skipped": [list(e) for e in skipped]}
+    return results
+
+
 def evaluate(run_dir: str | os.PathLike, tests: dict[str, str], device: str = "auto",
              checkpoint: str = "best", progress: bool = True) -> dict:
     """Evaluate a trained run on test sets; write RUN_DIR/evaluation.json and return it.
@@ -130,28 +128,20 @@ def evaluate(run_dir: str | os.PathLike, tests: dict[str, str], device: str = "a
     Thresholds come from RUN_DIR/thresholds.json; when missing they are tuned on
     the run's validation set first and stored there.
     """
-    from adtos.transcriber.checkpoint import load_checkpoint, model_from_checkpoint
-    from adtos.transcriber.config import TrainConfig
-    from adtos.transcriber.predict import resolve_device
-    from adtos.transcriber.train import prepare_set
-
     run_dir = Path(run_dir)
-    config = TrainConfig.from_json_file(run_dir / "config.json")
     device = resolve_device(device)
-    path = run_dir / "checkpoints" / f"{checkpoint}.pt"
-    model = model_from_checkpoint(load_checkpoint(path), path, width=config.width).to(device)
+    model, config = load_run_model(run_dir, checkpoint, device)
+    config = replace(config, progress=progress)
+    sets = prepare_tests(config, tests)
     if (run_dir / "thresholds.json").exists():
         thresholds = load_thresholds(run_dir)
     else:
         val, _ = prepare_set(config, config.val, "val")
         thresholds = tune_thresholds(predict_prepared(model, val, device, progress=progress))
         save_thresholds(run_dir, thresholds, config.val)
-    results = {}
-    for name, spec in tests.items():
-        prepared, errors = prepare_set(config, spec, "test")
-        predictions = predict_prepared(model, prepared, device, progress=progress, desc=name)
-        results[name] = {**score(predictions, thresholds), "spec": spec,
-                         "skipped": [list(e) for e in errors]}
+    results = evaluate_sets(model, thresholds, sets, device, progress)
+    if not (run_dir / "checkpoints").is_dir():  # a packaged model's folder stays as shipped
+        return results
     out = run_dir / "evaluation.json"
     previous = json.loads(out.read_text()) if out.exists() else {}
     write_text_atomic(out, json.dumps({**previous, **results}, indent=2) + "\n")

@@ -8,7 +8,8 @@ same FFT bin) that filterbank has exactly 84 bands; `N_BANDS` records it and a
 test checks it.
 
 A track's features are computed once and stored as `.npy` in a cache folder
-(by default `<dataset>/.features/`), named by the SHA-256 of the audio hash and
+(`<dataset>/.features/` for an ADTOS build folder, the per-user cache
+`~/.cache/adtos/features` for every other dataset), named by the SHA-256 of the audio hash and
 the settings, so a changed file or a changed setting never reads stale
 features. Training opens them with `np.load(mmap_mode="r")`: only the frames of
 a snippet are read from disk.
@@ -96,9 +97,35 @@ def features_of_file(path: str | os.PathLike, settings: FeatureSettings = DEFAUL
     return compute_features(load_audio(path, sr=settings.sample_rate, mono=True), settings)
 
 
-def default_cache_dir(dataset_root: str | os.PathLike) -> Path:
-    """`<dataset>/.features`, or a per-user cache when the dataset folder is read-only.
+BUILD_TABLES = ("manifest.parquet", "render.parquet")  # what adtos build / render write
 
+
+def user_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/adtos/features`, by default `~/.cache/adtos/features`."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "adtos" / "features"
+
+
+def _writable(folder: Path) -> bool:
+    """Whether `folder` is meant to be written: a write bit set, on a file system mounted
+    read-write, and writable by us. `os.access` alone says yes to root on `dr-xr-xr-x`."""
+    import stat
+
+    try:
+        mode = folder.stat().st_mode
+        read_only_mount = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+    return bool(stat.S_IMODE(mode) & 0o222) and not read_only_mount and os.access(folder, os.W_OK)
+
+
+def default_cache_dir(dataset_root: str | os.PathLike, kind: str = "adtos") -> Path:
+    """Where a dataset's features are cached unless the user says otherwise.
+
+    Only an ADTOS build folder (kind `adtos` with the manifest or render table
+    that `adtos build`/`render` write) that is writable gets `<dataset>/.features`;
+    every other dataset, above all a real test set such as MDB Drums, uses the
+    per-user cache, so that nothing is ever written into a data folder.
     `$ADTOS_FEATURE_CACHE` overrides both (one folder for every dataset is fine:
     the file names are content hashes).
     """
@@ -107,9 +134,10 @@ def default_cache_dir(dataset_root: str | os.PathLike) -> Path:
     root = Path(dataset_root)
     if root.is_file():
         root = root.parent
-    if os.access(root, os.W_OK):
+    is_build = kind == "adtos" and any((root / table).is_file() for table in BUILD_TABLES)
+    if is_build and _writable(root):
         return root / ".features"
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "adtos" / "features"
+    return user_cache_dir()
 
 
 def feature_cache_path(audio_sha256: str, cache_dir: str | os.PathLike,

@@ -117,11 +117,3 @@ def summarize(per_track: list[list[Counts]], classes=CLASSES) -> dict:
         }
     return summary
 
-
-def bce_per_class(activations: np.ndarray, targets: np.ndarray, eps: float = 1e-7) -> np.ndarray:
-    """Mean binary cross-entropy per class over frames; (frames, classes) inputs."""
-    p = np.clip(np.asarray(activations, dtype=np.float64), eps, 1 - eps)
-    y = np.asarray(targets, dtype=np.float64)
-    if p.shape != y.shape:
-        raise ValueError(f"activations {p.shape} and targets {y.shape} differ in shape")
-    return -(y * np.log(p) + (1 - y) * np.log1p(-p)).mean(axis=0)

@@ -67,11 +67,6 @@ class CRNN(nn.Module):
         x, _ = self.gru(x)
         return self.out(x)
 
-    @torch.no_grad()
-    def predict(self, features: torch.Tensor) -> torch.Tensor:
-        """Activations in [0, 1], (batch, frames, classes)."""
-        return torch.sigmoid(self.forward(features).float())
-
 
 def parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())

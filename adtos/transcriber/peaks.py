@@ -2,7 +2,14 @@
 
 A frame is an onset when its activation reaches the class threshold and is the
 largest within ±`window` frames (the first frame of a flat top wins), and it is
-at least `min_distance` frames after the previous onset of that class. With the
+at least `min_distance` frames after the previous onset of that class.
+
+Beyond the ends the activation is taken to continue at its edge value, so a
+peak must rise within the track: an activation that starts high and falls
+(a network's output at the first frames, where its convolutions see zero
+padding as silence before a sound) is no onset at 0.000 s. madmom's
+`peak_picking` pads with 0 instead and reports such a frame; see
+docs/transcriber.md for that and the other differences. With the
 defaults (±2 frames, 2 frames apart at 100 fps) two hits of one drum 20 ms
 apart are still separate, which is faster than any drummer plays one piece.
 """
@@ -18,7 +25,9 @@ def local_maxima(activation: np.ndarray, window: int = 2) -> np.ndarray:
     if activation.ndim != 1:
         raise ValueError(f"expected a 1-D activation, got shape {activation.shape}")
     n = activation.size
-    padded = np.concatenate([np.full(window, -np.inf), activation, np.full(window, -np.inf)])
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    padded = np.pad(activation, window, mode="edge")
     is_peak = np.ones(n, dtype=bool)
     for offset in range(1, window + 1):
         before = padded[window - offset:window - offset + n]

@@ -7,7 +7,6 @@ For each input `song.wav` the output folder gets
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -42,33 +41,22 @@ def transcribe(run_dir: str | os.PathLike, audio_paths, out_dir: str | os.PathLi
     """
     from tqdm import tqdm
 
-    from adtos.transcriber.checkpoint import load_checkpoint, model_from_checkpoint
-    from adtos.transcriber.evaluate import load_thresholds
-    from adtos.transcriber.features import features_of_file
-    from adtos.transcriber.peaks import pick_all
-    from adtos.transcriber.predict import resolve_device, sigmoid, track_logits
+    from adtos.transcriber.predict import DrumTranscriber
 
-    run_dir, out_dir = Path(run_dir), Path(out_dir)
-    device = resolve_device(device)
-    path = run_dir / "checkpoints" / f"{checkpoint}.pt"
-    width = None  # the run's own width, when known: a checkpoint copied in from elsewhere fails
-    if (run_dir / "config.json").is_file():
-        width = json.loads((run_dir / "config.json").read_text()).get("width")
-    model = model_from_checkpoint(load_checkpoint(path), path, width=width).to(device)
-    if not (run_dir / "thresholds.json").exists():
-        raise FileNotFoundError(f"{run_dir}/thresholds.json not found; finish training or run "
-                                "adtos evaluate on the run first")
-    thresholds = load_thresholds(run_dir)
+    transcriber = DrumTranscriber.from_run(run_dir, checkpoint, device)
+    out_dir = Path(out_dir)
     written, skipped = [], []
     for audio_path in tqdm(list(audio_paths), desc="transcribe", disable=not progress):
         audio_path = Path(audio_path)
         try:
-            features = features_of_file(audio_path)
-        except Exception as error:  # unreadable or empty audio: report and go on
-            skipped.append((str(audio_path), f"{type(error).__name__}: {error}"))
+            times, labels = transcriber.onsets(audio_path)
+        except FileNotFoundError as error:
+            skipped.append((str(audio_path), str(error)))
             continue
-        activations = sigmoid(track_logits(model, features, device))
-        times, labels = pick_all(activations, thresholds)
+        except Exception as error:  # unreadable or empty audio: report and go on
+            skipped.append((str(audio_path), f"cannot read the audio ({type(error).__name__}: "
+                                             f"{error})"))
+            continue
         text_path = out_dir / f"{audio_path.stem}.txt"
         write_text_atomic(text_path, onsets_to_text(times, labels))
         write_bytes_atomic(out_dir / f"{audio_path.stem}.mid", onsets_to_midi(times, labels))
