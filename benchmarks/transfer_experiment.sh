@@ -66,7 +66,7 @@
 # Device calls (run tool, carry [".transfer", ".whl"], resp. [".transfer_ablations", ".whl"]),
 # each well under 10 min at the H100's rate (7,040 width-1 steps in 2.9 min; issue #8's
 # sweep: 7 runs in 322 s, 4 at once under MPS):
-#   1 (~6 min) baseline vs new, two seeds, and the two label-policy ablations, 3 at once:
+#   1 (~6 min) baseline vs new and the two label-policy ablations, two seeds (8 runs), 3 at once:
 #   WORK=benchmarks/out/transfer PACKED=.transfer WHEELS=.whl RESULTS_DIR=$OUT DEVICE=cuda \
 #     PARALLEL=3 MPS=1 STEPS=3000 LIMIT_S=540 RUNS_SPEC="baseline:baseline:none new:new:- \
 #     new-policy-none:new:none new-hh44:new:below=ignore;min_db=-5;44=HH" \
