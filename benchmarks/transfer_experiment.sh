@@ -86,10 +86,10 @@
 # On the dev machine the same script ran at CPU scale (RESULTS.md, "Transfer"):
 #   WORK=/tmp/transfer DATASETS="baseline new" TRAIN_TRACKS=16 VAL_TRACKS=4 DURATION=30 \
 #       bash benchmarks/transfer_experiment.sh build
-#   WORK=/tmp/transfer DEVICE=cpu SEEDS=0 STEPS=200 SWEEP_DATASETS=baseline \
-#       RUNS_SPEC=baseline:baseline:none TRAIN_OPTIONS="--width 0.25 --batch-size 8 \
-#       --warmup-steps 32 --val-every 50 --workers 0" bash benchmarks/transfer_experiment.sh untrained train
-#   (and the same with SWEEP_DATASETS=new RUNS_SPEC=new:new:-, at the same time)
+#   WORK=/tmp/transfer DEVICE=cpu SEEDS=0 STEPS=200 PARALLEL=2 SWEEP_DATASETS="baseline new" \
+#       RUNS_SPEC="baseline:baseline:none new:new:-" TRAIN_OPTIONS="--width 0.25 --batch-size 8 \
+#       --warmup-steps 32 --val-every 50 --workers 0" \
+#       bash benchmarks/transfer_experiment.sh untrained train report
 set -euo pipefail
 
 WORK=${WORK:-/tmp/adtos_transfer}
