@@ -60,13 +60,15 @@ def records_done(out: Path) -> int:
     return sum(p.name != "settings.json" for p in records.glob("*.json")) if records.is_dir() else 0
 
 
-def kill_loop(args: list, out: Path, log: Path, figures: dict) -> None:
+def kill_loop(args: list, out: Path, log: Path, figures: dict, full_run_s: float) -> None:
     """Start `adtos ARGS` KILLS times and kill each at a seeded random moment.
 
     Moments are drawn by progress, not by the clock (start-up alone takes 2 to
     15 s on a loaded 2-core machine): during start-up (index, assemble, pool
-    start), or some tracks after the ones already done, plus a random fraction
-    of a track's time, so that kills land while tracks are being written.
+    start) — a fraction of the uninterrupted run's time `full_run_s` measured on
+    this machine, so that an idle machine does not finish before the kill — or
+    some tracks after the ones already done, plus a random fraction of a track's
+    time, so that kills land while tracks are being written.
     """
     rng = random.Random(SEED)
     for _ in range(KILLS):
@@ -74,7 +76,7 @@ def kill_loop(args: list, out: Path, log: Path, figures: dict) -> None:
         process = start_adtos(*args, log=log)
         more = rng.randint(-1, 2)
         if more < 0:
-            target = time.monotonic() + rng.uniform(0.5, 4.0)
+            target = time.monotonic() + rng.uniform(0.1, 0.5) * full_run_s
             wait_for(lambda: time.monotonic() > target or process.poll() is not None,
                      process, log, what="a moment in start-up")
         else:
@@ -95,7 +97,8 @@ def new_figures() -> dict:
 
 
 def test_render_killed_at_random_moments_resumes_to_identical_output(tmp_path):
-    make_tracks(tmp_path / "tracks", n=8, seconds=3.0, voices=2)
+    # 32 tracks: on an idle machine 8 were all rendered before the second kill came.
+    make_tracks(tmp_path / "tracks", n=32, seconds=3.0, voices=2)
     save_presets(small_library(), tmp_path / "lib.jsonl")
 
     def args(out: Path) -> list:
@@ -108,7 +111,7 @@ def test_render_killed_at_random_moments_resumes_to_identical_output(tmp_path):
     assert done.returncode == 0, done.stderr
 
     out, figures = tmp_path / "killed", new_figures()
-    kill_loop(args(out), out, tmp_path / "log", figures=figures)
+    kill_loop(args(out), out, tmp_path / "log", figures=figures, full_run_s=full_run_s)
     done = run_adtos(*args(out))
     assert done.returncode == 0, done.stderr
     assert final_files(out) == final_files(tmp_path / "reference")
@@ -120,7 +123,7 @@ def test_build_killed_at_random_moments_resumes_to_identical_output(tmp_path):
     from test_build_e2e import CONFIG, tiny_presets
 
     tiny_presets(tmp_path / "presets.jsonl")
-    (tmp_path / "tiny.toml").write_text(CONFIG.replace("train = 2", "train = 5"))
+    (tmp_path / "tiny.toml").write_text(CONFIG.replace("train = 2", "train = 10"))
 
     def args(out: Path) -> list:
         return ["build", tmp_path / "tiny.toml", "--out", out, "--workers", "2"]
@@ -131,7 +134,7 @@ def test_build_killed_at_random_moments_resumes_to_identical_output(tmp_path):
     assert done.returncode == 0, done.stderr
 
     out, figures = tmp_path / "runs" / "killed", new_figures()
-    kill_loop(args(out), out, tmp_path / "log", figures=figures)
+    kill_loop(args(out), out, tmp_path / "log", figures=figures, full_run_s=full_run_s)
     done = run_adtos(*args(out))
     assert done.returncode == 0, done.stderr
     assert final_files(out) == final_files(tmp_path / "runs" / "reference")
