@@ -8,6 +8,7 @@ functions so that `adtos --help` is instant.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import importlib
 import logging
@@ -99,14 +100,51 @@ def _version() -> str:
     return __version__
 
 
-def _log_to_stderr(command: str) -> None:
-    """Library modules log through `logging` (progress bars stay tqdm); the CLI shows INFO and up."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"[adtos {command}] %(message)s"))
+class _ConsoleHandler(logging.StreamHandler):
+    """Writes through tqdm, so that a message logged while a progress bar is drawn
+    (the CPU time estimate during training, a sweep's next run) lands on its own
+    line and the bar is redrawn below it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm  # only when a message is logged: `adtos --help` stays instant
+
+        try:
+            tqdm.write(self.format(record), file=self.stream)
+        except Exception:
+            self.handleError(record)
+
+
+class _CommandFormatter(logging.Formatter):
+    """`[adtos CMD] message`, and `[adtos CMD] warning: message` for warnings and up."""
+
+    def __init__(self, command: str):
+        super().__init__(f"[adtos {command}] %(message)s")
+        self.command = command
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if record.levelno >= logging.WARNING:
+            prefix = f"[adtos {self.command}] "
+            text = f"{prefix}{record.levelname.lower()}: {text[len(prefix):]}"
+        return text
+
+
+@contextlib.contextmanager
+def log_to_stderr(command: str):
+    """Inside the block, the library's `adtos.*` loggers show INFO and up on stderr as
+    `[adtos CMD] …` (progress bars stay tqdm); the logger is restored afterwards, so
+    that `main()` called from Python leaves the caller's logging as it found it."""
     logger = logging.getLogger("adtos")
+    saved = logger.handlers[:], logger.level, logger.propagate
+    handler = _ConsoleHandler(sys.stderr)
+    handler.setFormatter(_CommandFormatter(command))
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,9 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    _log_to_stderr(args.command)
     try:
-        result = args.func(args)
+        with log_to_stderr(args.command):
+            result = args.func(args)
     except AdtosError as error:
         print(f"adtos {args.command}: error: {error}", file=sys.stderr)
         return 2

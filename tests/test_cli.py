@@ -81,12 +81,19 @@ def test_unknown_command_still_lists_every_command(capsys):
 def test_library_log_messages_reach_stderr_under_the_command_name(capsys):
     import logging
 
-    from adtos.cli import _log_to_stderr
+    from adtos.cli import log_to_stderr
 
-    _log_to_stderr("build")
-    logging.getLogger("adtos.build.sources").info("indexing loops/groove (groove)")
-    logging.getLogger("adtos.build.sources").debug("not shown")
-    assert capsys.readouterr().err == "[adtos build] indexing loops/groove (groove)\n"
+    logger = logging.getLogger("adtos")
+    before = logger.handlers[:], logger.level, logger.propagate
+    with log_to_stderr("build"):
+        logging.getLogger("adtos.build.sources").info("indexing loops/groove (groove)")
+        logging.getLogger("adtos.build.sources").debug("not shown")
+        logging.getLogger("adtos.build.sources").warning("loops/groove changed")
+    assert capsys.readouterr().err == ("[adtos build] indexing loops/groove (groove)\n"
+                                       "[adtos build] warning: loops/groove changed\n")
+    # Afterwards a Python caller's logging is as it was (caplog and the like still see adtos).
+    assert (logger.handlers, logger.level, logger.propagate) == before
+
 
 @pytest.mark.parametrize("argv, usage, suggestion", [
     (["assemble", "--index", "i", "--out", "o", "--trakcs", "10"], "usage: adtos assemble",

@@ -3,6 +3,7 @@ resuming, the best width per n, and the sweep config."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -97,21 +98,26 @@ def test_rerun_skips_finished_runs(swept, toy):
     assert (out / "results.csv").read_bytes() == before
 
 
-def test_lost_rows_are_read_back_and_a_stopped_run_is_continued(swept, toy, tmp_path, capsys):
+def test_lost_rows_are_read_back_and_a_stopped_run_is_continued(swept, toy, tmp_path, caplog):
     out = tmp_path / "copy"
     shutil.copytree(swept[0], out)
     _, old_rows = read_table(out / "results.csv")
     (out / "results.csv").unlink()
     # n=2 stopped midway: its results.json is gone but its last checkpoint (step 2) is there.
     (out / f"runs/toy-4voices/{settings_of(toy)}/n0002-w0.25/results.json").unlink()
-    report = run_sweep(tiny_config(toy), out, progress=False, fit=False)
+    with caplog.at_level(logging.INFO, logger="adtos"):
+        report = run_sweep(tiny_config(toy), out, progress=False, fit=False)
     assert len(report.trained) == 2
     _, rows = read_table(out / "results.csv")
     assert rows[0]["val_loss"] == old_rows[0]["val_loss"]  # read back, not retrained
     assert rows[0]["steps"] == rows[1]["steps"] == "2"
-    printed = capsys.readouterr().out
-    assert "n=1 width=0.25: finished earlier" in printed
-    assert "n=2 width=0.25: resuming the stopped run" in printed
+    logged = [(r.name, r.getMessage()) for r in caplog.records]
+    assert any(name == "adtos.scaling.sweep" and "n=1 width=0.25: finished earlier" in message
+               for name, message in logged)
+    assert any(name == "adtos.scaling.sweep" and "n=2 width=0.25: resuming the stopped run" in message
+               for name, message in logged)
+    assert any(name == "adtos.transcriber.train" and message.startswith("resuming")
+               for name, message in logged)
 
 
 def test_a_rerun_with_other_settings_trains_afresh_and_is_not_fitted_with_the_first(toy, tmp_path,
@@ -132,7 +138,9 @@ def test_a_rerun_with_other_settings_trains_afresh_and_is_not_fitted_with_the_fi
     assert main([*common, "--max-steps", "4"]) == 0
     captured = capsys.readouterr()
     assert "1 run(s) trained, 0 already done" in captured.out
+    assert "[adtos sweep] warning: " in captured.err
     assert "also holds runs with other settings" in captured.err
+    assert "[adtos sweep] [1/1] toy-default n=1 width=0.25: training" in captured.err
     _, rows = read_table(out / "results.csv")
     assert [(r["n"], r["max_steps"], r["steps"]) for r in rows] == [("1", "8", "8"),
                                                                      ("1", "4", "4")]

@@ -270,6 +270,10 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+# The summary and the fitted parameters are the commands' result and go to stdout
+# (a script can keep them with `> summary.txt`, and the tables they come from are
+# in OUT/); what happened on the way (each run starting, resuming, failing) is
+# logged by adtos.scaling.sweep and shown on stderr as `[adtos sweep] …`.
 def print_sweep_summary(report) -> None:
     from adtos.scaling.table import read_table
 

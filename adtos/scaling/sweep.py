@@ -30,9 +30,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import math
 import os
-import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -40,6 +40,7 @@ from adtos.scaling.config import SweepConfig, SweepDataset, default_sizes
 from adtos.scaling.table import read_table, write_csv
 from adtos.vocab import CLASSES
 
+logger = logging.getLogger(__name__)
 KEY_COLUMNS = ("dataset", "variant", "n", "width", "settings")
 ERROR_COLUMNS = (*KEY_COLUMNS, "reason")
 # TrainConfig fields that do not change the model a run trains: where things
@@ -266,13 +267,13 @@ def run_sweep(config: SweepConfig, out_dir: str | os.PathLike, *, progress: bool
     pools = {dataset.label: training_pool(dataset) for dataset in config.datasets}
     runs, report.too_large = plan_runs(config, pools)
     for message in report.too_large:
-        print(f"sweep: skipped {message}", file=sys.stderr)
+        logger.warning(f"skipped {message}")
     done = _done_keys(report.results_csv)
     report.other_settings = _other_settings(report.results_csv, runs)
     if report.other_settings:
-        print(f"sweep: {report.results_csv} also holds runs with other settings "
-              f"({', '.join(report.other_settings)}): they are not redone or mixed in; best.csv "
-              "and the fit keep one curve per settings", file=sys.stderr)
+        logger.warning(f"{report.results_csv} also holds runs with other settings "
+                       f"({', '.join(report.other_settings)}): they are not redone or mixed in; "
+                       "best.csv and the fit keep one curve per settings")
 
     for number, run in enumerate(runs, start=1):
         name = f"[{number}/{len(runs)}] {run.dataset.label} n={run.n} width={_width_text(run.width)}"
@@ -286,7 +287,7 @@ def run_sweep(config: SweepConfig, out_dir: str | os.PathLike, *, progress: bool
                 / f"{run.dataset.label}-{run.settings_id}-{run_dir.name}.lock")
         with file_lock(lock, wait=False) as mine:
             if not mine:
-                print(f"sweep: {name}: another process is training it", file=sys.stderr)
+                logger.info(f"{name}: another process is training it")
                 report.busy.append(run.key)
                 continue
             if run.key in _done_keys(report.results_csv):  # finished while we trained others
@@ -301,7 +302,7 @@ def run_sweep(config: SweepConfig, out_dir: str | os.PathLike, *, progress: bool
         try:
             report.curves = fit_best(config, report.best_csv, out_dir / "fit")
         except ValueError as error:  # e.g. every run failed: the table is kept, the fit said why
-            print(f"sweep: no fit: {error}", file=sys.stderr)
+            logger.warning(f"no fit: {error}")
     return report
 
 
@@ -321,7 +322,7 @@ def _run_one(run: PlannedRun, name: str, run_dir: Path, config: SweepConfig, out
         raise
     except Exception as error:  # one failed run must not end a sweep of hundreds
         reason = f"{type(error).__name__}: {error}"
-        print(f"sweep: {name} failed: {reason}", file=sys.stderr)
+        logger.error(f"{name} failed: {reason}")
         report.failed.append((run.key, reason))
         _write_errors(out_dir, report.failed)
         return
@@ -332,12 +333,12 @@ def _run_one(run: PlannedRun, name: str, run_dir: Path, config: SweepConfig, out
 def _train_or_resume(train, train_config, run_dir: Path, name: str):
     finished = run_dir / "results.json"
     if finished.is_file():
-        print(f"sweep: {name}: finished earlier, reading {finished}")
+        logger.info(f"{name}: finished earlier, reading {finished}")
         return json.loads(finished.read_text())["result"]
     if (run_dir / "checkpoints" / "last.pt").is_file():
-        print(f"sweep: {name}: resuming the stopped run in {run_dir}")
+        logger.info(f"{name}: resuming the stopped run in {run_dir}")
         return train(train_config, resume=True)
-    print(f"sweep: {name}: training", flush=True)
+    logger.info(f"{name}: training")
     return train(train_config)
 
 

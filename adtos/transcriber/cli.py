@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 
 def _test_spec(text: str) -> tuple[str, str]:
@@ -145,6 +147,7 @@ def register(subparsers) -> None:
 def run_train(args) -> int:
     from adtos.cli import CLIError
     from adtos.transcriber.config import TrainConfig, default_workers
+    from adtos.transcriber.evaluate import format_report
     from adtos.transcriber.train import resume_training, train
 
     try:
@@ -174,6 +177,9 @@ def run_train(args) -> int:
             result = train(config)
     except (OSError, ValueError) as error:
         raise CLIError(_one_line(error)) from None
+    # The run's result is the command's output (stdout, like `adtos evaluate`); what
+    # happened on the way (resuming, the CPU time estimate) was logged to stderr.
+    print(format_report(json.loads((Path(result.run_dir) / "results.json").read_text())["sets"]))
     print(f"{result.steps} steps, {result.params:,} parameters, validation BCE "
           f"{result.val_loss:.4f}; results in {result.run_dir}/results.json")
     return 0

@@ -9,6 +9,7 @@ splits, since then whole means mixing them).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from adtos.datasets import DatasetSpec
@@ -16,6 +17,8 @@ from adtos.datasets.common import select
 from adtos.transcriber.data import prepare_tracks
 from adtos.transcriber.features import DEFAULT_SETTINGS, default_cache_dir
 from adtos.transcriber.labels import parse_policy
+
+logger = logging.getLogger(__name__)
 
 
 def load_tracks(spec: str | DatasetSpec, split: str | None, track_ids: list[str] | None = None):
@@ -36,8 +39,8 @@ def load_tracks(spec: str | DatasetSpec, split: str | None, track_ids: list[str]
                              f"split, e.g. {outside[:3]}")
         tracks = in_split
     elif split is not None and splits and not track_ids and spec.subset is None:
-        print(f"warning: {spec} has splits {', '.join(splits)} but no {split!r}; "
-              f"reading all {len(tracks)} tracks")
+        logger.warning(f"{spec} has splits {', '.join(splits)} but no {split!r}; "
+                       f"reading all {len(tracks)} tracks")
     if track_ids:
         by_id = {t.track_id: t for t in tracks}
         where = f"{spec} ({split or 'whole'} split)"
@@ -61,7 +64,7 @@ def prepare_set(config, spec: str, split: str, track_ids=None):
                                       desc=f"features {name}", progress=config.progress,
                                       policy=policy)
     for track_id, reason in errors:
-        print(f"skipped track {track_id} of {spec}: {reason}")
+        logger.warning(f"skipped track {track_id} of {spec}: {reason}")
     if not prepared:
         raise ValueError(f"{spec}: none of its {len(tracks)} tracks could be read")
     return prepared, errors

@@ -19,6 +19,7 @@ import contextlib
 import csv
 import io
 import json
+import logging
 import math
 import os
 import time
@@ -33,19 +34,20 @@ from adtos.transcriber.checkpoint import (CheckpointError, load_checkpoint, mode
                                           model_info, save_checkpoint)
 from adtos.transcriber.config import RunFolderError, TrainConfig, TrainResult
 from adtos.transcriber.data import SnippetBatches, batch_loader
-from adtos.transcriber.evaluate import (evaluate_sets, format_report, predict_prepared,
-                                        save_thresholds, tune_thresholds)
+from adtos.transcriber.evaluate import (evaluate_sets, predict_prepared, save_thresholds,
+                                        tune_thresholds)
 from adtos.transcriber.features import DEFAULT_SETTINGS
 from adtos.transcriber.labels import masked_bce
 from adtos.transcriber.schedule import learning_rate
 from adtos.transcriber.sources import prepare_set, prepare_tests
 from adtos.vocab import CLASSES
 
+logger = logging.getLogger(__name__)
 FPS = DEFAULT_SETTINGS.fps
 METRICS_COLUMNS = (["step", "learning_rate", "train_loss", "val_loss"]
                    + [f"val_loss_{c}" for c in CLASSES]
                    + ["best_val_loss", "bad_validations", "wall_time_s", "snippets_per_s"])
-# On a CPU the first steps are timed to print what the whole run will cost; step 1
+# On a CPU the first steps are timed to say what the whole run will cost; step 1
 # is left out of the measurement (allocation, loader start-up).
 TIMED_STEPS = 3
 CPU_SUGGESTION = ("--width 0.25 --batch-size 8 --snippet-seconds 1 --lr 0.002 --val-every 25 "
@@ -277,14 +279,14 @@ def restore(run: Run, checkpoint: dict) -> None:
     if run.state.best_step == run.state.step and best_step != run.state.step:
         save_best(run)  # killed between last.pt and best.pt: the best model is this one
     write_metrics(run.folder / "metrics.csv", run.state.metrics)
-    print(f"resuming {run.folder} at step {run.state.step}")
+    logger.info(f"resuming {run.folder} at step {run.state.step}")
 
 
 class CpuClock:
     """On a CPU, times the first steps and says what the run will cost."""
 
-    def __init__(self, run: Run, progress):
-        self.run, self.progress = run, progress
+    def __init__(self, run: Run):
+        self.run = run
         self.first_step = run.state.step + 1  # the step left out of the measurement
         self.start = None
         self.reported = run.device != "cpu"
@@ -321,7 +323,7 @@ class CpuClock:
             lines.append(f"for a CPU, try e.g. {CPU_SUGGESTION} (see README: training on a CPU), "
                          "or train on a GPU")
         for line in lines:
-            self.progress.write(line)
+            logger.info(line)
 
 
 def _duration(seconds: float) -> str:
@@ -346,7 +348,7 @@ def train_steps(run: Run) -> bool:
                           seed=config.seed)
     progress = tqdm(total=_bar_total(config, state), initial=state.step, desc="train",
                     disable=not config.progress, dynamic_ncols=True)
-    clock = CpuClock(run, progress)
+    clock = CpuClock(run)
     interrupt = _StopRequest()  # Ctrl-C ends the run after the current step, not inside it
     timer_start = time.perf_counter()
     with interrupt:
@@ -461,17 +463,20 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
         restore(run, checkpoint)
     else:
         if resume:
-            print(f"{folder} has no checkpoint yet: starting it from scratch with its config.json")
+            logger.info(f"{folder} has no checkpoint yet: starting it from scratch with its "
+                        "config.json")
         start_folder(config, folder)
-    print(f"CRNN width {config.width:g}: {parameter_count(run.model):,} parameters; "
-          f"{len(train_tracks)} training and {len(val_tracks)} validation tracks; device {device}")
+    logger.info(f"CRNN width {config.width:g}: {parameter_count(run.model):,} parameters; "
+                f"{len(train_tracks)} training and {len(val_tracks)} validation tracks; "
+                f"device {device}")
 
     # 4. the loop
     with torch_threads(cpu_threads() if device == "cpu" else None):
         if run.state.finished(config):  # a finished run, or --max-steps 0 (untrained baseline)
             run.state.stopped_by = run.state.stopped_by or "max_steps"
         elif train_steps(run):
-            print(f"stopped at step {run.state.step}; continue with adtos train --resume {folder}")
+            logger.info(f"stopped at step {run.state.step}; continue with "
+                        f"adtos train --resume {folder}")
             raise KeyboardInterrupt
 
         # 5. final evaluation with the best model (the last one if no validation ran)
@@ -494,7 +499,11 @@ def final_evaluation(run: Run, tests: dict[str, tuple]) -> TrainResult:
     results = evaluate_sets(model, thresholds, {"val": (config.val, val_predictions, [])},
                             device, progress=config.progress)
     results.update(evaluate_sets(model, thresholds, tests, device, progress=config.progress))
-    print(format_report(results))
+    # One line for a log (a sweep trains hundreds of runs); `adtos train` prints the
+    # whole table from results.json, as `adtos evaluate` does.
+    logger.info(f"best model (step {state.best_step}): " + "; ".join(
+        f"{name} BCE {r['bce']['mean']:.4f} F {r['onsets']['all']['f_measure']:.3f}"
+        for name, r in results.items()))
     test_sets = {name: r for name, r in results.items() if name != "val"}
     result = TrainResult(
         params=parameter_count(model), steps=int(state.step),
