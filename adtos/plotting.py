@@ -96,6 +96,9 @@ def log_ticks(low: float, high: float, min_inside: int = 4) -> list[float]:
     ends = ticks_of(_TICK_MANTISSAS[min(level + 1, len(_TICK_MANTISSAS) - 1)])
     below = max(t for t in ends if t <= low * (1 + 1e-9))
     above = min(t for t in ends if t >= high * (1 - 1e-9))
+    if below == above:  # one value, itself a tick: a tick either side, not a zero-width axis
+        below = max(t for t in ends if t < low * (1 - 1e-9))
+        above = min(t for t in ends if t > high * (1 + 1e-9))
     return sorted({below, *inside, above})
 
 

@@ -354,3 +354,32 @@ def test_plots_in_vector_formats_and_log_ticks_label_every_point(tmp_path):
     ticks = log_ticks(0.0296, 0.0812)
     assert ticks[0] <= 0.0296 and ticks[-1] >= 0.0812 and len(ticks) >= 5
     assert log_ticks(1e-3, 2.0)[:2] == [0.001, 0.01]
+
+
+def test_a_curve_with_a_single_n_is_plotted_without_warnings(tmp_path):
+    # A sweep's first size, or a single model trained on real data: matplotlib warned
+    # "identical low and high xlims" and widened the axis by its own rule.
+    import warnings
+
+    from adtos.plotting import log_ticks
+    from adtos.scaling.plots import plot_scaling, x_axis
+    from adtos.scaling.table import GroupFit, GroupPoints
+
+    one = [GroupFit(GroupPoints(("synthetic",), "synthetic", np.array([4.0]), np.array([0.30])),
+                    None, error="too few points to fit"),
+           GroupFit(GroupPoints(("real",), "real", np.array([4.0]), np.array([0.25]),
+                                reference=True), None, error="too few points to fit")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name, groups in (("two", one), ("one", one[:1])):  # one group: one y, 0.3 a tick
+            path = plot_scaling(groups, tmp_path / f"{name}.png")
+            assert path.read_bytes().startswith(b"\x89PNG")
+    ticks, (low, high) = x_axis(np.array([4.0, 4.0]))
+    assert ticks == [2.0, 4.0, 8.0] and (low, high) == (2.0, 8.0)  # the point mid-axis
+    # Several n keep their own ticks, the axis a little beyond the outermost points.
+    ticks, (low, high) = x_axis(np.array([1.0, 2.0, 4.0]))
+    assert ticks == [1.0, 2.0, 4.0] and low < 1.0 and high > 4.0
+    # A single y that is itself a tick gets a tick either side (the y axis had no height).
+    ticks = log_ticks(0.3, 0.3)
+    assert ticks[0] < 0.3 < ticks[-1] and 0.3 in ticks
+    assert log_ticks(0.25, 0.3)[0] <= 0.25 and log_ticks(0.25, 0.3)[-1] >= 0.3

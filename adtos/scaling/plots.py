@@ -77,9 +77,7 @@ def plot_scaling(fits: list[GroupFit], path: str | os.PathLike, *, x: str = "n",
                    + (r" (dashed: $\gamma$)" if gamma_drawn else ""))
     # Every tick labelled, and the axis ends on a labelled tick, so each point
     # sits between two numbers the reader can see.
-    sizes = np.unique(all_x)
-    x_ticks = (list(sizes) if fits and len(sizes) <= 16  # a sweep's n (1, 2, 4, ...) themselves
-               else log_ticks(all_x.min(), all_x.max()))
+    x_ticks, x_limits = x_axis(all_x, sweep_sizes=bool(fits))
     y_ticks = log_ticks(y_low, y_high)
     for axis, ticks in ((axes.xaxis, x_ticks), (axes.yaxis, y_ticks)):
         axis.set_major_locator(FixedLocator(ticks))
@@ -87,8 +85,7 @@ def plot_scaling(fits: list[GroupFit], path: str | os.PathLike, *, x: str = "n",
         axis.set_minor_locator(NullLocator())
         axis.set_minor_formatter(NullFormatter())
     axes.set_ylim(y_ticks[0], y_ticks[-1])
-    pad = (all_x.max() / all_x.min()) ** 0.04
-    axes.set_xlim(min(x_ticks[0], all_x.min() / pad), max(x_ticks[-1], all_x.max() * pad))
+    axes.set_xlim(*x_limits)
     axes.grid(True, which="major", alpha=0.3)
     bottom = (legend_height + 0.62) / height
     if fits:
@@ -96,6 +93,26 @@ def plot_scaling(fits: list[GroupFit], path: str | os.PathLike, *, x: str = "n",
                       fontsize=FONT_SIZE - 1.5, borderaxespad=0.3)
     figure.subplots_adjust(left=0.12, right=0.97, bottom=bottom, top=1 - 0.35 / height)
     return save_figure(figure, path)
+
+
+def x_axis(x: np.ndarray, *, sweep_sizes: bool = True) -> tuple[list[float], tuple[float, float]]:
+    """Labelled ticks and limits of the log x axis for the points' `x`.
+
+    With few distinct x (`sweep_sizes`: a sweep's n = 1, 2, 4, ...) the ticks are
+    the x themselves, else "nice" log ticks; the axis reaches a little beyond the
+    outermost points, and ends on a labelled tick.
+    """
+    sizes = np.unique(x)
+    if sizes.size == 1:
+        # One n (a sweep's first size, a single reference model): a log axis from n to n
+        # has no width, so the point gets a factor of 2 either side, one step of the
+        # doubling sweep, and sits mid-axis between labelled ticks.
+        ticks = [float(sizes[0]) / 2, float(sizes[0]), float(sizes[0]) * 2]
+        return ticks, (ticks[0], ticks[-1])
+    ticks = (list(sizes) if sweep_sizes and len(sizes) <= 16
+             else log_ticks(float(sizes[0]), float(sizes[-1])))
+    pad = (sizes[-1] / sizes[0]) ** 0.04
+    return ticks, (min(ticks[0], sizes[0] / pad), max(ticks[-1], sizes[-1] * pad))
 
 
 def legend_label(item: GroupFit, *, gamma_drawn: bool) -> str:
