@@ -163,7 +163,8 @@ def test_fit_curves_writes_fit_csv_and_plots(tmp_path):
                       else ("gmd/4voices", "gmd/drums"))]
     first = rows[0]
     assert float(first["gamma"]) == pytest.approx(0.05, rel=0.1)
-    assert first["status"] == "ok"
+    # 7 distinct n: the intervals are given, flagged as too narrow (benchmarks/fit_coverage.py).
+    assert first["status"].startswith("intervals too narrow: from 7 distinct n")
     assert float(first["beta_low"]) <= float(first["beta"]) <= float(first["beta_high"])
     real = rows[2]
     assert real["status"].startswith("too few points") and real["alpha"] == ""
@@ -258,11 +259,14 @@ def test_flat_three_point_curve_gets_no_intervals_and_no_gap():
 
 
 def test_healthy_curves_stay_ok():
-    for n, loss in (GPU_VAL_BCE,
-                    (2.0 ** np.arange(14), noisy_curve(2.0 ** np.arange(14), **TRUE, noise=0.01,
-                                                       seed=1))):
+    # The GPU sweep's curve has 7 points: its intervals are given, flagged as too narrow
+    # (benchmarks/fit_coverage.py); 14 points are ok.
+    for n, loss, flags in (
+            (*GPU_VAL_BCE, {"intervals_too_narrow"}),
+            (2.0 ** np.arange(14), noisy_curve(2.0 ** np.arange(14), **TRUE, noise=0.01, seed=1),
+             set())):
         fit = fit_power_law(n, loss, bootstrap=200, seed=0)
-        assert fit.warnings == {} and fit.trustworthy
+        assert set(fit.warnings) == flags and fit.trustworthy == (not flags)
         for name in ("alpha", "beta", "gamma"):
             low, high = fit.ci[name]
             assert low <= getattr(fit, name) <= high and high > low
@@ -383,3 +387,36 @@ def test_a_curve_with_a_single_n_is_plotted_without_warnings(tmp_path):
     ticks = log_ticks(0.3, 0.3)
     assert ticks[0] < 0.3 < ticks[-1] and 0.3 in ticks
     assert log_ticks(0.25, 0.3)[0] <= 0.25 and log_ticks(0.25, 0.3)[-1] >= 0.3
+
+
+def test_intervals_from_five_points_are_given_but_flagged_too_narrow(tmp_path, capsys):
+    # At 5 distinct n the 95% interval undercovers (benchmarks/fit_coverage.py):
+    # it is kept, but fit.csv, the terminal and the legend say it is too narrow.
+    from adtos.scaling.fit import UNDERCOVERAGE
+    from adtos.scaling.plots import legend_label
+    from adtos.scaling.table import GroupFit, GroupPoints
+
+    n = 2.0 ** np.arange(5)
+    loss = noisy_curve(n, **TRUE, noise=0.02, seed=3)
+    fit = fit_power_law(n, loss, bootstrap=60, seed=0)
+    assert list(fit.warnings) == ["intervals_too_narrow"] and not fit.trustworthy
+    assert UNDERCOVERAGE[5] in fit.warnings["intervals_too_narrow"]
+    low, high = fit.ci["beta"]
+    assert low <= fit.beta <= high and high > low  # the interval itself is kept
+    label = legend_label(GroupFit(GroupPoints(("",), "five", n, loss), fit), gamma_drawn=True)
+    assert label.endswith("; intervals too narrow")
+    # Beyond the sizes measured to undercover the flag goes.
+    more = 2.0 ** np.arange(max(UNDERCOVERAGE) + 1)
+    assert fit_power_law(more, noisy_curve(more, **TRUE, noise=0.02, seed=3), bootstrap=60,
+                         seed=0).warnings == {}
+    # No bootstrap asked for: no interval, nothing to flag.
+    assert fit_power_law(n, loss, bootstrap=0).warnings == {}
+
+    table = tmp_path / "results.csv"
+    write_table(table, [{"n": a, "test_loss": b} for a, b in zip(n, loss)], ["n", "test_loss"])
+    assert main(["fit", str(table), "--bootstrap", "60", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "beta=" in out[0] and "[" in out[0]  # the interval is printed ...
+    assert out[1].startswith("  warning: intervals too narrow: from 5 distinct n")  # ... flagged
+    _, rows = read_table(tmp_path / "out" / "fit.csv")
+    assert rows[0]["status"].startswith("intervals too narrow") and rows[0]["beta_low"] != ""

@@ -14,7 +14,8 @@ bootstrap percentile intervals over the (n, L) points. Writes OUT/fit.csv (one
 row per group and y) and OUT/<y>.png (log-log, gamma dashed; --format svg or pdf
 for vector files). What the points cannot support is flagged, never reported as
 a result: a loss that does not fall, intervals from fewer than 5 distinct n or
-that collapse or exclude their estimate (left empty), a gamma extrapolated far
+that collapse or exclude their estimate (left empty), intervals from 5-7
+distinct n (given, but too narrow: they undercover), a gamma extrapolated far
 below the points; fit.csv's status column says which, "ok" otherwise. Works
 on any CSV: name its columns with --x, --y and --group. Rows with a missing or
 non-positive x or y are reported and left out; a table with no usable row is

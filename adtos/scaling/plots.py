@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from adtos.plotting import FIGURE_SIZE, FONT_SIZE, log_ticks, pyplot, save_figure, tick_label
+from adtos.scaling.fit import INTERVALS_KEPT
 from adtos.scaling.table import GroupFit
 
 
@@ -125,8 +126,10 @@ def legend_label(item: GroupFit, *, gamma_drawn: bool) -> str:
             label += " (γ extrapolated: no measured gap, not drawn)"
         elif not gamma_drawn:
             label += " (γ below the plot, not drawn)"
-        if set(fit.warnings) - {"gamma_extrapolated"}:
+        if set(fit.warnings) - INTERVALS_KEPT:
             label += "; no intervals"
+        elif "intervals_too_narrow" in fit.warnings:
+            label += "; intervals too narrow"
     elif fit is not None:  # a flat or rising curve: its α, β, γ mean nothing
         label += " (does not fall with n: no power law)"
     elif item.error:
