@@ -47,6 +47,22 @@ PIECE_CHANNELS = {piece: i + 1 for i, piece in enumerate(PIECE_CLASSES)}
 MIDI_CHANNELS = 16  # pyfluidsynth's default of 256 makes every program reset 16x longer
 FLUID_WARN = 2  # FluidSynth's log level for warnings
 
+# The SF2 default velocity-to-attenuation modulator (concave, 960 cB) makes a
+# voice's level (velocity/127) ** 2: velocity 30 sits 25 dB below 127.
+SF2_VELOCITY_EXPONENT = 2.0
+
+
+def curve_velocity(velocity: int, exponent: float) -> int:
+    """The MIDI velocity FluidSynth is sent so that a drum hit played at `velocity`
+    sounds at level (velocity/127) ** exponent under the SF2 square law.
+
+    A drum module's velocity curve works the same way: it remaps the velocity, so
+    in a soundfont with velocity-split zones the remapped velocity also chooses
+    the sample. Clamped to 1..127 (0 would be a note-off).
+    """
+    value = 127.0 * (velocity / 127.0) ** (exponent / SF2_VELOCITY_EXPONENT)
+    return min(127, max(1, int(value + 0.5)))
+
 
 def _bind(name: str, restype, *argtypes):
     import fluidsynth
@@ -230,6 +246,9 @@ class SoundfontBank:
     def _events(self, preset: Preset, instrument: pretty_midi.Instrument, n: int) -> list[_Event]:
         sr = self.sample_rate
         is_drums = preset.role == "drums"
+        # A drawn velocity curve (docs/presets.md, "Velocity curves"); without one
+        # the MIDI velocity goes to FluidSynth unchanged.
+        exponent = preset.variation.get("velocity_exponent") if is_drums else None
         notes = []  # (channel, key, velocity, on, off) in samples
         for note in instrument.notes:
             key = int(note.pitch)
@@ -244,7 +263,10 @@ class SoundfontBank:
             off = max(int(round(end * sr)), on + 1)
             if on >= n or not 0 <= key <= 127 or note.velocity <= 0:
                 continue
-            notes.append((channel, key, min(int(note.velocity), 127), on, off))
+            velocity = min(int(note.velocity), 127)
+            if exponent is not None:
+                velocity = curve_velocity(velocity, exponent)
+            notes.append((channel, key, velocity, on, off))
         notes.sort(key=lambda x: (x[0], x[1], x[3]))
         events: list[_Event] = []
         for i, (channel, key, velocity, on, off) in enumerate(notes):
