@@ -294,8 +294,8 @@ def test_velocity_curve_sets_the_level_of_soundfont_hits(bank, pitch):
 
 def test_preset_without_a_curve_sends_the_midi_velocities(bank):
     """No `velocity_exponent`: FluidSynth gets each note's velocity as played, so the
-    audio is what it was before curves existed; e = 2 (the SF2 law itself) is the
-    identity, byte for byte."""
+    audio is what it was before curves existed; on a kit with the SF2 default law
+    (TimGM6mb's), e = 2 is the identity, byte for byte."""
     groove = drum_groove()
     for note, velocity in zip(groove.notes, range(1, 128, 3)):
         note.velocity = velocity
@@ -341,3 +341,46 @@ def test_velocity_curve_is_validated_at_load(tmp_path):
     with pytest.raises(ValueError, match="may hold only a drum kit's 'velocity_exponent'"):
         Preset(role="piano", source={"soundfont": "TimGM6mb.sf2", "bank": 0, "program": 0},
                variation={"velocity_exponent": 1.5})
+
+
+def test_kit_with_its_own_velocity_law_plays_the_drawn_curve(tmp_path):
+    """A kit whose zones carry their own velocity modulator (MuseScore General's kits:
+    800 cB, level (v/127)^1.67) is remapped from its own law, not the SF2 default's:
+    a written soundfont whose law is linear plays e = 1.5 and 2 as drawn."""
+    from adtos.presets.soundfonts import SoundfontError, read_velocity_exponents
+    from sf2_fixture import write_drum_soundfont
+
+    linear = write_drum_soundfont(tmp_path / "Linear.sf2", velocity_cb=480)
+    flat = write_drum_soundfont(tmp_path / "Flat.sf2", velocity_cb=0)
+    assert read_velocity_exponents(linear) == {(128, 0): 1.0}
+    assert read_velocity_exponents(flat) == {(128, 0): 0.0}
+    own = SoundfontBank(SR, soundfonts=[linear, flat])
+    for exponent in (None, 1.5, 2.0):
+        preset = Preset(role="drums", source={"soundfont": "Linear.sf2", "bank": 128,
+                                              "program": 0},
+                        variation={"velocity_exponent": exponent} if exponent else {})
+        levels = {v: hit_level_db(own, preset, 38, v) for v in CURVE_VELOCITIES}
+        e = exponent or 1.0  # no curve: the kit's own, linear
+        for velocity in CURVE_VELOCITIES[:-1]:
+            assert levels[velocity] - levels[127] == pytest.approx(
+                20 * e * np.log10(velocity / 127), abs=CURVE_TOLERANCE_DB), (exponent, velocity)
+    deaf = Preset(role="drums", source={"soundfont": "Flat.sf2", "bank": 128, "program": 0},
+                  variation={"velocity_exponent": 1.5})
+    with pytest.raises(SoundfontError, match="Flat.sf2 bank 128 program 0: its level does not "
+                                             "follow the velocity"):
+        own.render(deaf, one_note(38), 0.5)
+
+
+def test_velocity_laws_of_the_installed_soundfonts():
+    """TimGM6mb's kits keep the SF2 default; MuseScore General's override it (800 cB)."""
+    from adtos.presets.soundfonts import read_velocity_exponents, resolve_soundfont
+
+    laws = read_velocity_exponents(TIMGM)
+    assert {e for (bank, _), e in laws.items() if bank == 128} == {2.0}
+    try:
+        musescore = resolve_soundfont("MuseScore_General_Full.sf3")
+    except FileNotFoundError:
+        return
+    kits = {program: e for (bank, program), e in read_velocity_exponents(musescore).items()
+            if bank == 128}
+    assert kits[0] == pytest.approx(2 * 800 / 960) and len(kits) == 38

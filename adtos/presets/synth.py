@@ -52,15 +52,17 @@ FLUID_WARN = 2  # FluidSynth's log level for warnings
 SF2_VELOCITY_EXPONENT = 2.0
 
 
-def curve_velocity(velocity: int, exponent: float) -> int:
+def curve_velocity(velocity: int, exponent: float, native: float = SF2_VELOCITY_EXPONENT) -> int:
     """The MIDI velocity FluidSynth is sent so that a drum hit played at `velocity`
-    sounds at level (velocity/127) ** exponent under the SF2 square law.
+    sounds at level (velocity/127) ** exponent, in a kit whose own law is
+    (velocity/127) ** native (2, the SF2 default, unless its zones say otherwise:
+    adtos.presets.soundfonts.read_velocity_exponents).
 
     A drum module's velocity curve works the same way: it remaps the velocity, so
     in a soundfont with velocity-split zones the remapped velocity also chooses
     the sample. Clamped to 1..127 (0 would be a note-off).
     """
-    value = 127.0 * (velocity / 127.0) ** (exponent / SF2_VELOCITY_EXPONENT)
+    value = 127.0 * (velocity / 127.0) ** (exponent / native)
     return min(127, max(1, int(value + 0.5)))
 
 
@@ -127,6 +129,7 @@ class SoundfontBank:
         self._loaded: dict[str, int] = {}  # soundfont name -> the keeper's soundfont object
         self._synth = None  # the synthesizer of the render in progress
         self._sfids: dict[str, int] = {}
+        self._velocity_laws: dict[str, dict[tuple[int, int], float]] = {}
 
     def _new_synth(self, reverb: bool = False, chorus: bool = False, gain: float = 0.4):
         import fluidsynth
@@ -172,6 +175,20 @@ class SoundfontBank:
             self._paths[name] = path
             self._loaded[name] = self._get_sfont(self._keeper.synth, sfid)
         return self._paths[name]
+
+    def velocity_law(self, soundfont: str, bank: int, program: int) -> float:
+        """The exponent e of a soundfont preset's own velocity curve, level = (v/127) ** e."""
+        from adtos.presets.soundfonts import read_velocity_exponents
+
+        if soundfont not in self._velocity_laws:
+            self._velocity_laws[soundfont] = read_velocity_exponents(
+                self.soundfont_path(soundfont))
+        native = self._velocity_laws[soundfont].get((bank, program), SF2_VELOCITY_EXPONENT)
+        if native <= 0:
+            raise SoundfontError(f"soundfont {soundfont} bank {bank} program {program}: its "
+                                 "level does not follow the velocity, so a velocity curve "
+                                 "cannot be played on it")
+        return native
 
     # -- rendering ----------------------------------------------------------------------
 
@@ -249,6 +266,11 @@ class SoundfontBank:
         # A drawn velocity curve (docs/presets.md, "Velocity curves"); without one
         # the MIDI velocity goes to FluidSynth unchanged.
         exponent = preset.variation.get("velocity_exponent") if is_drums else None
+        if exponent is not None:  # each channel's kit and its own law
+            kits = {SOURCE_CHANNEL: preset.source,
+                    **{PIECE_CHANNELS[name]: piece for name, piece in preset.pieces.items()}}
+            native = {channel: self.velocity_law(kit["soundfont"], kit["bank"], kit["program"])
+                      for channel, kit in kits.items()}
         notes = []  # (channel, key, velocity, on, off) in samples
         for note in instrument.notes:
             key = int(note.pitch)
@@ -265,7 +287,7 @@ class SoundfontBank:
                 continue
             velocity = min(int(note.velocity), 127)
             if exponent is not None:
-                velocity = curve_velocity(velocity, exponent)
+                velocity = curve_velocity(velocity, exponent, native[channel])
             notes.append((channel, key, velocity, on, off))
         notes.sort(key=lambda x: (x[0], x[1], x[3]))
         events: list[_Event] = []

@@ -17,7 +17,8 @@ still renders the same sound):
 and a kit-wide velocity-to-level curve `velocity_exponent`: level =
 (velocity / 127) ** exponent on top of the kit's velocity layers (1: Hydrogen's
 linear scaling, velocity 30 at -12.5 dB below 127; 2: the SF2 default's square
-law, velocity 30 at -25 dB).
+law, velocity 30 at -25 dB). A soundfont drum preset carries that curve alone,
+which FluidSynth plays by a remapped velocity (adtos.presets.synth.curve_velocity).
 
 The DSP is plain functions on one-shot arrays, (channels, n) float32; the
 native sampler (adtos.kits.sampler) applies `vary_one_shot` once per sample and
