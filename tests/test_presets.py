@@ -305,7 +305,7 @@ def test_velocity_curves_are_drawn_for_soundfont_kits_and_change_nothing_else(sm
         != exponents
 
 
-def test_cli_no_velocity_curves(small_library, tmp_path):
+def test_cli_no_velocity_curves(small_library, tmp_path, capsys):
     from adtos.cli import main
 
     _, _, cache = small_library
@@ -319,6 +319,7 @@ def test_cli_no_velocity_curves(small_library, tmp_path):
         libraries[bool(flag)] = load_presets(out)
     assert all("velocity_exponent" in p.variation
                for p in libraries[False] if p.role == "drums")
+    assert "velocity curves: 6 drum presets draw one" in capsys.readouterr().out
     assert all(not p.variation for p in libraries[True])
     assert [without_curve(p) for p in libraries[False]] == \
         [without_curve(p) for p in libraries[True]]

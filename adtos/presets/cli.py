@@ -127,6 +127,12 @@ def run(args: argparse.Namespace) -> int:
               f"kits, {sum(not p.sampled and bool(p.pieces) for p in drums)} soundfont "
               f"composites, {sum(p.sampled and not p.variation for p in drums)} sampled kits, "
               f"{sum(p.sampled and bool(p.variation) for p in drums)} varied sampled kits")
+        curves = sorted(p.variation["velocity_exponent"] for p in drums
+                        if "velocity_exponent" in p.variation)
+        if curves:
+            print(f"  velocity curves: {len(curves)} drum presets draw one, exponent "
+                  f"{curves[0]:.2f}-{curves[-1]:.2f}; {len(drums) - len(curves)} play "
+                  "their kit's own")
     counts: dict[tuple[str, str | None], int] = {}
     for preset in library:
         counts[(preset.role, preset.pool)] = counts.get((preset.role, preset.pool), 0) + 1
