@@ -75,7 +75,7 @@ class GenerateSection:
                                                          min=0.0, max=0.9))
     velocity_curves: bool = field(default=True, metadata=_meta(
         "soundfont drum presets draw a velocity curve (velocity_exponent in [1, 2]); "
-        "false: the SF2 default square law"))
+        "false: each kit's own curve (mostly the SF2 default square law)"))
 
 
 @dataclass

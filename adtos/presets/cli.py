@@ -52,9 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "kits with per-piece variation (pitch, decay, tilt, saturation, gain, "
                         "velocity curve); the rest are soundfont composites (default: 0.75)")
     parser.add_argument("--no-velocity-curves", action="store_true",
-                        help="soundfont drum presets play the SF2 default velocity curve "
-                        "(level = (velocity/127)^2, velocity 30 at -25 dB) instead of a drawn "
-                        "one; by default each draws velocity_exponent uniformly in [1, 2] "
+                        help="soundfont drum presets play their kit's own velocity curve (in "
+                        "most soundfonts the SF2 default, level = (velocity/127)^2, velocity 30 "
+                        "at -25 dB) instead of a drawn one; by default each draws "
+                        "velocity_exponent uniformly in [1, 2] "
                         "(1: linear, as Hydrogen; 2: the SF2 default), as the varied sampled "
                         "kits do, from a seed stream of its own so that nothing else changes")
     parser.add_argument("--diversity", type=Path, metavar="LIBRARY",

@@ -4,8 +4,9 @@ Drums: every kit that passes the kit check (with its remap), then composite
 kits, each piece (kick, snare, toms, hi-hat, cymbals) from a different kit with
 its own tuning and gain. Other roles: the pitched patches, piano, bass,
 guitar, lead and bridge first (interleaved), then the other timbres, then effect variants if more are asked
-for. Every preset gets a seeded effect chain (some stay dry). Everything follows
-from the seed; ids are hashes of the definitions, so they are all distinct.
+for. Every preset gets a seeded effect chain (some stay dry), every soundfont
+drum preset a velocity curve (as the varied sampled kits have one). Everything
+follows from the seed; ids are hashes of the definitions, so they are all distinct.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drum
     sampled kits with per-piece variation; the rest are soundfont composites.
     With `velocity_curves` every soundfont drum preset (FluidSynth plays it)
     draws a velocity curve too, as the varied sampled kits do
-    (`soundfont_velocity_curves`); without, it plays the SF2 default curve.
+    (`soundfont_velocity_curves`); without, it plays its kit's own curve (the
+    SF2 default, level = (velocity/127)^2, in most soundfonts).
 
     `cache` is a JSON file of kit-check results (keyed by soundfont name, size and
     modification time) that makes a rebuild skip the rendering; "auto" is
