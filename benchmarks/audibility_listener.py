@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -244,29 +245,44 @@ def bin_names(edges: np.ndarray = SMR_EDGES) -> list[str]:
     return names
 
 
+def crossing_interval(per_track: list[tuple[np.ndarray, np.ndarray]], resamples: int,
+                      ceiling_db: float) -> tuple[float, float, int, np.ndarray]:
+    """95 % bootstrap interval of the half-ceiling crossing, how many resamples had
+    none, and the per-bin 95 % band of the rate (shape (2, bins))."""
+    crossings, rates = bootstrap(per_track, resamples, ceiling_db=ceiling_db)
+    valid = crossings[~np.isnan(crossings)]
+    low, high = np.percentile(valid, [2.5, 97.5]) if valid.size else (np.nan, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN bins stay NaN
+        band = np.nanpercentile(rates, [2.5, 97.5], axis=0)
+    return float(low), float(high), int(np.isnan(crossings).sum()), band
+
+
 def report(name: str, results: list[TrackResult], resamples: int, ceiling_db: float) -> dict:
     labels = np.concatenate([r.labels for r in results])
     smr = np.concatenate([r.smr_db for r in results])
     heard = np.concatenate([r.heard for r in results])
     annotated = sum(r.annotated for r in results)
     offsets = np.concatenate([r.offsets for r in results])
-    pooled = curve(smr, heard, ceiling_db=ceiling_db)
-    crossings, boot_rates = bootstrap([(r.smr_db, r.heard) for r in results], resamples,
-                                      ceiling_db=ceiling_db)
-    valid = crossings[~np.isnan(crossings)]
-    low, high = np.percentile(valid, [2.5, 97.5]) if valid.size else (np.nan, np.nan)
+    quiet = sum(r.quiet for r in results)
     print(f"\n### {name}\n")
     print(f"{len(results)} tracks; {labels.size} of {annotated} annotated onsets "
           f"({labels.size / max(annotated, 1):.1%}) isolated; heard {heard.mean():.1%}; "
-          f"median offset of the detection {1000 * np.median(offsets):+.1f} ms; "
-          f"false-alarm floor {sum(r.false_alarms for r in results) / max(sum(r.quiet for r in results), 1):.1%} "
-          f"(of {sum(r.quiet for r in results)} probe times with no note-on within ±50 ms)\n")
-    header = ["smr_db"] + [c for c in CLASSES] + ["pooled", "pooled 95 %", "onsets"]
+          f"median offset of the detection {1000 * np.median(offsets):+.1f} ms; false-alarm floor "
+          f"{sum(r.false_alarms for r in results) / max(quiet, 1):.1%} (of {quiet} probe times "
+          f"with no note-on within ±{ISOLATION_S * 1000:.0f} ms)\n")
+    pooled = curve(smr, heard, ceiling_db=ceiling_db)
+    low, high, missing, band = crossing_interval([(r.smr_db, r.heard) for r in results],
+                                                 resamples, ceiling_db)
+    per_class, intervals = {}, {}
+    for index, label in enumerate(CLASSES):
+        per_class[label] = curve(smr[labels == index], heard[labels == index], ceiling_db=ceiling_db)
+        intervals[label] = crossing_interval(
+            [(r.smr_db[r.labels == index], r.heard[r.labels == index]) for r in results],
+            resamples, ceiling_db)[:3]
+    header = ["smr_db", *CLASSES, "pooled", "pooled 95 %", "onsets"]
     print("| " + " | ".join(header) + " |")
-    print("|---" * len(header) + "|")
-    per_class = {c: curve(smr[labels == i], heard[labels == i], ceiling_db=ceiling_db)
-                 for i, c in enumerate(CLASSES)}
-    band = np.nanpercentile(boot_rates, [2.5, 97.5], axis=0)
+    print("|---" + "|---:" * (len(header) - 1) + "|")
     for b, bin_name in enumerate(bin_names()):
         cells = [f"{per_class[c].rates[b]:.2f} ({per_class[c].counts[b]})"
                  if not np.isnan(per_class[c].rates[b]) else f"— ({per_class[c].counts[b]})"
@@ -274,12 +290,15 @@ def report(name: str, results: list[TrackResult], resamples: int, ceiling_db: fl
         pooled_cell = f"**{pooled.rates[b]:.2f}**" if not np.isnan(pooled.rates[b]) else "—"
         print(f"| {bin_name} | " + " | ".join(cells) + f" | {pooled_cell} | "
               f"{band[0, b]:.2f}–{band[1, b]:.2f} | {pooled.counts[b]} |")
-    print(f"\nceiling (smr_db >= {ceiling_db:g}): pooled {pooled.ceiling:.2f}; "
-          + ", ".join(f"{c} {per_class[c].ceiling:.2f}" for c in CLASSES))
-    print("half-ceiling crossing: pooled "
-          f"**{pooled.crossing:.1f} dB** (95 % over tracks {low:.1f} to {high:.1f}, "
-          f"{np.isnan(crossings).sum()} of {resamples} resamples without one); "
-          + ", ".join(f"{c} {per_class[c].crossing:.1f}" for c in CLASSES))
+    print(f"| ceiling (>= {ceiling_db:g}) | "
+          + " | ".join(f"{per_class[c].ceiling:.2f}" if not np.isnan(per_class[c].ceiling) else "—"
+                       for c in CLASSES)
+          + f" | **{pooled.ceiling:.2f}** | | |")
+    print("| half-ceiling crossing (dB) | " + " | ".join(
+        f"{per_class[c].crossing:.1f} [{intervals[c][0]:.1f}, {intervals[c][1]:.1f}]"
+        if not np.isnan(per_class[c].crossing) else "—" for c in CLASSES) + f" | **{pooled.crossing:.1f}** | {low:.1f} to {high:.1f} | |")
+    print(f"\n95 % intervals over {resamples} resamplings of the tracks; resamples without a "
+          f"crossing: pooled {missing}, " + ", ".join(f"{c} {intervals[c][2]}" for c in CLASSES))
     return {"name": name, "pooled": pooled, "band": band, "interval": (low, high)}
 
 
@@ -331,6 +350,9 @@ def main() -> None:
                         help="folder keeping the listener's detections between runs")
     parser.add_argument("--plot", type=Path, default=None,
                         help="write the pooled curves of all datasets to this .png/.svg/.pdf")
+    parser.add_argument("--names", nargs="+", default=None,
+                        help="what to call each dataset in the tables and the plot "
+                             "(default: the folder names)")
     parser.add_argument("--policy-db", type=float, default=-5.0,
                         help="the label policy minimum to mark on the plot (default: -5)")
     args = parser.parse_args()
@@ -344,18 +366,21 @@ def main() -> None:
           f"{PEAK_PICKING | LISTENERS[args.listener]}; window ±{WINDOW_S * 1000:.0f} ms; "
           f"isolation ±{ISOLATION_S * 1000:.0f} ms from accompaniment"
           + (" and other drum notes" if args.solo else ""))
+    names = args.names or [Path(folder).name for folder in args.datasets]
+    if len(names) != len(args.datasets):
+        parser.error(f"--names: {len(names)} names for {len(args.datasets)} datasets")
     summaries = []
-    for folder in args.datasets:
+    for folder, name in zip(args.datasets, names):
         dataset = load_dataset("adtos", folder)
         tracks = [t for t in dataset.tracks if t.smr_db is not None and t.audio_path is not None
                   and (args.split is None or t.split == args.split)]
         if not tracks:
             sys.exit(f"{folder}: no rendered track with measured audibility")
         results = []
-        for track in tqdm(tracks, desc=f"listening to {Path(folder).name}", unit="track"):
+        for track in tqdm(tracks, desc=f"listening to {name}", unit="track"):
             detections, duration = listen_cached(listener, track, args.cache)
             results.append(analyse_track(track, detections, duration, args.solo))
-        summaries.append(report(Path(folder).name, results, args.resamples, args.ceiling_db))
+        summaries.append(report(name, results, args.resamples, args.ceiling_db))
     if args.plot is not None:
         plot(summaries, args.plot, args.listener, args.policy_db)
 
