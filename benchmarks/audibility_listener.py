@@ -45,6 +45,8 @@ WINDOW_S = 0.025     # madmom.evaluation.onsets' window
 ISOLATION_S = 0.050  # no other note-on this close: twice the window, so a detection of it misses
 SMR_EDGES = np.arange(-30.0, 20.1, 5.0)
 CEILING_DB = 10.0
+VELOCITY_BANDS = [(1, 40), (40, 60), (60, 80), (80, 100), (100, 128)]
+PEDAL_HIHAT = 44
 MIN_BIN_ONSETS = 20  # a bin with fewer onsets gives no rate (too noisy to interpolate on)
 # madmom's published settings: bin/CNNOnsetDetector and bin/OnsetDetector.
 LISTENERS = {"cnn": {"threshold": 0.54, "smooth": 0.05},
@@ -220,20 +222,24 @@ class TrackResult:
     offsets: np.ndarray  # nearest detection minus onset, heard hits only
     quiet: int           # probe times with no note-on near them
     false_alarms: int    # of those, with a detection within the window
+    velocities: np.ndarray  # MIDI velocity of each isolated hit
+    notes: np.ndarray       # GM note of each isolated hit
 
 
-def analyse_track(track, detections: np.ndarray, duration: float, solo: bool) -> TrackResult:
+def analyse_track(track, detections: np.ndarray, duration: float, solo: bool,
+                  leave_out: tuple[int, ...] = ()) -> TrackResult:
     accompaniment = accompaniment_onsets(track.audio_path.parent.parent / "midi"
                                          / f"{track.track_id}.mid")
     drums = np.sort(track.original_onsets) if solo else None
-    keep = isolated(track.onsets, accompaniment, drums=drums)
+    keep = isolated(track.onsets, accompaniment, drums=drums) & ~np.isin(track.notes, leave_out)
     times = track.onsets[keep]
     heard = detected(times, detections)
     offsets = np.array([detections[np.argmin(np.abs(detections - t))] - t
                         for t in times[heard]]) if heard.any() else np.zeros(0)
     probes = quiet_probes(np.concatenate([accompaniment, track.original_onsets]), duration)
     return TrackResult(track.labels[keep], track.smr_db[keep], heard, track.onsets.size, offsets,
-                       probes.size, int(detected(probes, detections).sum()))
+                       probes.size, int(detected(probes, detections).sum()),
+                       track.velocities[keep], track.notes[keep])
 
 
 # --------------------------------------------------------------------------
@@ -299,6 +305,20 @@ def report(name: str, results: list[TrackResult], resamples: int, ceiling_db: fl
         if not np.isnan(per_class[c].crossing) else "—" for c in CLASSES) + f" | **{pooled.crossing:.1f}** | {low:.1f} to {high:.1f} | |")
     print(f"\n95 % intervals over {resamples} resamplings of the tracks; resamples without a "
           f"crossing: pooled {missing}, " + ", ".join(f"{c} {intervals[c][2]}" for c in CLASSES))
+    velocities = np.concatenate([r.velocities for r in results])
+    print("\nheard per velocity band (the bands of the real-data transcriber's recall in "
+          "design.md): " + ", ".join(
+              f"{low}-{high - 1}: {heard[(velocities >= low) & (velocities < high)].mean():.2f}"
+              for low, high in VELOCITY_BANDS if np.any((velocities >= low) & (velocities < high))))
+    notes = np.concatenate([r.notes for r in results])
+    hihat = labels == CLASSES.index("HH")
+    for what, mine in (("pedal hi-hat (44)", hihat & (notes == PEDAL_HIHAT)),
+                       ("other hi-hats", hihat & (notes != PEDAL_HIHAT))):
+        if mine.any():
+            counts, rates = bin_rates(smr[mine], heard[mine])
+            print(f"{what}: {mine.sum()} isolated, heard {heard[mine].mean():.2f}, median smr_db "
+                  f"{np.median(smr[mine]):.1f}; per bin: " + ", ".join(
+                      f"{rate:.2f} ({n})" if n else "—" for rate, n in zip(rates, counts)))
     return {"name": name, "pooled": pooled, "band": band, "interval": (low, high)}
 
 
@@ -342,6 +362,9 @@ def main() -> None:
     parser.add_argument("--split", default=None, help="only this split (default: all tracks)")
     parser.add_argument("--solo", action="store_true",
                         help="also drop hits with another drum note within ±50 ms")
+    parser.add_argument("--leave-out", type=int, nargs="+", default=[], metavar="NOTE",
+                        help="GM notes not counted (e.g. 44: the pedal hi-hat, which the "
+                             "default label policy ignores whatever its level)")
     parser.add_argument("--ceiling-db", type=float, default=CEILING_DB,
                         help="the ceiling is the pooled rate at smr_db >= this (default: 10)")
     parser.add_argument("--resamples", type=int, default=1000,
@@ -365,7 +388,8 @@ def main() -> None:
     print(f"listener: madmom {args.listener.upper()} onsets, peak picking "
           f"{PEAK_PICKING | LISTENERS[args.listener]}; window ±{WINDOW_S * 1000:.0f} ms; "
           f"isolation ±{ISOLATION_S * 1000:.0f} ms from accompaniment"
-          + (" and other drum notes" if args.solo else ""))
+          + (" and other drum notes" if args.solo else "")
+          + (f"; GM notes {args.leave_out} left out" if args.leave_out else ""))
     names = args.names or [Path(folder).name for folder in args.datasets]
     if len(names) != len(args.datasets):
         parser.error(f"--names: {len(names)} names for {len(args.datasets)} datasets")
@@ -379,7 +403,8 @@ def main() -> None:
         results = []
         for track in tqdm(tracks, desc=f"listening to {name}", unit="track"):
             detections, duration = listen_cached(listener, track, args.cache)
-            results.append(analyse_track(track, detections, duration, args.solo))
+            results.append(analyse_track(track, detections, duration, args.solo,
+                                         tuple(args.leave_out)))
         summaries.append(report(name, results, args.resamples, args.ceiling_db))
     if args.plot is not None:
         plot(summaries, args.plot, args.listener, args.policy_db)
