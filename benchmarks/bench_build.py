@@ -2,17 +2,21 @@
 
     .venv/bin/python benchmarks/bench_build.py                 # 64 tracks of 60 s
     .venv/bin/python benchmarks/bench_build.py --tracks 8 --duration 30
+    .venv/bin/python benchmarks/bench_build.py --config configs/ablation_mix_flat.toml --set tracks.lead=false
 
 Builds configs/adtos.toml (GMD + POP909 from ../shared/data, 4 voices) from
 scratch into a temporary folder, with the track count and duration overridden,
 and prints the wall time of each step and the throughput: hours of audio per
-hour of wall time, for the whole build and for the render step alone.
+hour of wall time, for the whole build and for the render step alone, and
+per CPU-hour (this process and its workers), the figure that compares across
+loads of a shared machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -20,6 +24,13 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and of its finished children (the workers)."""
+    own, children = (resource.getrusage(who) for who in
+                     (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> int:
@@ -32,34 +43,41 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=None, help="default: every core")
     parser.add_argument("--out", default=None, help="build folder (default: a temporary one, "
                         "removed afterwards)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, as `adtos build --set` (repeatable; "
+                        "VALUE is TOML, e.g. tracks.lead=false)")
     args = parser.parse_args()
 
     from adtos.build import build_dataset, load_config
-    from adtos.cli import CLIError
+    from adtos.build.cli import parse_overrides
+    from adtos.errors import AdtosError
 
     try:
-        config = load_config(args.config, overrides={"tracks.train": args.tracks,
-                                                     "tracks.val": args.val,
-                                                     "tracks.duration": args.duration})
-    except CLIError as error:
+        overrides = {"tracks.train": args.tracks, "tracks.val": args.val,
+                     "tracks.duration": args.duration, **parse_overrides(args.set)}
+        config = load_config(args.config, overrides=overrides)
+    except AdtosError as error:
         print(f"bench_build: {error}", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="adtos-bench-")) / "ds"
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     try:
         report = build_dataset(config, out, workers=args.workers)
     finally:
         wall = time.perf_counter() - started
+        cpu = cpu_seconds() - cpu_started
         if args.out is None:
             shutil.rmtree(out.parent, ignore_errors=True)
     audio_hours = report.hours
-    print(f"config: {args.config} with {args.tracks} train + {args.val} val tracks "
+    print(f"config: {args.config} {' '.join(args.set)} with {args.tracks} train + {args.val} val tracks "
           f"of {args.duration:g} s, workers={args.workers or os.cpu_count()}")
     for step, seconds in report.seconds.items():
         print(f"  {step:<9} {seconds:8.1f} s")
     print(f"total wall time: {wall:.1f} s for {report.tracks} tracks, "
           f"{audio_hours * 60:.1f} min of audio")
     print(f"hours of audio per hour (whole build): {audio_hours / (wall / 3600):.1f}")
+    print(f"CPU time (this process and its workers): {cpu:.1f} s; hours of audio per "
+          f"CPU-hour: {audio_hours / (cpu / 3600):.1f}")
     render = report.seconds.get("render", 0.0)
     if render > 0:
         print(f"hours of audio per hour (render step): {audio_hours / (render / 3600):.1f}")

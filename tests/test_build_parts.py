@@ -154,3 +154,17 @@ def test_set_overrides_parse_as_toml():
         "dataset.name": "big", "dataset.format": "wav"}
     with pytest.raises(AdtosError, match="expected SECTION.KEY=VALUE"):
         parse_overrides(["train=64"])
+
+
+@pytest.mark.parametrize("curves", [True, False])
+def test_generated_presets_follow_the_velocity_curve_setting(tmp_path, curves):
+    """[presets.generate].velocity_curves reaches the builder: soundfont drum presets
+    draw a velocity_exponent (the default) or keep the kit's own curve."""
+    from adtos.build.sources import presets_step
+
+    config = parse_config({"libraries": [{"builtin": "loop-pack"}],
+                           "presets": {"generate": {"drums": 4, "other": 2,
+                                                    "soundfonts": ["TimGM6mb.sf2"],
+                                                    "velocity_curves": curves}}})
+    drums = [p for p in presets_step(config, tmp_path) if p.role == "drums"]
+    assert drums and all(("velocity_exponent" in p.variation) == curves for p in drums)

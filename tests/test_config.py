@@ -220,3 +220,15 @@ def test_each_mix_ablation_switches_off_its_levers_alone(name, levers):
     assert {key for key in base if base[key] != ablation[key]} == levers
     assert all(not ablation[lever] for lever in levers)  # false, or [] for the balance
     assert all(base[lever] for lever in levers)
+
+
+def test_velocity_curve_ablation_changes_only_the_preset_library():
+    """configs/ablation_velocity_curve.toml is adtos.toml with the library whose soundfont
+    kits play the SF2 default velocity curve (tests/test_presets.py checks that library)."""
+    base = tomllib.loads((REPO_ROOT / "configs" / "adtos.toml").read_text())
+    ablation = tomllib.loads((REPO_ROOT / "configs" / "ablation_velocity_curve.toml").read_text())
+    assert ablation["presets"] == {"library": "../presets/default_sf2_velocity.jsonl"}
+    assert base["presets"] == {"library": "../presets/default.jsonl"}
+    for section in ("dataset", "presets"):
+        base.pop(section), ablation.pop(section)
+    assert ablation == base

@@ -277,6 +277,54 @@ def test_cli_writes_library_and_kit_report(small_library, tmp_path, capsys):
     assert "wrote 18 presets" in capsys.readouterr().out
 
 
+def without_curve(preset: Preset) -> dict:
+    data = preset.to_json()
+    data.pop("id")
+    data.pop("variation", None)
+    return data
+
+
+def test_velocity_curves_are_drawn_for_soundfont_kits_and_change_nothing_else(small_library):
+    """The lever draws a curve for every soundfont drum preset from its own seed stream:
+    with it off the library is what the builder made before curves existed (every other
+    draw the same); with it on only `velocity_exponent` (and so the id) differs."""
+    library, _, cache = small_library  # built with the default: curves on
+    plain = build_preset_library([TIMGM], drums=40, other=30, seed=3, val_share=0.2,
+                                 cache=cache, progress=False, velocity_curves=False)
+    assert [without_curve(p) for p in library] == [without_curve(p) for p in plain]
+    drums = [p for p in library if p.role == "drums"]
+    assert all(not p.variation for p in plain)
+    assert all(set(p.variation) == {"velocity_exponent"} for p in drums)
+    assert all(not p.variation for p in library if p.role != "drums")
+    exponents = [p.variation["velocity_exponent"] for p in drums]
+    assert all(1.0 <= e <= 2.0 for e in exponents) and len(set(exponents)) > 20
+    assert {p.id for p in drums}.isdisjoint(p.id for p in plain)
+    other_seed = build_preset_library([TIMGM], drums=40, other=30, seed=4, val_share=0.2,
+                                      cache=cache, progress=False)
+    assert [p.variation["velocity_exponent"] for p in other_seed if p.role == "drums"] \
+        != exponents
+
+
+def test_cli_no_velocity_curves(small_library, tmp_path, capsys):
+    from adtos.cli import main
+
+    _, _, cache = small_library
+    local_cache = tmp_path / "cache.json"
+    shutil.copy(cache, local_cache)
+    libraries = {}
+    for flag in ([], ["--no-velocity-curves"]):
+        out = tmp_path / f"tim{len(flag)}.jsonl"
+        assert main(["presets", "--soundfont", str(TIMGM), "--drums", "6", "--other", "2",
+                     "--seed", "1", "--out", str(out), "--cache", str(local_cache), *flag]) == 0
+        libraries[bool(flag)] = load_presets(out)
+    assert all("velocity_exponent" in p.variation
+               for p in libraries[False] if p.role == "drums")
+    assert "velocity curves: 6 drum presets draw one" in capsys.readouterr().out
+    assert all(not p.variation for p in libraries[True])
+    assert [without_curve(p) for p in libraries[False]] == \
+        [without_curve(p) for p in libraries[True]]
+
+
 def test_cli_list_reports_bad_soundfont(tmp_path, capsys):
     from adtos.cli import main
 
@@ -318,6 +366,28 @@ def test_default_library_file_is_valid():
     train = set().union(*(kits(p) for p in drums if p.pool == "train"))
     val = set().union(*(kits(p) for p in drums if p.pool == "val"))
     assert not train & val  # no validation preset shares a kit with a training preset
+    # Every soundfont kit draws a velocity curve (FluidSynth plays it), in [1, 2].
+    curves = [p.variation.get("velocity_exponent") for p in drums if not p.sampled]
+    assert curves and all(c is not None and 1.0 <= c <= 2.0 for c in curves)
+
+
+def test_velocity_curve_ablation_library_differs_only_in_the_curve():
+    """presets/default_sf2_velocity.jsonl (configs/ablation_velocity_curve.toml) is the
+    default library with the soundfont kits' drawn curves taken out, line for line."""
+    from adtos.presets.library import soundfont_velocity_curves
+
+    folder = Path(__file__).resolve().parents[1] / "presets"
+    if not (folder / "default_sf2_velocity.jsonl").is_file():
+        pytest.skip("presets/default_sf2_velocity.jsonl not generated")
+    curved = load_presets(folder / "default.jsonl")
+    plain = load_presets(folder / "default_sf2_velocity.jsonl")
+    assert [without_curve(p) for p in curved] == [without_curve(p) for p in plain]
+    assert not any(p.variation for p in plain if not p.sampled)
+    changed = [a for a, b in zip(curved, plain) if a.id != b.id]
+    assert changed and all(a.role == "drums" and not a.sampled for a in changed)
+    # and the curves are what the builder draws for it (seed 0)
+    assert [p.to_json() for p in soundfont_velocity_curves(plain, 0)] == \
+        [p.to_json() for p in curved]
 
 
 def test_search_path_env_finds_soundfont_by_name(tmp_path, monkeypatch):

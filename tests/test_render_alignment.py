@@ -162,3 +162,36 @@ def check_onsets(tmp_path, presets: list, ring_s: float = 4.0,
             onset = audio_onset(audio, sr, float(time))
             assert onset - float(time) == pytest.approx(0.0, abs=TOLERANCE_S), \
                 f"{track_id}: note {note} ({label}) annotated at {time}, sounds at {onset:.6f}"
+
+
+def test_soundfont_velocity_curve_keeps_annotations_as_played(tmp_path):
+    """A drawn velocity curve changes what is heard, not what is annotated: the
+    annotation's velocity column is the MIDI velocity as played, its measured level
+    column follows the curve (a linear curve lifts the velocity-30 snares by about
+    12.5 dB relative to the velocity-127 ones), and onsets stay within 2 ms."""
+    check_onsets(tmp_path / "aligned", [kit(p, variation={"velocity_exponent": 1.0})
+                                        for p in (0, 25, 40)])
+    midi = pretty_midi.PrettyMIDI(initial_tempo=120.0)
+    drums = pretty_midi.Instrument(0, is_drum=True, name="drums")
+    velocities = [30, 127] * 4
+    for i, velocity in enumerate(velocities):
+        drums.notes.append(pretty_midi.Note(velocity, 38, 0.5 + i, 0.55 + i))
+    midi.instruments.append(drums)
+    tracks = tmp_path / "tracks"
+    presets = [kit(0), kit(0, variation={"velocity_exponent": 1.0})]
+    ids = ["train00000", "train00001"]
+    for track_id in ids:
+        write_track(tracks, track_id, midi)
+    write_tracks_table(tracks, ids)
+    spread = []
+    for preset in presets:
+        out = tmp_path / preset.id
+        report = render_tracks(tracks, [preset], out, workers=1, progress=False)
+        assert not report.failed
+        rows = [line.split("\t") for line in
+                (out / "annotations" / "train00000.txt").read_text().splitlines()]
+        assert [int(r[3]) for r in rows] == velocities  # as played, whatever the curve
+        levels = np.array([float(r[4]) for r in rows])
+        spread.append(float(np.median(levels[1::2]) - np.median(levels[::2])))
+    assert spread[0] == pytest.approx(25.1, abs=1.5)  # the SF2 square law
+    assert spread[1] == pytest.approx(12.5, abs=1.5)  # the linear curve

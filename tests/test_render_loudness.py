@@ -103,3 +103,20 @@ def test_clip_guard_scales_the_whole_mix_and_keeps_its_shape():
     quiet = tone(amplitude=0.5)
     same, unity = guard_clipping(quiet)
     assert unity == 1.0 and same is quiet
+
+
+def test_weighted_bus_measures_the_sum_of_its_stems():
+    from adtos.render.loudness import WeightedBus, block_energies, gated_loudness
+
+    rng = np.random.default_rng(5)
+    stems = [tone(freq=110.0, amplitude=0.3), tone(freq=2500.0, amplitude=0.01),
+             (rng.normal(0.0, 0.05, (3 * SR, 2)) * (np.arange(3 * SR)[:, None] % SR < SR // 4)
+              ).astype(np.float32)]
+    bus = WeightedBus()
+    normalized = [normalize_stem(stem, SR, -23.0, bus)[0] for stem in stems]
+    summed = normalized[0] + normalized[1] + normalized[2]
+    np.testing.assert_allclose(bus.block_energies(SR), block_energies(summed, SR), rtol=1e-5)
+    assert gated_loudness(bus.block_energies(SR)) == pytest.approx(integrated_loudness(summed, SR),
+                                                                   abs=1e-4)
+    # the stems handed to the bus are not changed by it
+    np.testing.assert_array_equal(normalize_stem(stems[0], SR, -23.0)[0], normalized[0])

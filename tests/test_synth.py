@@ -258,3 +258,129 @@ def test_overlapping_notes_of_one_pitch_do_not_cut_each_other(bank):
     one = bank.render(organ, single, 2.5)
     held = slice(int(1.3 * SR), int(1.9 * SR))  # after the first note's end, before the second's
     assert np.abs(both[held]).max() > 0.02 and np.abs(one[held]).max() < 0.01
+
+
+# -- velocity curves (docs/presets.md, "Velocity curves") --------------------------------
+
+CURVE_VELOCITIES = (30, 60, 100, 127)
+CURVE_TOLERANCE_DB = 0.5  # TimGM6mb follows the SF2 square law; measured within 0.15 dB
+
+
+def hit_level_db(bank: SoundfontBank, preset: Preset, pitch: int, velocity: int) -> float:
+    """Energy of a hit's first 300 ms, in dB."""
+    audio = bank.render(preset, one_note(pitch, start=0.05, velocity=velocity), 0.4)
+    return float(10 * np.log10(np.mean(audio[int(0.05 * SR):int(0.35 * SR)] ** 2)))
+
+
+@pytest.mark.parametrize("pitch", [38, 42])
+def test_velocity_curve_sets_the_level_of_soundfont_hits(bank, pitch):
+    """A real soundfont hit at velocities 30/60/100/127: its level relative to 127
+    follows 20·e·log10(v/127) dB for two drawn exponents and for the SF2 default."""
+    for exponent in (1.0, 1.5, None):
+        preset = kit(0, variation={"velocity_exponent": exponent} if exponent else {})
+        levels = {v: hit_level_db(bank, preset, pitch, v) for v in CURVE_VELOCITIES}
+        e = exponent or 2.0
+        for velocity in CURVE_VELOCITIES[:-1]:
+            measured = levels[velocity] - levels[127]
+            assert measured == pytest.approx(20 * e * np.log10(velocity / 127),
+                                             abs=CURVE_TOLERANCE_DB), (exponent, velocity)
+    # A ghost note at velocity 30 is about 12.5 dB louder with the linear curve than with
+    # the square law, and the same at 127.
+    linear, square = kit(0, variation={"velocity_exponent": 1.0}), kit(0)
+    assert hit_level_db(bank, linear, pitch, 30) - hit_level_db(bank, square, pitch, 30) \
+        == pytest.approx(12.5, abs=CURVE_TOLERANCE_DB)
+    assert hit_level_db(bank, linear, pitch, 127) == hit_level_db(bank, square, pitch, 127)
+
+
+def test_preset_without_a_curve_sends_the_midi_velocities(bank):
+    """No `velocity_exponent`: FluidSynth gets each note's velocity as played, so the
+    audio is what it was before curves existed; on a kit with the SF2 default law
+    (TimGM6mb's), e = 2 is the identity, byte for byte."""
+    groove = drum_groove()
+    for note, velocity in zip(groove.notes, range(1, 128, 3)):
+        note.velocity = velocity
+    plain = kit(0)
+    sent = [e.b for e in bank._events(plain, groove, 10 * SR) if e.kind == "on"]
+    assert sorted(sent) == sorted(n.velocity for n in groove.notes)
+    square = kit(0, variation={"velocity_exponent": 2.0})
+    assert square.id != plain.id
+    assert np.array_equal(bank.render(plain, groove, 4.0), bank.render(square, groove, 4.0))
+    curved = kit(0, variation={"velocity_exponent": 1.0})
+    sent = [e.b for e in bank._events(curved, groove, 10 * SR) if e.kind == "on"]
+    assert sorted(sent) != sorted(n.velocity for n in groove.notes)
+
+
+def test_curve_velocity_maps_the_square_law_onto_the_exponent():
+    from adtos.presets.synth import curve_velocity
+
+    assert [curve_velocity(v, 2.0) for v in range(1, 128)] == list(range(1, 128))
+    assert curve_velocity(127, 1.0) == 127 and curve_velocity(1, 4.0) == 1  # clamped to 1..127
+    for velocity in (10, 30, 64, 100):
+        sent = curve_velocity(velocity, 1.0)
+        assert sent > velocity  # a flatter curve lifts soft notes
+        assert 2 * np.log10(sent / 127) == pytest.approx(np.log10(velocity / 127), abs=0.03)
+    assert curve_velocity(60, 3.0) < 60
+
+
+def test_velocity_curve_is_validated_at_load(tmp_path):
+    from adtos.presets.model import load_presets
+
+    good = kit(0, variation={"velocity_exponent": 1.37})
+    line = good.to_json()
+    assert line["variation"] == {"velocity_exponent": 1.37}
+    for bad, message in ((9.0, r"velocity_exponent must be a number in \[0.25, 4\]"),
+                         ("steep", r"velocity_exponent must be a number in \[0.25, 4\]"),
+                         (float("nan"), "velocity_exponent")):
+        path = tmp_path / "bad.jsonl"
+        data = {**line, "id": "", "variation": {"velocity_exponent": bad}}
+        path.write_text(json.dumps(data) + "\n")
+        with pytest.raises(ValueError, match=f"bad.jsonl, line 1: .*{message}"):
+            load_presets(path)
+    with pytest.raises(ValueError, match="may hold only a drum kit's 'velocity_exponent'"):
+        kit(0, variation={"velocity_exponent": 1.5, "pieces": {"kick": {"pitch": 1.0}}})
+    with pytest.raises(ValueError, match="may hold only a drum kit's 'velocity_exponent'"):
+        Preset(role="piano", source={"soundfont": "TimGM6mb.sf2", "bank": 0, "program": 0},
+               variation={"velocity_exponent": 1.5})
+
+
+def test_kit_with_its_own_velocity_law_plays_the_drawn_curve(tmp_path):
+    """A kit whose zones carry their own velocity modulator (MuseScore General's kits:
+    800 cB, level (v/127)^1.67) is remapped from its own law, not the SF2 default's:
+    a written soundfont whose law is linear plays e = 1.5 and 2 as drawn."""
+    from adtos.presets.soundfonts import SoundfontError, read_velocity_exponents
+    from sf2_fixture import write_drum_soundfont
+
+    linear = write_drum_soundfont(tmp_path / "Linear.sf2", velocity_cb=480)
+    flat = write_drum_soundfont(tmp_path / "Flat.sf2", velocity_cb=0)
+    assert read_velocity_exponents(linear) == {(128, 0): 1.0}
+    assert read_velocity_exponents(flat) == {(128, 0): 0.0}
+    own = SoundfontBank(SR, soundfonts=[linear, flat])
+    for exponent in (None, 1.5, 2.0):
+        preset = Preset(role="drums", source={"soundfont": "Linear.sf2", "bank": 128,
+                                              "program": 0},
+                        variation={"velocity_exponent": exponent} if exponent else {})
+        levels = {v: hit_level_db(own, preset, 38, v) for v in CURVE_VELOCITIES}
+        e = exponent or 1.0  # no curve: the kit's own, linear
+        for velocity in CURVE_VELOCITIES[:-1]:
+            assert levels[velocity] - levels[127] == pytest.approx(
+                20 * e * np.log10(velocity / 127), abs=CURVE_TOLERANCE_DB), (exponent, velocity)
+    deaf = Preset(role="drums", source={"soundfont": "Flat.sf2", "bank": 128, "program": 0},
+                  variation={"velocity_exponent": 1.5})
+    with pytest.raises(SoundfontError, match="Flat.sf2 bank 128 program 0: its level does not "
+                                             "follow the velocity"):
+        own.render(deaf, one_note(38), 0.5)
+
+
+def test_velocity_laws_of_the_installed_soundfonts():
+    """TimGM6mb's kits keep the SF2 default; MuseScore General's override it (800 cB)."""
+    from adtos.presets.soundfonts import read_velocity_exponents, resolve_soundfont
+
+    laws = read_velocity_exponents(TIMGM)
+    assert {e for (bank, _), e in laws.items() if bank == 128} == {2.0}
+    try:
+        musescore = resolve_soundfont("MuseScore_General_Full.sf3")
+    except FileNotFoundError:
+        return
+    kits = {program: e for (bank, program), e in read_velocity_exponents(musescore).items()
+            if bank == 128}
+    assert kits[0] == pytest.approx(2 * 800 / 960) and len(kits) == 38

@@ -73,6 +73,9 @@ class GenerateSection:
         "soundfont file names (default: every one found on the search path)"))
     val_share: float = field(default=0.1, metadata=_meta("share of presets kept for validation",
                                                          min=0.0, max=0.9))
+    velocity_curves: bool = field(default=True, metadata=_meta(
+        "soundfont drum presets draw a velocity curve (velocity_exponent in [1, 2]); "
+        "false: each kit's own curve (mostly the SF2 default square law)"))
 
 
 @dataclass

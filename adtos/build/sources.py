@@ -143,7 +143,8 @@ def presets_step(config: BuildConfig, out_dir: Path) -> list:
             library = build_preset_library(soundfonts=soundfont_paths(config),
                                            drums=generate.drums,
                                            other=generate.other, seed=config.dataset.seed,
-                                           val_share=generate.val_share)
+                                           val_share=generate.val_share,
+                                           velocity_curves=generate.velocity_curves)
             save_presets(library, target)
     return load_presets(target)
 

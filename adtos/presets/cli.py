@@ -51,6 +51,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="share of the drum presets beyond the whole kits that are sampled "
                         "kits with per-piece variation (pitch, decay, tilt, saturation, gain, "
                         "velocity curve); the rest are soundfont composites (default: 0.75)")
+    parser.add_argument("--no-velocity-curves", action="store_true",
+                        help="soundfont drum presets play their kit's own velocity curve (in "
+                        "most soundfonts the SF2 default, level = (velocity/127)^2, velocity 30 "
+                        "at -25 dB) instead of a drawn one; by default each draws "
+                        "velocity_exponent uniformly in [1, 2] "
+                        "(1: linear, as Hydrogen; 2: the SF2 default), as the varied sampled "
+                        "kits do, from a seed stream of its own so that nothing else changes")
     parser.add_argument("--diversity", type=Path, metavar="LIBRARY",
                         help="instead of building: count the distinct drum sounds per piece in "
                         "a preset library (each drum preset rendered dry, one hit per piece at "
@@ -89,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
                                        seed=args.seed, val_share=args.val_share, report=report,
                                        cache=cache, workers=args.workers,
                                        kits=None if args.no_sampled_kits else "auto",
-                                       variation_share=args.variation_share)
+                                       variation_share=args.variation_share,
+                                       velocity_curves=not args.no_velocity_curves)
     except ValueError as error:
         raise CLIError(str(error)) from error
     for path, reason in report.errors:
@@ -120,6 +128,12 @@ def run(args: argparse.Namespace) -> int:
               f"kits, {sum(not p.sampled and bool(p.pieces) for p in drums)} soundfont "
               f"composites, {sum(p.sampled and not p.variation for p in drums)} sampled kits, "
               f"{sum(p.sampled and bool(p.variation) for p in drums)} varied sampled kits")
+        curves = sorted(p.variation["velocity_exponent"] for p in drums
+                        if "velocity_exponent" in p.variation)
+        if curves:
+            print(f"  velocity curves: {len(curves)} drum presets draw one, exponent "
+                  f"{curves[0]:.2f}-{curves[-1]:.2f}; {len(drums) - len(curves)} play "
+                  "their kit's own")
     counts: dict[tuple[str, str | None], int] = {}
     for preset in library:
         counts[(preset.role, preset.pool)] = counts.get((preset.role, preset.pool), 0) + 1

@@ -4,8 +4,9 @@ Drums: every kit that passes the kit check (with its remap), then composite
 kits, each piece (kick, snare, toms, hi-hat, cymbals) from a different kit with
 its own tuning and gain. Other roles: the pitched patches, piano, bass,
 guitar, lead and bridge first (interleaved), then the other timbres, then effect variants if more are asked
-for. Every preset gets a seeded effect chain (some stay dry). Everything follows
-from the seed; ids are hashes of the definitions, so they are all distinct.
+for. Every preset gets a seeded effect chain (some stay dry), every soundfont
+drum preset a velocity curve (as the varied sampled kits have one). Everything
+follows from the seed; ids are hashes of the definitions, so they are all distinct.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ MIN_PIECES, MAX_PIECES = 2, 5  # pieces a composite takes from other kits
 # Drum presets beyond the whole kits: this share are sampled kits with per-piece
 # variation (adtos.presets.variation), the rest soundfont composites.
 VARIATION_SHARE = 0.75
+# Seed streams of their own ([seed, stream]), so that one kind of draw never
+# moves another: 1 pitched pools, 2 drum-kit pools, 3 soundfont velocity curves.
+VELOCITY_CURVE_STREAM = 3
 
 
 def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drums: int = 512,
@@ -39,7 +43,8 @@ def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drum
                          cache: str | os.PathLike | None = "auto",
                          progress: bool = True, sample_rate: int = 44100,
                          workers: int | None = None, kits: Any = "auto",
-                         variation_share: float = VARIATION_SHARE) -> list[Preset]:
+                         variation_share: float = VARIATION_SHARE,
+                         velocity_curves: bool = True) -> list[Preset]:
     """The preset library: `drums` drum presets and `other` pitched ones (see module doc).
 
     `kits` are the sampled drum kits (adtos.kits) to draw from: names or paths
@@ -47,6 +52,10 @@ def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drum
     `soundfonts` is None (the default library), none when soundfonts are given
     explicitly. `variation_share` of the drum presets beyond the whole kits are
     sampled kits with per-piece variation; the rest are soundfont composites.
+    With `velocity_curves` every soundfont drum preset (FluidSynth plays it)
+    draws a velocity curve too, as the varied sampled kits do
+    (`soundfont_velocity_curves`); without, it plays its kit's own curve (the
+    SF2 default, level = (velocity/127)^2, in most soundfonts).
 
     `cache` is a JSON file of kit-check results (keyed by soundfont name, size and
     modification time) that makes a rebuild skip the rendering; "auto" is
@@ -80,6 +89,8 @@ def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drum
     rng = np.random.default_rng(seed)
     if drums:
         library = _drum_presets(entries, drums, rng, val_share, seed, variation_share)
+        if velocity_curves:
+            library = soundfont_velocity_curves(library, seed)
     else:
         library = []
     pitched = _pitched_presets(by_role, other, rng) if other else []
@@ -298,6 +309,26 @@ def varied_kit(kits: list[KitEntry], rng: np.random.Generator) -> Preset:
     data = preset.to_json()
     data.update(id="", source={**data["source"], "instruments": chosen})
     return Preset.from_json(data)
+
+
+def soundfont_velocity_curves(presets: list[Preset], seed: int) -> list[Preset]:
+    """The presets, each soundfont drum preset with a drawn `velocity_exponent`.
+
+    The exponents come from their own seeded stream, in library order, so every
+    other draw of a library (kits, composites, effect chains, pools) is what it
+    is without them; only that field, and so the id, changes.
+    """
+    from adtos.presets.variation import draw_velocity_exponent
+
+    rng = np.random.default_rng([seed, VELOCITY_CURVE_STREAM])
+    out = []
+    for preset in presets:
+        if preset.role == "drums" and not preset.sampled:
+            data = preset.to_json()
+            data.update(id="", variation={"velocity_exponent": draw_velocity_exponent(rng)})
+            preset = Preset.from_json(data)
+        out.append(preset)
+    return out
 
 
 # -- pitched roles ------------------------------------------------------------------------

@@ -41,7 +41,8 @@ class Preset:
     synth: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_SYNTH))
     effects: list[dict[str, Any]] = field(default_factory=list)
     # Per-piece variation of a sampled kit (adtos.presets.variation): pitch,
-    # decay, tilt, saturation, gain per piece and a velocity curve per kit.
+    # decay, tilt, saturation, gain per piece and a velocity curve per kit; a
+    # soundfont drum kit carries only the velocity curve.
     variation: dict[str, Any] = field(default_factory=dict)
     id: str = ""
 
@@ -78,10 +79,14 @@ class Preset:
         if self.variation:
             from adtos.presets.variation import check_variation
 
-            if self.source["type"] != "kit":
-                raise ValueError("only presets with a sampled kit source (type 'kit') have a "
-                                 "variation: the native sampler applies it, FluidSynth cannot")
             self.variation = check_variation(self.variation)
+            if self.source["type"] != "kit" and (self.role != "drums"
+                                                 or set(self.variation) - {"velocity_exponent"}):
+                # FluidSynth plays a velocity curve (adtos.presets.synth.curve_velocity)
+                # but cannot retune, reshape or saturate a soundfont's samples.
+                raise ValueError("a soundfont preset's variation may hold only a drum kit's "
+                                 "'velocity_exponent'; per-piece variation needs a sampled kit "
+                                 "source (type 'kit'), which the native sampler plays")
         for effect in self.effects:
             if "type" not in effect:
                 raise ValueError(f"every effect needs a 'type' (a pedalboard class or Room), "

@@ -47,6 +47,24 @@ PIECE_CHANNELS = {piece: i + 1 for i, piece in enumerate(PIECE_CLASSES)}
 MIDI_CHANNELS = 16  # pyfluidsynth's default of 256 makes every program reset 16x longer
 FLUID_WARN = 2  # FluidSynth's log level for warnings
 
+# The SF2 default velocity-to-attenuation modulator (concave, 960 cB) makes a
+# voice's level (velocity/127) ** 2: velocity 30 sits 25 dB below 127.
+SF2_VELOCITY_EXPONENT = 2.0
+
+
+def curve_velocity(velocity: int, exponent: float, native: float = SF2_VELOCITY_EXPONENT) -> int:
+    """The MIDI velocity FluidSynth is sent so that a drum hit played at `velocity`
+    sounds at level (velocity/127) ** exponent, in a kit whose own law is
+    (velocity/127) ** native (2, the SF2 default, unless its zones say otherwise:
+    adtos.presets.soundfonts.read_velocity_exponents).
+
+    A drum module's velocity curve works the same way: it remaps the velocity, so
+    in a soundfont with velocity-split zones the remapped velocity also chooses
+    the sample. Clamped to 1..127 (0 would be a note-off).
+    """
+    value = 127.0 * (velocity / 127.0) ** (exponent / native)
+    return min(127, max(1, int(value + 0.5)))
+
 
 def _bind(name: str, restype, *argtypes):
     import fluidsynth
@@ -111,6 +129,7 @@ class SoundfontBank:
         self._loaded: dict[str, int] = {}  # soundfont name -> the keeper's soundfont object
         self._synth = None  # the synthesizer of the render in progress
         self._sfids: dict[str, int] = {}
+        self._velocity_laws: dict[str, dict[tuple[int, int], float]] = {}
 
     def _new_synth(self, reverb: bool = False, chorus: bool = False, gain: float = 0.4):
         import fluidsynth
@@ -156,6 +175,20 @@ class SoundfontBank:
             self._paths[name] = path
             self._loaded[name] = self._get_sfont(self._keeper.synth, sfid)
         return self._paths[name]
+
+    def velocity_law(self, soundfont: str, bank: int, program: int) -> float:
+        """The exponent e of a soundfont preset's own velocity curve, level = (v/127) ** e."""
+        from adtos.presets.soundfonts import read_velocity_exponents
+
+        if soundfont not in self._velocity_laws:
+            self._velocity_laws[soundfont] = read_velocity_exponents(
+                self.soundfont_path(soundfont))
+        native = self._velocity_laws[soundfont].get((bank, program), SF2_VELOCITY_EXPONENT)
+        if native <= 0:
+            raise SoundfontError(f"soundfont {soundfont} bank {bank} program {program}: its "
+                                 "level does not follow the velocity, so a velocity curve "
+                                 "cannot be played on it")
+        return native
 
     # -- rendering ----------------------------------------------------------------------
 
@@ -230,6 +263,14 @@ class SoundfontBank:
     def _events(self, preset: Preset, instrument: pretty_midi.Instrument, n: int) -> list[_Event]:
         sr = self.sample_rate
         is_drums = preset.role == "drums"
+        # A drawn velocity curve (docs/presets.md, "Velocity curves"); without one
+        # the MIDI velocity goes to FluidSynth unchanged.
+        exponent = preset.variation.get("velocity_exponent") if is_drums else None
+        if exponent is not None:  # each channel's kit and its own law
+            kits = {SOURCE_CHANNEL: preset.source,
+                    **{PIECE_CHANNELS[name]: piece for name, piece in preset.pieces.items()}}
+            native = {channel: self.velocity_law(kit["soundfont"], kit["bank"], kit["program"])
+                      for channel, kit in kits.items()}
         notes = []  # (channel, key, velocity, on, off) in samples
         for note in instrument.notes:
             key = int(note.pitch)
@@ -244,7 +285,10 @@ class SoundfontBank:
             off = max(int(round(end * sr)), on + 1)
             if on >= n or not 0 <= key <= 127 or note.velocity <= 0:
                 continue
-            notes.append((channel, key, min(int(note.velocity), 127), on, off))
+            velocity = min(int(note.velocity), 127)
+            if exponent is not None:
+                velocity = curve_velocity(velocity, exponent, native[channel])
+            notes.append((channel, key, velocity, on, off))
         notes.sort(key=lambda x: (x[0], x[1], x[3]))
         events: list[_Event] = []
         for i, (channel, key, velocity, on, off) in enumerate(notes):

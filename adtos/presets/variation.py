@@ -17,7 +17,8 @@ still renders the same sound):
 and a kit-wide velocity-to-level curve `velocity_exponent`: level =
 (velocity / 127) ** exponent on top of the kit's velocity layers (1: Hydrogen's
 linear scaling, velocity 30 at -12.5 dB below 127; 2: the SF2 default's square
-law, velocity 30 at -25 dB).
+law, velocity 30 at -25 dB). A soundfont drum preset carries that curve alone,
+which FluidSynth plays by a remapped velocity (adtos.presets.synth.curve_velocity).
 
 The DSP is plain functions on one-shot arrays, (channels, n) float32; the
 native sampler (adtos.kits.sampler) applies `vary_one_shot` once per sample and
@@ -54,6 +55,7 @@ PIECE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
                 "drive_db": (0.0, 6.0), "gain_db": (-3.0, 3.0)},
 }
 VELOCITY_EXPONENT_RANGE = (1.0, 2.0)  # Hydrogen's linear scaling .. the SF2 square law
+VELOCITY_EXPONENT_LIMITS = (0.25, 4.0)  # what a preset may carry at all
 DRIVE_SHARE = 0.5  # share of pieces that are saturated at all
 TILT_PIVOT_HZ = 1000.0
 MAX_TILT_DB = 12.0  # the tilt's gain is clamped to +-this at the band edges
@@ -89,6 +91,24 @@ def check_piece_variation(params: dict[str, Any], where: str = "variation") -> d
     return out
 
 
+def check_velocity_exponent(value: Any) -> float:
+    """A velocity curve's exponent (level = (velocity/127) ** exponent), rounded to 0.01."""
+    low, high = VELOCITY_EXPONENT_LIMITS
+    try:
+        exponent = float(value)
+    except (TypeError, ValueError):
+        exponent = float("nan")
+    if not low <= exponent <= high:  # also refuses NaN
+        raise ValueError(f"variation: velocity_exponent must be a number in [{low:g}, {high:g}] "
+                         f"(level = (velocity/127) ** exponent), got {value!r}")
+    return round(exponent, 2)
+
+
+def draw_velocity_exponent(rng: np.random.Generator) -> float:
+    """A velocity curve drawn uniformly in VELOCITY_EXPONENT_RANGE, as presets record it."""
+    return round(float(rng.uniform(*VELOCITY_EXPONENT_RANGE)), 2)
+
+
 def check_variation(variation: dict[str, Any]) -> dict[str, Any]:
     """Validate a preset's `variation` ({"velocity_exponent": x, "pieces": {piece: {...}}})."""
     unknown = set(variation) - {"velocity_exponent", "pieces"}
@@ -97,10 +117,7 @@ def check_variation(variation: dict[str, Any]) -> dict[str, Any]:
                          "['pieces', 'velocity_exponent']")
     out: dict[str, Any] = {}
     if "velocity_exponent" in variation:
-        exponent = float(variation["velocity_exponent"])
-        if not 0.25 <= exponent <= 4.0:
-            raise ValueError(f"variation: velocity_exponent must be in [0.25, 4], got {exponent}")
-        out["velocity_exponent"] = round(exponent, 2)
+        out["velocity_exponent"] = check_velocity_exponent(variation["velocity_exponent"])
     pieces = variation.get("pieces") or {}
     bad = set(pieces) - set(PIECE_CLASSES)
     if bad:
@@ -116,8 +133,7 @@ def check_variation(variation: dict[str, Any]) -> dict[str, Any]:
 def draw_variation(rng: np.random.Generator, pieces: tuple[str, ...] | None = None
                    ) -> dict[str, Any]:
     """A seeded variation: a velocity curve and parameters for each of `pieces` (default all)."""
-    out: dict[str, Any] = {"velocity_exponent": round(float(rng.uniform(*VELOCITY_EXPONENT_RANGE)),
-                                                      2)}
+    out: dict[str, Any] = {"velocity_exponent": draw_velocity_exponent(rng)}
     drawn = {}
     for piece in pieces if pieces is not None else tuple(PIECE_CLASSES):
         ranges = PIECE_RANGES[piece]

@@ -142,14 +142,32 @@ def band_energies(audio: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
                            ).astype(np.float64)
 
 
-def to_mono(audio: np.ndarray) -> np.ndarray:
-    """float32 mono: the mean of the channels of planar (channels, samples) audio."""
+def to_mono(audio: np.ndarray, gain: float = 1.0) -> np.ndarray:
+    """float32 mono: the mean of the channels of planar (channels, samples) audio, times `gain`."""
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim == 1:
-        return audio
+        return audio if gain == 1.0 else audio * np.float32(gain)
     if audio.shape[0] == 2:  # the usual case, twice as fast as mean()
-        return (audio[0] + audio[1]) * np.float32(0.5)
-    return audio.mean(axis=0, dtype=np.float32)
+        mono = audio[0] + audio[1]
+        mono *= np.float32(0.5 * gain)
+        return mono
+    mono = audio.mean(axis=0, dtype=np.float32)
+    if gain != 1.0:
+        mono *= np.float32(gain)
+    return mono
+
+
+def mono_sum(stems: list[np.ndarray], gains: list[float]) -> np.ndarray | None:
+    """The mono downmix of `stems` summed at their `gains` (None for no stem), without
+    the scaled stereo copies that scaling and summing the stems first would make."""
+    total = None
+    for audio, gain in zip(stems, gains):
+        mono = to_mono(audio, gain)
+        if total is None:
+            total = mono.copy() if mono is audio else mono
+        else:
+            total += mono
+    return total
 
 
 def class_groups(notes: np.ndarray) -> np.ndarray:
@@ -297,15 +315,16 @@ def match_notes(times: np.ndarray, notes: np.ndarray, instrument,
 
 def measure_drum_part(render: Callable, instrument, played, dry: np.ndarray,
                       stems: dict[str, np.ndarray], times: np.ndarray, notes: np.ndarray,
-                      sample_rate: int) -> OnsetAudibility:
+                      sample_rate: int, gains: dict[str, float] | None = None) -> OnsetAudibility:
     """What the renderer calls once per track.
 
     `render(instrument, duration)`: the drum voice's dry renderer;
     `instrument`: the drum part as annotated (velocities); `played`: the same
     notes as sent to FluidSynth (note-ons moved to block boundaries), whose
     starts are where each hit begins in the audio; `dry`: the drum voice
-    before effects; `stems`: voice -> planar stem as it goes into the mix
-    (drums among them); `times`, `notes`: the annotation's onsets.
+    before effects; `stems`: voice -> planar stem, which goes into the
+    mix times its gain in `gains` (1 where missing; drums among them);
+    `times`, `notes`: the annotation's onsets.
     """
     matched = match_notes(times, notes, instrument)
     if np.any(matched < 0):
@@ -318,9 +337,10 @@ def measure_drum_part(render: Callable, instrument, played, dry: np.ndarray,
     group_audio = {name: to_mono(audio) for name, audio in
                    render_groups(render, played, dry.shape[1], sample_rate).items()}
     dry = sum(group_audio.values()) if group_audio else dry
-    stem = to_mono(stems["drums"])
-    others = [to_mono(audio) for voice, audio in stems.items() if voice != "drums"]
-    accompaniment = sum(others) if others else None
+    gains = gains or {}
+    stem = to_mono(stems["drums"], gains.get("drums", 1.0))
+    others = [voice for voice in stems if voice != "drums"]
+    accompaniment = mono_sum([stems[v] for v in others], [gains.get(v, 1.0) for v in others])
     return measure_audibility(starts, notes, velocities, group_audio, dry, stem, accompaniment,
                               sample_rate)
 
@@ -336,11 +356,13 @@ class DrumPart:
 
 
 def annotate_audibility(annotation_path, drum_part: DrumPart | None,
-                        stems: dict[str, np.ndarray], sample_rate: int) -> bytes:
+                        stems: dict[str, np.ndarray], sample_rate: int,
+                        gains: dict[str, float] | None = None) -> bytes:
     """The annotation file's text with velocity, level_db and smr_db columns added.
 
-    `stems`: voice -> planar stem at the level it is mixed at (before any
-    master bus or clipping guard, which scale drums and accompaniment alike).
+    `stems`: voice -> planar stem, mixed at its gain in `gains` (1 where
+    missing): its level in the mix before any master bus or clipping guard,
+    which scale drums and accompaniment alike.
     Without a drum voice (a variant that leaves the drums out) the annotation
     is returned as it is: there is no hit to measure.
     """
@@ -350,7 +372,7 @@ def annotate_audibility(annotation_path, drum_part: DrumPart | None,
         return annotation_path.read_bytes()
     times, notes, _ = read_annotations(annotation_path)
     figures = measure_drum_part(drum_part.render, drum_part.instrument, drum_part.played,
-                                drum_part.dry, stems, times, notes, sample_rate)
+                                drum_part.dry, stems, times, notes, sample_rate, gains)
     return format_annotations(times, notes, figures.columns()).encode()
 
 

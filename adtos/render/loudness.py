@@ -18,6 +18,8 @@ import functools
 
 import numpy as np
 
+from adtos.render.biquads import high_pass, high_shelf
+
 DEFAULT_TARGET_LUFS = -23.0  # EBU R128 programme loudness
 # Below this a stem is taken as silent: BS.1770's absolute gate is -70 LUFS, so
 # a stem measuring lower has (next to) no gated block at all.
@@ -52,24 +54,21 @@ HIGH_PASS = (0.5, 38.0)                     # Q, corner Hz
 @functools.lru_cache(maxsize=4)
 def _k_weighting(sample_rate: int) -> np.ndarray:
     """The two K-weighting stages as second-order sections [b0 b1 b2 a0 a1 a2], a0 = 1."""
-    gain_db, q, centre = HIGH_SHELF
-    a = 10.0 ** (gain_db / 40.0)
-    w0 = 2.0 * np.pi * centre / sample_rate
-    alpha = np.sin(w0) / (2.0 * q)
-    cos, root = np.cos(w0), 2.0 * np.sqrt(a) * alpha
-    shelf = [a * ((a + 1) + (a - 1) * cos + root), -2 * a * ((a - 1) + (a + 1) * cos),
-             a * ((a + 1) + (a - 1) * cos - root),
-             (a + 1) - (a - 1) * cos + root, 2 * ((a - 1) - (a + 1) * cos),
-             (a + 1) - (a - 1) * cos - root]
-    q, corner = HIGH_PASS
-    w0 = 2.0 * np.pi * corner / sample_rate
-    alpha, cos = np.sin(w0) / (2.0 * q), np.cos(w0)
-    high_pass = [(1 + cos) / 2, -(1 + cos), (1 + cos) / 2, 1 + alpha, -2 * cos, 1 - alpha]
-    return np.array([np.asarray(stage) / stage[3] for stage in (shelf, high_pass)])
+    return np.array([high_shelf(*HIGH_SHELF, sample_rate), high_pass(*HIGH_PASS, sample_rate)])
 
 
 def block_energies(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """Mean square of the K-weighted signal per gating block, shape (channels, blocks)."""
+    return weighted_block_energies(k_weighted(audio, sample_rate), sample_rate)
+
+
+def k_weighted(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The K-weighted signal of (samples,) or (samples, <=5 channels) audio, planar float32.
+
+    K-weighting is linear: the weighted signal of a sum of stems is the sum of
+    their weighted signals (times their gains), which lets a caller measure a
+    bus without filtering it again.
+    """
     import scipy.signal
 
     data = np.asarray(audio)
@@ -82,15 +81,28 @@ def block_energies(audio: np.ndarray, sample_rate: int) -> np.ndarray:
         raise ValueError(f"audio must be longer than one {BLOCK_S} s block, got {n} samples")
     # Filtering in float32 (half the memory traffic of float64) moves the
     # loudness by under 2e-6 LU; the sums over blocks are taken in float64.
-    planar = np.array(data.T, dtype=np.float32)  # a copy: the guard below must not reach the caller
     # In silence the filter state decays into subnormal numbers, which are up
     # to 10x slower to compute with (stems are mostly silence between notes).
     # A +-1e-15 signal at the Nyquist frequency, which both filter stages pass,
-    # keeps the state normal; it adds about -290 LUFS, nothing measurable.
-    planar[:, 0::2] += DENORMAL_GUARD
-    planar[:, 1::2] -= DENORMAL_GUARD
-    weighted = scipy.signal.sosfilt(_k_weighting(sample_rate).astype(np.float32), planar, axis=1)
-    np.square(weighted, out=weighted)
+    # keeps the state normal; it adds about -290 LUFS, nothing measurable. It is
+    # added while copying (the caller's audio is never changed).
+    planar = np.add(data.T, _denormal_guard(n), dtype=np.float32)
+    return scipy.signal.sosfilt(_k_weighting(sample_rate).astype(np.float32), planar, axis=1)
+
+
+@functools.lru_cache(maxsize=2)
+def _denormal_guard(n: int) -> np.ndarray:
+    guard = np.empty(n, dtype=np.float32)
+    guard[0::2] = DENORMAL_GUARD
+    guard[1::2] = -DENORMAL_GUARD
+    guard.flags.writeable = False
+    return guard
+
+
+def weighted_block_energies(weighted: np.ndarray, sample_rate: int) -> np.ndarray:
+    """`block_energies` of a planar K-weighted signal (`k_weighted`), which is left unchanged."""
+    weighted = np.asarray(weighted, dtype=np.float32)
+    n = weighted.shape[1]
     # Block bounds exactly as pyloudnorm computes them (same float expressions).
     step = 1.0 - OVERLAP
     n_blocks = int(np.round((n / sample_rate - BLOCK_S) / (BLOCK_S * step))) + 1
@@ -98,10 +110,13 @@ def block_energies(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     lower = (BLOCK_S * (j * step) * sample_rate).astype(np.int64)
     upper = np.minimum((BLOCK_S * (j * step + 1) * sample_rate).astype(np.int64), n)
     # Overlapping blocks share their 0.1 s hops: sum each stretch between two
-    # bounds once, then a block is a difference of running totals.
+    # bounds once, then a block is a difference of running totals. Each stretch
+    # is summed by numpy's pairwise float32 sum (relative error ~1e-7, 3x
+    # faster than np.add.reduceat in float64, whose sums run one by one).
     edges = np.unique(np.concatenate([lower, upper, [n]]))
-    starts = edges[:-1]
-    stretches = np.add.reduceat(weighted, starts, axis=1, dtype=np.float64)
+    stretches = np.empty((weighted.shape[0], edges.size - 1))
+    for k, (start, stop) in enumerate(zip(edges[:-1].tolist(), edges[1:].tolist())):
+        stretches[:, k] = np.square(weighted[:, start:stop]).sum(axis=1)
     totals = np.concatenate([np.zeros((weighted.shape[0], 1)), np.cumsum(stretches, axis=1)], axis=1)
     return (totals[:, np.searchsorted(edges, upper)] - totals[:, np.searchsorted(edges, lower)]) \
         / (BLOCK_S * sample_rate)
@@ -129,15 +144,45 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
     return gated_loudness(block_energies(audio, sample_rate))
 
 
-def normalize_stem(audio: np.ndarray, sample_rate: int, target_lufs: float = DEFAULT_TARGET_LUFS
-                   ) -> tuple[np.ndarray, float, float]:
+def normalize_stem(audio: np.ndarray, sample_rate: int, target_lufs: float = DEFAULT_TARGET_LUFS,
+                   bus: WeightedBus | None = None) -> tuple[np.ndarray, float, float]:
     """Scale a stem to `target_lufs`; return (stem, loudness before, loudness after).
 
+    With `bus`, the stem's K-weighted signal, normalized, is added to it, so
+    that the loudness of a sum of stems can be had without filtering the sum.
     Raises SilentStemError when the stem measures below SILENCE_LUFS.
     """
-    gain_db, before, after = gain_to_loudness(audio, sample_rate, target_lufs)
-    stem = (np.asarray(audio, dtype=np.float32) * np.float32(10.0 ** (gain_db / 20.0)))
-    return stem, before, after
+    weighted = k_weighted(audio, sample_rate)
+    gain_db, before, after = gain_for_energies(weighted_block_energies(weighted, sample_rate),
+                                               target_lufs)
+    gain = np.float32(10.0 ** (gain_db / 20.0))
+    if bus is not None:
+        bus.add(weighted, gain)
+    return np.asarray(audio, dtype=np.float32) * gain, before, after
+
+
+class WeightedBus:
+    """The K-weighted signal of a sum of stems, summed from theirs at their gains.
+
+    K-weighting is linear, so this is the K-weighted sum (to float32 rounding),
+    without one more filter pass over the summed audio.
+    """
+
+    def __init__(self) -> None:
+        self.signal: np.ndarray | None = None  # planar float32
+
+    def add(self, weighted: np.ndarray, gain: float) -> None:
+        """Add a stem's K-weighted signal (planar, `k_weighted`; scaled in place) times `gain`."""
+        weighted *= np.float32(gain)
+        if self.signal is None:
+            self.signal = weighted
+        else:
+            self.signal += weighted
+
+    def block_energies(self, sample_rate: int) -> np.ndarray:
+        if self.signal is None:
+            raise ValueError("no stem added to the bus")
+        return weighted_block_energies(self.signal, sample_rate)
 
 
 def gain_to_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float

@@ -23,8 +23,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from adtos.render.biquads import first_order_high_pass, high_shelf, low_shelf
 from adtos.render.loudness import (MIX_CEILING, block_energies, gain_for_energies, gain_to_loudness,
-                                  gated_loudness, guard_clipping, integrated_loudness)
+                                  gated_loudness, guard_clipping, integrated_loudness, WeightedBus)
 
 # Drums minus accompaniment, LU. MDB Drums' four development tracks put their
 # drum stem 5 to 9 LU below the rest of the mix (median of the four, -8 LU,
@@ -132,13 +133,15 @@ MIX_COLUMNS: dict[str, str] = {
 
 
 def mix_stems(stems: dict[str, np.ndarray], sample_rate: int, draw: MixDraw | None,
-              options: MixOptions, loudness: dict[str, float] | None = None
+              options: MixOptions, loudness: dict[str, float] | None = None,
+              weighted_accompaniment: WeightedBus | None = None
               ) -> tuple[np.ndarray, float, dict, dict[str, float]]:
     """Sum planar (2, n) stems into the mix.
 
     `stems` maps voice to its normalized stem; `drums` is the reference of the
     balance. `loudness` (LUFS per voice, as normalized) spares measuring the
-    stems again. Returns (mix, clip-guard gain, columns, the linear gain of
+    stems again, and `weighted_accompaniment` (the K-weighted sum of the
+    stems other than the drums) measuring their sum. Returns (mix, clip-guard gain, columns, the linear gain of
     each stem in the mix before the master bus). The columns are MIX_COLUMNS,
     None for a lever that is off or does not apply (a drums-only track has no
     balance). `draw` may be None only when every lever is off.
@@ -155,7 +158,11 @@ def mix_stems(stems: dict[str, np.ndarray], sample_rate: int, draw: MixDraw | No
     if options.balance_db is not None and "drums" in stems and others:
         accompaniment = _sum([stems[v] for v in others])
         wanted = levels["drums"] - draw.balance_db
-        gain_db, _, _ = gain_to_loudness(accompaniment.T, sample_rate, wanted)
+        if weighted_accompaniment is not None:
+            gain_db, _, _ = gain_for_energies(weighted_accompaniment.block_energies(sample_rate),
+                                              wanted)
+        else:
+            gain_db, _, _ = gain_to_loudness(accompaniment.T, sample_rate, wanted)
         accompaniment *= np.float32(10.0 ** (gain_db / 20.0))
         for voice in others:
             gains[voice] = float(10.0 ** (gain_db / 20.0))
@@ -200,21 +207,18 @@ def master_bus(mix: np.ndarray, sample_rate: int, draw: MixDraw,
     signal that is all peaks) is missed: the loudness returned is the one
     reached, not the target.
     """
-    from pedalboard import (Compressor, HighpassFilter, HighShelfFilter, Limiter, LowShelfFilter,
-                            Pedalboard)
+    import scipy.signal
+    from pedalboard import Compressor, Limiter
 
     if mix_lufs is None:
         mix_lufs = integrated_loudness(mix.T, sample_rate)
     if not np.isfinite(mix_lufs):
         raise ValueError("the mix is silent: nothing for the master bus to bring to loudness")
-    glue = Pedalboard([
-        HighpassFilter(cutoff_frequency_hz=HIGHPASS_HZ),
-        LowShelfFilter(cutoff_frequency_hz=LOW_SHELF_HZ, gain_db=draw.low_shelf_db),
-        HighShelfFilter(cutoff_frequency_hz=HIGH_SHELF_HZ, gain_db=draw.high_shelf_db),
-        Compressor(threshold_db=min(mix_lufs + draw.comp_above_db, 0.0), ratio=draw.comp_ratio,
-                   attack_ms=draw.comp_attack_ms, release_ms=draw.comp_release_ms),
-    ])
-    glued = glue(np.ascontiguousarray(mix, dtype=np.float32), sample_rate)
+    equalized = scipy.signal.sosfilt(master_eq(draw, sample_rate), mix, axis=1)
+    compressor = Compressor(threshold_db=min(mix_lufs + draw.comp_above_db, 0.0),
+                            ratio=draw.comp_ratio, attack_ms=draw.comp_attack_ms,
+                            release_ms=draw.comp_release_ms)
+    glued = compressor(np.ascontiguousarray(equalized, dtype=np.float32), sample_rate)
     # pedalboard's (JUCE's) Limiter adds make-up gain: its output peaks at full
     # scale whatever the input level, and a louder input is limited harder and
     # comes out louder. The drive into it is raised until the master is at least
@@ -238,6 +242,17 @@ def master_bus(mix: np.ndarray, sample_rate: int, draw: MixDraw,
         trim_db, _, level = gain_for_energies(energies, target)
         out *= np.float32(10.0 ** (trim_db / 20.0))
     return out, float(drive_db), float(level)
+
+
+def master_eq(draw: MixDraw, sample_rate: int) -> np.ndarray:
+    """The master bus EQ as float32 second-order sections: the high-pass and the two
+    drawn shelves (the designs of pedalboard's HighpassFilter, LowShelfFilter and
+    HighShelfFilter, in one filter pass instead of three)."""
+    q = 1.0 / np.sqrt(2.0)  # pedalboard's default Q for its shelves
+    return np.array([first_order_high_pass(HIGHPASS_HZ, sample_rate),
+                     low_shelf(draw.low_shelf_db, q, LOW_SHELF_HZ, sample_rate),
+                     high_shelf(draw.high_shelf_db, q, HIGH_SHELF_HZ, sample_rate)],
+                    dtype=np.float32)
 
 
 def _params_json(draw: MixDraw) -> str:

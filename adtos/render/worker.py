@@ -22,7 +22,7 @@ from adtos.fileio import sha256_file, write_bytes_atomic, write_text_atomic
 from adtos.render.assign import PRESET_COLUMN, VOICES
 from adtos.render.audibility import DrumPart, annotate_audibility
 from adtos.render.inputs import load_voices, midi_with_voices
-from adtos.render.loudness import SilentStemError, guard_clipping, normalize_stem
+from adtos.render.loudness import SilentStemError, WeightedBus, guard_clipping, normalize_stem
 from adtos.render.mix import MixDraw, MixOptions, mix_stems
 
 # Audio continues after the last note ends (release, cymbal decay, reverb).
@@ -144,6 +144,9 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
     # 60 s stem costs about as much as a filter.
     stems: dict[str, np.ndarray] = {}
     drum_part = None  # what the audibility measure needs of the drum voice
+    # The balance measures the accompaniment's sum: summed from the stems' K-weighted
+    # signals, which their normalization computes anyway, it needs no filter pass of its own.
+    accompaniment = WeightedBus() if options.mix.balance_db is not None else None
     for voice in wanted:
         preset = job.presets.get(voice)
         if preset is None:
@@ -153,7 +156,8 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
         dry = _fit_length(_render_dry(bank, preset, played, duration, sr), n_samples)
         wet = _fit_length(apply_effects(preset, dry, sr, planar=True), n_samples)
         try:  # normalize_stem takes (samples, channels): the transposed view, no copy
-            stem, before, after = normalize_stem(wet.T, sr, options.target_lufs)
+            stem, before, after = normalize_stem(wet.T, sr, options.target_lufs,
+                                                 accompaniment if voice != "drums" else None)
         except SilentStemError as error:
             raise ValueError(f"silent stem {voice} with preset {preset.id} ({error})") from None
         stems[voice] = stem.T
@@ -164,13 +168,12 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
         record[f"{voice}_lufs_before"] = before
         record[f"{voice}_lufs_after"] = after
     mix, gain, mix_columns, stem_gains = mix_stems(
-        stems, sr, job.mix, options.mix, {v: record[f"{v}_lufs_after"] for v in stems})
+        stems, sr, job.mix, options.mix, {v: record[f"{v}_lufs_after"] for v in stems},
+        accompaniment if accompaniment is not None and accompaniment.signal is not None else None)
     record.update(mix_columns)
     # Measured on the stems at their level in the mix (the drawn balance applied), before
     # the master bus or the clipping guard, which scale drums and accompaniment alike.
-    as_mixed = {v: stem if stem_gains[v] == 1.0 else stem * np.float32(stem_gains[v])
-                for v, stem in stems.items()}
-    annotation = annotate_audibility(job.annotation_path, drum_part, as_mixed, sr)
+    annotation = annotate_audibility(job.annotation_path, drum_part, stems, sr, stem_gains)
 
     out = Path(options.out_dir)
     if options.stems:
