@@ -81,6 +81,9 @@ def main() -> int:
     parser.add_argument("--songs", type=int, default=40, help="POP909 songs indexed")
     parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS),
                         help="settings to run (default: all; flat is always run, as the reference)")
+    parser.add_argument("--presets", default=str(REPO / "presets" / "default.jsonl"),
+                        help="the preset library (default: presets/default.jsonl; to compare with "
+                        "a checkout from before a library change, give both the same file)")
     parser.add_argument("--shared", default=os.environ.get("ADTOS_SHARED_DATA",
                                                        str(REPO.parent / "shared" / "data")),
                         help="the shared data folder (default: $ADTOS_SHARED_DATA or ../shared/data)")
@@ -94,7 +97,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="adtos-bench-mix-"))
     try:
         tracks = assemble(Path(args.shared), work, args.tracks, args.seconds, args.takes, args.songs)
-        presets = load_presets(REPO / "presets" / "default.jsonl")
+        presets = load_presets(Path(args.presets))
         render_tracks(tracks, presets, work / "warm-up", workers=1, progress=False)  # load soundfonts
         shutil.rmtree(work / "warm-up")
         chosen = {name: SETTINGS[name] for name in SETTINGS

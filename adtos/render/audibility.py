@@ -361,8 +361,8 @@ def annotate_audibility(annotation_path, drum_part: DrumPart | None,
     """The annotation file's text with velocity, level_db and smr_db columns added.
 
     `stems`: voice -> planar stem, mixed at its gain in `gains` (1 where
-    missing): its level in the mix before any master bus or clipping guard,
-    which scale drums and accompaniment alike.
+    missing): its level in the mix before any master bus or clipping guard
+    (both act on drums and accompaniment alike: see the renderer's worker).
     Without a drum voice (a variant that leaves the drums out) the annotation
     is returned as it is: there is no hit to measure.
     """

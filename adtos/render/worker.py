@@ -172,7 +172,11 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
         accompaniment if accompaniment is not None and accompaniment.signal is not None else None)
     record.update(mix_columns)
     # Measured on the stems at their level in the mix (the drawn balance applied), before
-    # the master bus or the clipping guard, which scale drums and accompaniment alike.
+    # the master bus or the clipping guard. Both treat drums and accompaniment alike:
+    # the guard is one gain, the bus one linear EQ and one gain envelope on their sum, so
+    # the signal-to-mask ratio holds within the envelope's change over a hit's window
+    # (measured: the listener hears 59.0 % of hits with the bus, 58.4 % without, RESULTS);
+    # level_db is the hit's level in the stem, before the bus.
     annotation = annotate_audibility(job.annotation_path, drum_part, stems, sr, stem_gains)
 
     out = Path(options.out_dir)
