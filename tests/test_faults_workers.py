@@ -17,14 +17,20 @@ from test_render_support import make_tracks, small_library
 pytestmark = needs_proc
 
 
-def test_a_render_killed_while_its_forkserver_starts_leaves_no_process_behind(tmp_path):
-    # The forkserver imports for seconds before it serves: killed then, it used to
-    # live on for the better part of an hour.
-    make_tracks(tmp_path / "tracks", n=4, seconds=2.0, voices=1)
+def start_render(tmp_path, n: int, seconds: float, voices: int):
+    """`adtos render --workers 2` of n small tracks, started in the background: (out, log, process)."""
+    make_tracks(tmp_path / "tracks", n=n, seconds=seconds, voices=voices)
     save_presets(small_library(), tmp_path / "presets.jsonl")
     out, log = tmp_path / "out", tmp_path / "log"
     process = start_adtos("render", tmp_path / "tracks", "--presets", tmp_path / "presets.jsonl",
                           "--out", out, "--workers", "2", "--no-progress", log=log)
+    return out, log, process
+
+
+def test_a_render_killed_while_its_forkserver_starts_leaves_no_process_behind(tmp_path):
+    # The forkserver imports for seconds before it serves: killed then, it used to
+    # live on for the better part of an hour.
+    out, log, process = start_render(tmp_path, n=4, seconds=2.0, voices=1)
     wait_for(lambda: (out / ".render" / "settings.json").is_file(), process, log,
              what="the render's start")
     assert descendants(process.pid)
@@ -32,11 +38,7 @@ def test_a_render_killed_while_its_forkserver_starts_leaves_no_process_behind(tm
 
 
 def test_killed_render_leaves_no_process_behind(tmp_path):
-    make_tracks(tmp_path / "tracks", n=8, seconds=4.0, voices=4)
-    save_presets(small_library(), tmp_path / "presets.jsonl")
-    out, log = tmp_path / "out", tmp_path / "log"
-    process = start_adtos("render", tmp_path / "tracks", "--presets", tmp_path / "presets.jsonl",
-                          "--out", out, "--workers", "2", "--no-progress", log=log)
+    out, log, process = start_render(tmp_path, n=8, seconds=4.0, voices=4)
     # Killed while the pool is rendering: the first track is done, others are in flight.
     wait_for(lambda: any((out / ".render").glob("train*.json")), process, log,
              what="the first rendered track")

@@ -24,8 +24,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from adtos.render.biquads import first_order_high_pass, high_shelf, low_shelf
-from adtos.render.loudness import (MIX_CEILING, block_energies, gain_for_energies, gain_to_loudness,
-                                  gated_loudness, guard_clipping, integrated_loudness, WeightedBus)
+from adtos.render.loudness import (MIX_CEILING, WeightedBus, block_energies, gain_for_energies,
+                                  gain_to_loudness, gated_loudness, guard_clipping,
+                                  integrated_loudness)
 
 # Drums minus accompaniment, LU. MDB Drums' four development tracks put their
 # drum stem 5 to 9 LU below the rest of the mix (median of the four, -8 LU,
@@ -141,8 +142,9 @@ def mix_stems(stems: dict[str, np.ndarray], sample_rate: int, draw: MixDraw | No
     `stems` maps voice to its normalized stem; `drums` is the reference of the
     balance. `loudness` (LUFS per voice, as normalized) spares measuring the
     stems again, and `weighted_accompaniment` (the K-weighted sum of the
-    stems other than the drums) measuring their sum. Returns (mix, clip-guard gain, columns, the linear gain of
-    each stem in the mix before the master bus). The columns are MIX_COLUMNS,
+    stems other than the drums) measuring their sum. Returns (mix, clip-guard
+    gain, columns, the linear gain of each stem in the mix before the master
+    bus). The columns are MIX_COLUMNS,
     None for a lever that is off or does not apply (a drums-only track has no
     balance). `draw` may be None only when every lever is off.
     """

@@ -169,7 +169,7 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
         record[f"{voice}_lufs_after"] = after
     mix, gain, mix_columns, stem_gains = mix_stems(
         stems, sr, job.mix, options.mix, {v: record[f"{v}_lufs_after"] for v in stems},
-        accompaniment if accompaniment is not None and accompaniment.signal is not None else None)
+        accompaniment)
     record.update(mix_columns)
     # Measured on the stems at their level in the mix (the drawn balance applied), before
     # the master bus or the clipping guard. Both treat drums and accompaniment alike:
