@@ -6,7 +6,8 @@ RUNS holds `adtos train` run folders (results.json each); SWEEPS holds one `adto
 output folder per dataset and seed (results.csv each). Writes to OUT:
 
     transfer.md     per run: per-class F, precision, recall and BCE on MDB Drums and on the
-                    run's synthetic validation set (untrained runs are the baselines)
+                    run's synthetic validation set (untrained runs are the baselines); then
+                    the runs NAME-sSEED grouped by NAME, mean ± sd over the seeds
     transfer.csv    the same, one row per run, set and class
     sweep.csv       every sweep's rows together, with `one_minus_f_mdb` = 1 - F on MDB
     fit_loss/, fit_f/  `adtos fit` of test_loss_mdb and of one_minus_f_mdb against n, one
@@ -59,6 +60,45 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def seed_summary(rows: list[dict]) -> str:
+    """Runs named NAME-sSEED grouped by NAME: mean and spread over the seeds of each F.
+
+    Each cell is "mean ± sd" (sample standard deviation over seeds; "±  -" for one
+    seed), the last column the range of the summed F, so that a reader sees whether
+    two arms' difference exceeds what a different seed alone does.
+    """
+    import re
+    import statistics
+
+    groups: dict[tuple[str, str], dict[str, list[float]]] = {}
+    seeds: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        match = re.fullmatch(r"(.+)-s(\d+)", row["run"])
+        name, seed = (match.group(1), match.group(2)) if match else (row["run"], "")
+        key = (name, row["set"])
+        groups.setdefault(key, {}).setdefault(row["class"], []).append(row["f"])
+        groups[key].setdefault(f"{row['class']}_p", []).append(row["precision"])
+        groups[key].setdefault(f"{row['class']}_r", []).append(row["recall"])
+        groups[key].setdefault(f"{row['class']}_bce", []).append(row["bce"])
+        seeds.setdefault(key, set()).add(seed)
+
+    def cell(values: list[float], digits: int = 3) -> str:
+        mean = statistics.fmean(values)
+        spread = f"{statistics.stdev(values):.{digits}f}" if len(values) > 1 else " -"
+        return f"{mean:.{digits}f} ± {spread}"
+
+    lines = ["| arm | set | seeds | " + " | ".join(f"{c} F" for c in CLASSES)
+             + " | all F | all P | all R | BCE | all F range |", "|---" * (len(CLASSES) + 8) + "|"]
+    for (name, set_name), values in sorted(groups.items(),
+                                           key=lambda kv: (kv[0][1] != "mdb", kv[0])):
+        f_all = values["all"]
+        lines.append(f"| {name} | {set_name} | {len(seeds[(name, set_name)])} | "
+                     + " | ".join(cell(values[c]) for c in CLASSES)
+                     + f" | **{cell(f_all)}** | {cell(values['all_p'])} | {cell(values['all_r'])}"
+                     + f" | {cell(values['all_bce'], 4)} | {min(f_all):.3f}–{max(f_all):.3f} |")
+    return "\n".join(lines) + "\n"
+
+
 def merge_sweeps(sweeps: Path, out: Path) -> Path | None:
     rows, columns = [], []
     for path in sorted(sweeps.glob("*/results.csv")):
@@ -91,7 +131,7 @@ def main() -> int:
             writer = csv.DictWriter(f, list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
-        table = markdown(rows)
+        table = markdown(rows) + "\nOver seeds (mean ± sd):\n\n" + seed_summary(rows)
         (args.out / "transfer.md").write_text(table)
         print(table)
     merged = merge_sweeps(args.sweeps, args.out)

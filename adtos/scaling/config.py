@@ -103,7 +103,7 @@ def load_sweep_config(path: str | os.PathLike) -> SweepConfig:
 
 
 def parse_sweep_config(data: dict, base: Path, source: str = "config") -> SweepConfig:
-    from adtos.transcriber.config import TrainConfig
+    from adtos.transcriber.config import RECIPES, TrainConfig
 
     problems: list[str] = []
     known_sections = {"sweep", "train", "tests", "datasets"}
@@ -175,6 +175,9 @@ def parse_sweep_config(data: dict, base: Path, source: str = "config") -> SweepC
             config.train_options[name] = value
             if name == "label_policy":
                 problems.extend(_policy_problems(value))
+            if name == "recipe" and value not in RECIPES:
+                problems.append(f"[train] recipe: expected one of {', '.join(RECIPES)}, "
+                                f"got {value!r}")
 
     tests = data.get("tests", {})
     for name, spec in tests.items():

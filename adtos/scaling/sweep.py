@@ -57,13 +57,21 @@ SETTINGS_COLUMNS = ("max_steps", "batch_size", "snippet_seconds", "learning_rate
                     "target_widen")
 
 
+# Training options added after sweeps existed (the CPU recipe's): at their paper
+# values they are left out of the settings, so that a sweep started before them
+# keeps its run names and resumes.
+LATER_OPTIONS = ("gru_layers", "flux", "input_norm", "prior", "pos_weight", "recipe")
+
+
 def run_settings(config: SweepConfig, dataset: SweepDataset) -> dict:
     """The settings that define every run of `dataset` in this sweep, as plain values."""
     from adtos.transcriber import TrainConfig
 
-    resolved = asdict(TrainConfig(train=dataset.path, val=dataset.val or dataset.path, out="",
-                                  seed=config.seed, **config.train_options))
-    settings = {name: value for name, value in resolved.items() if name not in NOT_SETTINGS}
+    paper = asdict(TrainConfig("", "", ""))
+    resolved = asdict(TrainConfig.from_recipe(train=dataset.path, val=dataset.val or dataset.path,
+                                              out="", seed=config.seed, **config.train_options))
+    settings = {name: value for name, value in resolved.items() if name not in NOT_SETTINGS
+                and not (name in LATER_OPTIONS and value == paper[name])}
     settings["val"] = _dataset_folder_name(dataset.val or dataset.path)
     return settings
 
@@ -311,7 +319,7 @@ def _run_one(run: PlannedRun, name: str, run_dir: Path, config: SweepConfig, out
     """Train (or resume, or read back) one run and append its row; a failure is recorded."""
     from adtos.transcriber import TrainConfig, train
 
-    train_config = TrainConfig(
+    train_config = TrainConfig.from_recipe(
         train=run.dataset.path, val=run.dataset.val or run.dataset.path, out=str(run_dir),
         tests=dict(config.tests), width=run.width, seed=config.seed, device=config.device,
         train_tracks=list(run.train_tracks), **config.train_options)

@@ -2,7 +2,9 @@
 
 A checkpoint is a dict:
     model        the CRNN's state dict
-    model_info   {"width": float, "classes": [str], "n_bands": int, "params": int}
+    model_info   {"width": float, "classes": [str], "n_bands": int, "params": int,
+                  "gru_layers": int, "flux": bool, "input_norm": bool}  (the last three
+                  absent in checkpoints from before the CPU recipe: the paper's 3, False, False)
     optimizer, scaler, rng, state   (training checkpoints only; see train.py)
 `torch.load(weights_only=True)` refuses anything but tensors and plain Python
 containers, so a checkpoint cannot run code when it is opened.
@@ -63,7 +65,7 @@ def model_info(model) -> dict:
     from adtos.transcriber.model import parameter_count
 
     return {"width": float(model.width), "classes": list(CLASSES), "n_bands": int(model.n_bands),
-            "params": int(parameter_count(model))}
+            "params": int(parameter_count(model)), **model.architecture()}
 
 
 def model_from_checkpoint(checkpoint: dict, path: str | os.PathLike = "checkpoint",
@@ -85,8 +87,10 @@ def model_from_checkpoint(checkpoint: dict, path: str | os.PathLike = "checkpoin
     if width is not None and float(info["width"]) != float(width):
         raise CheckpointError(f"{path}: the checkpoint has width {info['width']}, the run asks "
                               f"for width {width}; use the same --width or a new run folder")
+    # A checkpoint written before the CPU recipe's options is the paper's model.
     model = CRNN(width=float(info["width"]), n_bands=int(info["n_bands"]),
-                 n_classes=len(info["classes"]))
+                 n_classes=len(info["classes"]), gru_layers=int(info.get("gru_layers", 3)),
+                 flux=bool(info.get("flux", False)), input_norm=bool(info.get("input_norm", False)))
     try:
         model.load_state_dict(checkpoint["model"])
     except RuntimeError as error:

@@ -36,8 +36,17 @@ def _one_line(error: Exception) -> str:
     return str(error)
 
 
+def _defaults(option: str) -> str:
+    """'(paper: X, cpu: Y)': an option's value under each recipe, for --help."""
+    from adtos.transcriber.config import RECIPES, TrainConfig
+
+    paper = getattr(TrainConfig("", "", ""), option)
+    return "(" + ", ".join(f"{name}: {values.get(option, paper)}"
+                           for name, values in RECIPES.items()) + ")"
+
+
 def register(subparsers) -> None:
-    from adtos.transcriber.config import TrainConfig, default_workers
+    from adtos.transcriber.config import RECIPES, TrainConfig, default_workers
 
     d = TrainConfig("", "", "")
     p = subparsers.add_parser(
@@ -61,32 +70,54 @@ def register(subparsers) -> None:
                         "checkpoint starts again); other options are taken from its "
                         "config.json except --max-steps, --device, --workers and --test "
                         "(added to its test sets)")
-    p.add_argument("--width", type=float, default=d.width,
+    p.add_argument("--recipe", choices=sorted(RECIPES), default="paper",
+                   help="named defaults for the options below; options given beside it "
+                        "override it. 'paper': the paper's GPU recipe (width 1, 3 GRU layers, "
+                        "batch 32 x 4 s, early stopping); 'cpu': learns onset positions in "
+                        "minutes on a 2-core CPU (width 0.5, 1 GRU layer, a spectral-flux "
+                        "input channel, input normalization, prior-initialized output, batch "
+                        "16 x 2 s, 1,500 steps; docs/transcriber.md) (default %(default)s)")
+    p.add_argument("--width", type=float, default=None,
                    help="width multiplier of filters and GRU units: 0.7 gives about 2e5 "
-                        "parameters, 1 about 4.6e5, 6 about 1.6e7 (default %(default)s)")
+                        "parameters, 1 about 4.6e5, 6 about 1.6e7 " + _defaults("width"))
     p.add_argument("--max-steps", type=int, default=None,
-                   help="stop after this many training steps (default: only early stopping)")
+                   help="stop after this many training steps (paper: only early stopping; "
+                        f"cpu: {RECIPES['cpu']['max_steps']})")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None,
                    help="auto picks CUDA with mixed precision when a GPU is present (default auto)")
     p.add_argument("--seed", type=int, default=d.seed, help="seed of weights and snippets "
                    "(default %(default)s)")
-    p.add_argument("--batch-size", type=int, default=d.batch_size,
-                   help="snippets per step (default %(default)s)")
-    p.add_argument("--snippet-seconds", type=float, default=d.snippet_seconds,
-                   help="snippet length (default %(default)s)")
-    p.add_argument("--lr", type=float, default=d.learning_rate,
-                   help="peak Adam learning rate (default %(default)s)")
-    p.add_argument("--warmup-steps", type=int, default=d.warmup_steps,
-                   help="steps of linear warm-up from 0 (default %(default)s)")
-    p.add_argument("--decay-steps", type=int, default=d.decay_steps,
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="snippets per step " + _defaults("batch_size"))
+    p.add_argument("--snippet-seconds", type=float, default=None,
+                   help="snippet length " + _defaults("snippet_seconds"))
+    p.add_argument("--lr", type=float, default=None,
+                   help="peak Adam learning rate " + _defaults("learning_rate"))
+    p.add_argument("--warmup-steps", type=int, default=None,
+                   help="steps of linear warm-up from 0 " + _defaults("warmup_steps"))
+    p.add_argument("--decay-steps", type=int, default=None,
                    help="after warm-up the rate falls by --decay-factor every this many steps "
-                        "(default %(default)s)")
-    p.add_argument("--decay-factor", type=float, default=d.decay_factor,
-                   help="(default %(default)s)")
-    p.add_argument("--val-every", type=int, default=d.val_every,
-                   help="steps between validations (default %(default)s)")
-    p.add_argument("--patience", type=int, default=d.patience,
-                   help="validations without improvement before stopping (default %(default)s)")
+                        + _defaults("decay_steps"))
+    p.add_argument("--decay-factor", type=float, default=None, help=_defaults("decay_factor"))
+    p.add_argument("--val-every", type=int, default=None,
+                   help="steps between validations " + _defaults("val_every"))
+    p.add_argument("--patience", type=int, default=None,
+                   help="validations without improvement before stopping " + _defaults("patience"))
+    p.add_argument("--gru-layers", type=int, default=None,
+                   help="bidirectional GRU layers " + _defaults("gru_layers"))
+    p.add_argument("--flux", action=argparse.BooleanOptionalAction, default=None,
+                   help="add the positive first-order difference of the spectrogram (spectral "
+                        "flux) as a second input channel " + _defaults("flux"))
+    p.add_argument("--input-norm", action=argparse.BooleanOptionalAction, default=None,
+                   help="normalize each input band (batch norm without affine terms) "
+                        + _defaults("input_norm"))
+    p.add_argument("--prior", type=float, default=None,
+                   help="start the output bias at this onset probability per frame "
+                        "(paper: PyTorch's default init; cpu: "
+                        f"{RECIPES['cpu']['prior']})")
+    p.add_argument("--pos-weight", type=float, default=None,
+                   help="weight of the onset frames' loss against the silent ones "
+                        + _defaults("pos_weight"))
     p.add_argument("--workers", type=int, default=None,
                    help=f"loader processes; 0 loads in the main process (default {default_workers()})")
     p.add_argument("--feature-workers", type=int, default=default_workers(),
@@ -96,8 +127,9 @@ def register(subparsers) -> None:
                         "for a writable ADTOS build folder, else $XDG_CACHE_HOME/adtos/features "
                         "or ~/.cache/adtos/features; never a real dataset's folder; "
                         "$ADTOS_FEATURE_CACHE also sets it)")
-    p.add_argument("--target-widen", type=int, default=d.target_widen,
-                   help="set ±N frames around each onset to 0.5 in the targets (default %(default)s)")
+    p.add_argument("--target-widen", type=int, default=None,
+                   help="set ±N frames around each onset to 0.5 in the targets "
+                        + _defaults("target_widen"))
     p.add_argument("--label-policy", default=d.label_policy, metavar="POLICY",
                    help="which annotated onsets are taught, from the per-onset audibility of "
                         "ADTOS renders: 'default' (onsets under the mix, signal-to-mask ratio "
@@ -162,14 +194,15 @@ def run_train(args) -> int:
                                       ("--out", args.out)) if not v]
             if missing:
                 raise CLIError(f"missing {', '.join(missing)} (or use --resume RUN_DIR)")
-            config = TrainConfig(
-                train=args.train, val=args.val, out=args.out, tests=dict(args.tests),
-                width=args.width, max_steps=args.max_steps, seed=args.seed,
-                device=args.device or "auto", batch_size=args.batch_size,
+            config = TrainConfig.from_recipe(
+                args.recipe, train=args.train, val=args.val, out=args.out,
+                tests=dict(args.tests), width=args.width, max_steps=args.max_steps,
+                seed=args.seed, device=args.device or "auto", batch_size=args.batch_size,
                 snippet_seconds=args.snippet_seconds, learning_rate=args.lr,
                 warmup_steps=args.warmup_steps, decay_steps=args.decay_steps,
                 decay_factor=args.decay_factor, val_every=args.val_every,
-                patience=args.patience,
+                patience=args.patience, gru_layers=args.gru_layers, flux=args.flux,
+                input_norm=args.input_norm, prior=args.prior, pos_weight=args.pos_weight,
                 workers=default_workers() if args.workers is None else args.workers,
                 feature_workers=args.feature_workers, feature_cache=args.feature_cache,
                 target_widen=args.target_widen, label_policy=args.label_policy,

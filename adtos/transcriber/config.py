@@ -11,7 +11,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from adtos.errors import AdtosError
+from adtos.errors import AdtosError, ConfigError
 
 
 class RunFolderError(AdtosError):
@@ -46,8 +46,29 @@ class TrainConfig:
     feature_workers: int = field(default_factory=default_workers)  # processes computing features
     feature_cache: str | None = None    # cache folder for every dataset (default: features.default_cache_dir)
     target_widen: int = 0               # ±frames around an onset set to 0.5 in the targets
+    gru_layers: int = 3                 # depth of the bidirectional GRU
+    flux: bool = False                  # a positive-difference (spectral flux) input channel
+    input_norm: bool = False            # batch norm over the input bands
+    prior: float | None = None          # output bias starts at this onset probability
+    pos_weight: float = 1.0             # weight of an onset frame against a silent one in the BCE
+    recipe: str = "paper"               # the named defaults these options started from (RECIPES)
     label_policy: str = "default"       # adtos.transcriber.labels.parse_policy: default, none, ...
     progress: bool = True               # tqdm progress bar
+
+    def __post_init__(self) -> None:
+        if self.recipe not in RECIPES:
+            raise ConfigError(f"unknown training recipe {self.recipe!r}; expected one of "
+                              f"{', '.join(RECIPES)}")
+
+    @classmethod
+    def from_recipe(cls, recipe: str = "paper", **options) -> "TrainConfig":
+        """A config from a named recipe's settings (RECIPES), with `options` over them;
+        an option given as None takes the recipe's value."""
+        if recipe not in RECIPES:
+            raise ConfigError(f"unknown training recipe {recipe!r}; expected one of "
+                              f"{', '.join(RECIPES)}")
+        given = {name: value for name, value in options.items() if value is not None}
+        return cls(**{**RECIPES[recipe], **given, "recipe": recipe})
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -68,6 +89,20 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"{path}: unknown training options {unknown}")
         return cls(**data)
+
+
+# Named sets of training options (`adtos train --recipe NAME`; options given beside
+# a recipe override it). "paper" is the dataclass defaults above: the paper's
+# recipe, for a GPU. "cpu" learns onset positions within minutes on a 2-core
+# machine (docs/transcriber.md, "Recipes"; benchmarks/RESULTS.md, "A CPU recipe
+# without the plateau", measures each of its settings).
+RECIPES: dict[str, dict] = {
+    "paper": {},
+    "cpu": {"width": 0.5, "batch_size": 16, "snippet_seconds": 2.0, "learning_rate": 0.002,
+            "warmup_steps": 25, "decay_steps": 1500, "val_every": 100, "patience": 5,
+            "max_steps": 1500, "gru_layers": 1, "flux": True, "input_norm": True,
+            "prior": 0.01},
+}
 
 
 @dataclass

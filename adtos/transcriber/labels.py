@@ -156,16 +156,19 @@ def parse_policy(text: str) -> LabelPolicy:
     return LabelPolicy(**fields)
 
 
-def masked_bce(logits, targets):
+def masked_bce(logits, targets, pos_weight: float = 1.0):
     """Mean binary cross-entropy (torch) over the frames and classes not IGNOREd.
 
-    Without ignored targets it is torch's plain mean BCE.
+    Without ignored targets and with pos_weight 1 it is torch's plain mean BCE;
+    `pos_weight` multiplies the loss of the onset term (torch's pos_weight), so
+    that the rare onset frames weigh more against the silent ones.
     """
     import torch
 
     care = targets >= 0
+    weight = None if pos_weight == 1.0 else torch.tensor(float(pos_weight), device=logits.device)
     loss = torch.nn.functional.binary_cross_entropy_with_logits(
-        logits, targets.clamp(min=0.0), reduction="none")
+        logits, targets.clamp(min=0.0), reduction="none", pos_weight=weight)
     return (loss * care).sum() / care.sum().clamp(min=1)
 
 

@@ -362,7 +362,7 @@ def train_steps(run: Run) -> bool:
             targets = targets.to(run.device, non_blocking=True)
             with torch.autocast(device_type=run.device, dtype=torch.float16, enabled=use_amp):
                 logits = run.model(features)
-            loss = masked_bce(logits.float(), targets)
+            loss = masked_bce(logits.float(), targets, config.pos_weight)
             run.optimizer.zero_grad(set_to_none=True)
             run.scaler.scale(loss).backward()
             run.scaler.step(run.optimizer)
@@ -452,7 +452,8 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
 
     # 2. model and optimizer
     torch.manual_seed(config.seed)
-    model = CRNN(width=config.width).to(device)
+    model = CRNN(width=config.width, gru_layers=config.gru_layers, flux=config.flux,
+                 input_norm=config.input_norm, prior=config.prior).to(device)
     run = Run(config, folder, device, model, torch.optim.Adam(model.parameters(), lr=0.0),
               torch.amp.GradScaler("cuda", enabled=device == "cuda"), TrainState(),
               train_tracks, val_tracks, started)
