@@ -80,8 +80,7 @@ def kit_licence(format: str, name: str) -> str:
 
 def audibility_lines(rows: list[dict], columns: list[str]) -> list[str]:
     """The card's audibility section from the manifest's per-class summary columns."""
-    from adtos.render.audibility import UNDER_MIX_SMR_DB
-    from adtos.vocab import CLASSES
+    from adtos.vocab import CLASSES, UNDER_MIX_SMR_DB
 
     if "under_mix_BD" not in columns or not rows:
         return []

@@ -24,13 +24,12 @@ from pathlib import Path
 import numpy as np
 
 from adtos.datasets.track import Dataset
-from adtos.vocab import CLASSES
+from adtos.vocab import CLASSES, PEDAL_HIHAT
 
 FIGURES = ("velocity", "onset_strength_db", "level_db", "smr_db")
 FIGURE_RANGE = {"velocity": (0.0, 128.0), "onset_strength_db": (0.0, 40.0),
                 "level_db": (-80.0, 0.0), "smr_db": (-40.0, 60.0)}
 QUANTILES = (10, 25, 50, 75, 90)
-PEDAL_HIHAT = 44
 
 
 @dataclass
