@@ -158,20 +158,17 @@ def refresh_stale_copy(source: Path, copy: Path, out_dir: Path) -> None:
     the dataset would mix two libraries, so the build stops and says so.
     """
     from adtos.fileio import sha256_file
-    from adtos.render.pipeline import SETTINGS_FILE
-    from adtos.render.worker import RECORDS_DIR
+    from adtos.render.pipeline import forget_render_settings, rendered_track_count
 
     if not source.is_file() or sha256_file(source) == sha256_file(copy):
         return
-    records = out_dir / RECORDS_DIR
-    rendered = [p for p in records.glob("*.json") if p.name != SETTINGS_FILE] \
-        if records.is_dir() else []
+    rendered = rendered_track_count(out_dir)
     if rendered:
-        raise ConfigError(f"{source} differs from {copy}, the copy {len(rendered)} tracks of "
+        raise ConfigError(f"{source} differs from {copy}, the copy {rendered} tracks of "
                           f"{out_dir} were rendered with; restore it, or build into a new --out "
                           "folder")
     logger.warning(f"{source} changed since it was copied and no track is rendered yet: copying it again")
-    (records / SETTINGS_FILE).unlink(missing_ok=True)  # the render settings named the old one
+    forget_render_settings(out_dir)  # the render settings named the old one
     copy.unlink()
 
 

@@ -11,9 +11,7 @@ temporary leftovers and renders only the tracks that are not done.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
 import sys
@@ -22,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adtos.fileio import atomic_path, folder_lock, remove_partials, write_text_atomic
+from adtos.fileio import atomic_path, folder_lock, remove_partials, write_csv_atomic, write_text_atomic
 from adtos.render.assign import PRESET_COLUMN, VOICES, assign_presets
 from adtos.render.inputs import RenderInputError, read_tracks
 from adtos.render.mix import MIX_COLUMNS, MixOptions, draw_mix
@@ -181,11 +179,7 @@ def _write_outputs(out: Path, track_ids: list[str], report: RenderReport) -> Non
     table = pa.Table.from_pylist(rows, schema=_record_schema()) if rows else _record_schema().empty_table()
     with atomic_path(out / "render.parquet") as tmp:
         pq.write_table(table, tmp)
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["track_id", "reason"])
-    writer.writerows(sorted(report.failed))
-    write_text_atomic(out / "render_errors.csv", text.getvalue())
+    write_csv_atomic(out / "render_errors.csv", ["track_id", "reason"], sorted(report.failed))
 
 
 def _record_schema():
@@ -268,6 +262,27 @@ def _check_options(voices, workers, executor, sample_rate, fmt, target_lufs):
     if not -70.0 < target_lufs < 0.0:
         raise RenderInputError(f"target loudness: expected -70..0 LUFS, got {target_lufs}")
     return voices
+
+
+def rendered_track_count(out_dir: str | os.PathLike) -> int:
+    """How many tracks of a render folder have a done-record (0 for a folder not rendered yet).
+
+    For callers that must know whether a render has started (adtos.build),
+    without reading the records' layout themselves.
+    """
+    records = Path(out_dir) / RECORDS_DIR
+    if not records.is_dir():
+        return 0
+    return sum(1 for p in records.glob("*.json") if p.name != SETTINGS_FILE)
+
+
+def forget_render_settings(out_dir: str | os.PathLike) -> None:
+    """Drop a render folder's recorded settings, so the next render records its own.
+
+    Only meaningful while no track is rendered (rendered_track_count is 0):
+    the settings then name inputs that were replaced, not audio that exists.
+    """
+    (Path(out_dir) / RECORDS_DIR / SETTINGS_FILE).unlink(missing_ok=True)
 
 
 def _check_settings(out: Path, options: RenderOptions, library, seed: int) -> None:
