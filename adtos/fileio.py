@@ -7,11 +7,13 @@ same folder and renaming it means a file under its final name is always whole.
 from __future__ import annotations
 
 import contextlib
+import csv
 import errno
 import hashlib
+import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from adtos.errors import FolderBusyError, OutputError
@@ -90,6 +92,22 @@ def _umask() -> int:
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def write_csv_atomic(path: str | os.PathLike, header: Sequence[str],
+                     rows: Iterable[Sequence | Mapping]) -> None:
+    """Write a CSV table whole and atomically: the header, then one line per row.
+
+    A row is a sequence in the header's order or a mapping read by the header
+    (missing keys are empty, others ignored). Lines end in "\n" on every
+    platform, so the same table gives the same bytes (datasets are compared by hash).
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([row.get(name, "") for name in header] if isinstance(row, Mapping) else row)
+    write_text_atomic(path, buffer.getvalue())
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
