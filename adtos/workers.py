@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 POLL_S = 0.5  # where pidfd_open is missing (Linux < 5.3, other systems)
@@ -78,3 +79,44 @@ def _end_now() -> None:
     # SIGKILL rather than sys.exit: no atexit handlers, no flushing of a
     # half-written file, no waiting on a queue whose reader is dead.
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+# Seeing the process tree (Linux /proc): how the fault suite (tests/test_faults_*)
+# and benchmarks/bench_faults.py check that no worker outlives its run.
+PROC = Path("/proc")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    # comm (field 2) may hold spaces and parentheses: split after its last ')'.
+    return text[text.rindex(")") + 2:].split()
+
+
+def alive(process: tuple[int, str]) -> bool:
+    """Whether (pid, start time) still runs (a zombie has ended)."""
+    pid, start = process
+    fields = _stat(pid)
+    return fields is not None and fields[19] == start and fields[0] != "Z"
+
+
+def descendants(root: int) -> set[tuple[int, str]]:
+    """(pid, start time) of every process below `root`, found through parent ids (Linux only)."""
+    children: dict[int, list[int]] = {}
+    starts: dict[int, str] = {}
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat(int(entry.name))
+        if fields is None:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        starts[int(entry.name)] = fields[19]
+    found, stack = set(), list(children.get(root, []))
+    while stack:
+        pid = stack.pop()
+        found.add((pid, starts[pid]))
+        stack.extend(children.get(pid, []))
+    return found
