@@ -195,10 +195,15 @@ def test_cycle_finder_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
 
 
-def test_every_benchmark_script_imports():
-    """Each benchmarks/*.py loads (its imports resolve) without running its main()."""
-    scripts = sorted(str(p) for p in (REPO / "benchmarks").glob("*.py"))
-    assert len(scripts) >= 10
+def script_paths() -> list[Path]:
+    """benchmarks/*.py (maintained), benchmarks/experiments/*.py (the record) and tools/*.py."""
+    return sorted([*(REPO / "benchmarks").rglob("*.py"), *(REPO / "tools").glob("*.py")])
+
+
+def test_every_benchmark_and_tool_script_imports():
+    """Each script loads (its imports resolve) without running its main()."""
+    scripts = [str(p) for p in script_paths()]
+    assert len(scripts) >= 20
     code = ("import runpy, sys\n"
             "for path in sys.argv[1:]:\n"
             "    namespace = runpy.run_path(path, run_name='benchmark_import')\n"
@@ -206,3 +211,19 @@ def test_every_benchmark_script_imports():
     result = subprocess.run([sys.executable, "-c", code, *scripts], cwd=REPO, capture_output=True,
                             text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_no_benchmark_or_tool_imports_the_tests():
+    """Shared helpers live in the package (adtos.*.testing, adtos.workers), not in tests/."""
+    test_modules = {p.stem for p in (REPO / "tests").glob("*.py")}
+    found = []
+    for path in script_paths():
+        source = path.read_text()
+        tree = ast.parse(source, str(path))
+        names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for alias in node.names}
+        names |= {node.module.split(".")[0] for node in ast.walk(tree)
+                  if isinstance(node, ast.ImportFrom) and node.module and not node.level}
+        if names & test_modules or '"tests"' in source:
+            found.append(f"{path.relative_to(REPO)}: {sorted(names & test_modules) or 'tests/ on sys.path'}")
+    assert found == []

@@ -1,6 +1,6 @@
 """The Room reverb's convolution: ADTOS's overlap-add loop against scipy.signal.oaconvolve.
 
-    .venv/bin/python benchmarks/bench_room.py [--repeat 5]
+    .venv/bin/python benchmarks/experiments/bench_room.py [--repeat 5]
 
 Times convolving a mono send (30 s and 60 s at 44.1 kHz) with the two-channel
 room response (0.2 s, 0.6 s and 1.5 s rooms), the way `apply_room` does it,
