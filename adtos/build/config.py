@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from adtos.errors import ConfigError
+from adtos.render.mix import MixOptions
 
 BUILTIN_LIBRARIES = ("loop-pack",)
 # The library kinds adtos.index reads; "auto" lets it guess from the folder.
@@ -121,8 +122,6 @@ class RenderSection:
 
     def mix_options(self):
         """The render's MixOptions (adtos.render.mix) for this section."""
-        from adtos.render.mix import MixOptions
-
         return MixOptions(balance_db=tuple(self.balance_db) if self.balance_db else None,
                           master=self.master, master_lufs=tuple(self.master_lufs))
 

@@ -19,11 +19,12 @@ import pyarrow as pa
 
 from adtos.build.config import BuildConfig, library_name
 from adtos.errors import ConfigError
-from adtos.fileio import atomic_path
+from adtos.fileio import atomic_path, sha256_file
 from adtos.index import (LibraryError, index_library, make_loop_pack, read_loop_index,
                          write_loop_index)
 from adtos.presets import build_preset_library, load_presets, save_presets
 from adtos.presets.soundfonts import resolve_soundfont
+from adtos.render.pipeline import forget_render_settings, rendered_track_count
 
 
 logger = logging.getLogger(__name__)
@@ -157,9 +158,6 @@ def refresh_stale_copy(source: Path, copy: Path, out_dir: Path) -> None:
     the copy is dropped (and copied again by the caller); once tracks exist
     the dataset would mix two libraries, so the build stops and says so.
     """
-    from adtos.fileio import sha256_file
-    from adtos.render.pipeline import forget_render_settings, rendered_track_count
-
     if not source.is_file() or sha256_file(source) == sha256_file(copy):
         return
     rendered = rendered_track_count(out_dir)
