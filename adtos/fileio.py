@@ -12,7 +12,9 @@ import errno
 import hashlib
 import io
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -151,7 +153,7 @@ def folder_lock(folder: str | os.PathLike, command: str = "adtos") -> Iterator[P
     file, so the kernel releases it when its holder ends, even by kill -9:
     a stale lock never blocks a resume. Nested calls in one process share it.
     """
-    import fcntl
+    import fcntl  # POSIX only: imported where a lock is taken, so adtos imports elsewhere
 
     folder = Path(folder)
     try:
@@ -194,8 +196,7 @@ DEAD_HOLDER_WAIT_S = 30.0
 
 
 def _acquire(handle, folder: Path) -> None:
-    import fcntl
-    import time
+    import fcntl  # POSIX only: imported where a lock is taken, so adtos imports elsewhere
 
     deadline = time.monotonic() + DEAD_HOLDER_WAIT_S
     while True:
@@ -218,8 +219,6 @@ def _acquire(handle, folder: Path) -> None:
 
 def _holder_alive(holder: str) -> bool:
     """Whether the process named in the lock file ("adtos build (pid 123)") still runs."""
-    import re
-
     found = re.search(r"\(pid (\d+)\)", holder)
     if not found:
         return True

@@ -19,10 +19,13 @@ Two mechanisms, because either alone has a gap:
 
 from __future__ import annotations
 
+import ctypes
 import os
+import select
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -49,7 +52,6 @@ def exit_with_parent(parent_pid: int) -> None:
 def _set_parent_death_signal(signum: int) -> None:
     if not sys.platform.startswith("linux"):
         return
-    import ctypes
 
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -59,9 +61,6 @@ def _set_parent_death_signal(signum: int) -> None:
 
 
 def _watch(parent_pid: int, watched: int | None) -> None:
-    import select
-    import time
-
     if watched is not None:
         poller = select.poll()  # not select(): it fails on descriptors above 1023
         poller.register(watched, select.POLLIN)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from adtos.fileio import write_csv_atomic
 from adtos.plotting import pyplot, save_figure
@@ -110,7 +111,7 @@ def distinct_sounds(spectra: np.ndarray, threshold: float = SIMILARITY) -> np.nd
 
 def connected_sounds(spectra: np.ndarray, threshold: float = SIMILARITY) -> int:
     """The number of connected components of the near-identical graph."""
-    from scipy.sparse.csgraph import connected_components
+    from scipy.sparse.csgraph import connected_components  # lazy: scipy is slow to import
 
     unit = _unit(spectra)
     if len(unit) == 0:
@@ -132,7 +133,7 @@ def dry_preset(preset: Preset) -> Preset:
 def render_hit(bank: Any, preset: Preset, note: int, velocity: int = HIT_VELOCITY,
                sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """One hit of `note` rendered by `bank` (the renderer's synthesis): (WINDOW, 2)."""
-    import pretty_midi
+    import pretty_midi  # lazy: only the report's renders need it
 
     instrument = pretty_midi.Instrument(program=0, is_drum=True)
     instrument.notes.append(pretty_midi.Note(velocity=velocity, pitch=note, start=0.0, end=0.1))
@@ -230,10 +231,9 @@ def measure_diversity(presets: Iterable[Preset], bank: Any = None, *,
     if not drums:
         raise ValueError("the library has no drum presets to measure")
     if bank is None:
-        from adtos.presets.synth import SoundfontBank
+        from adtos.presets.synth import SoundfontBank  # in the worker: each process its own synth
 
         bank = SoundfontBank(sample_rate)
-    from tqdm import tqdm
 
     ids: list[str] = []
     spectra: dict[str, list[np.ndarray]] = {piece: [] for piece in DIVERSITY_NOTES}

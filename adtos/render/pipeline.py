@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from adtos.fileio import atomic_path, folder_lock, remove_partials, write_csv_atomic, write_text_atomic
+from adtos.kits.library import resolve_kit
+from adtos.kits.model import KitError
+from adtos.presets import load_presets
+from adtos.presets.soundfonts import resolve_soundfont
 from adtos.render.assign import PRESET_COLUMN, VOICES, assign_presets
+from adtos.render.executors import start_local_workers, run_ray, run_local
 from adtos.render.inputs import RenderInputError, read_tracks
 from adtos.render.mix import MIX_COLUMNS, MixOptions, draw_mix
 from adtos.render.worker import (RECORDS_DIR, RenderOptions, TrackJob, TrackResult, audio_path,
@@ -79,8 +84,6 @@ def render_tracks(
     # One process per output folder; taking the lock also shows the folder is writable.
     with folder_lock(out, "adtos render"):
         if executor == "local" and (workers or _cpu_count()) > 1:
-            from adtos.render.executors import start_local_workers
-
             start_local_workers()
         library = _load_library(presets)
         tracks = read_tracks(tracks_dir)
@@ -131,7 +134,7 @@ def _render_locked(tracks, library, options: RenderOptions, *, workers, executor
 
 
 def _execute(jobs, options, workers, executor, address, report, progress) -> None:
-    from tqdm import tqdm
+    from tqdm import tqdm  # lazy: render's workers import this package and need no tqdm
 
     # A resumed render counts from what is already there, and says so.
     done = len(report.skipped)
@@ -150,12 +153,8 @@ def _execute(jobs, options, workers, executor, address, report, progress) -> Non
 
     try:
         if executor == "ray":
-            from adtos.render.executors import run_ray
-
             run_ray(jobs, options, workers, address, on_result)
         else:
-            from adtos.render.executors import run_local
-
             run_local(jobs, options, workers or _cpu_count(), on_result)
     finally:
         bar.close()
@@ -168,7 +167,7 @@ def _is_done(out: Path, track_id: str, fmt: str) -> bool:
 
 def _write_outputs(out: Path, track_ids: list[str], report: RenderReport) -> None:
     """render.parquet from the done-records of the folder's tracks; render_errors.csv."""
-    import pyarrow as pa
+    import pyarrow as pa  # lazy: render's workers import this package and need no pyarrow
     import pyarrow.parquet as pq
 
     rows = []
@@ -183,7 +182,7 @@ def _write_outputs(out: Path, track_ids: list[str], report: RenderReport) -> Non
 
 
 def _record_schema():
-    import pyarrow as pa
+    import pyarrow as pa  # lazy: render's workers import this package and need no pyarrow
 
     fields = [("track_id", pa.string()), ("split", pa.string())]
     fields += [(PRESET_COLUMN[v], pa.string()) for v in VOICES]
@@ -199,8 +198,6 @@ def _record_schema():
 
 def _load_library(presets) -> list[Any]:
     if isinstance(presets, (str, os.PathLike)):
-        from adtos.presets import load_presets
-
         path = Path(presets)
         if not path.is_file():
             raise RenderInputError(f"{path}: preset library not found (expected presets/NAME.jsonl)")
@@ -221,10 +218,6 @@ def check_soundfonts(library: Sequence[Any], source: str | os.PathLike | None = 
     soundfont used to fail every track that drew it, after the long work);
     build checks the whole library before indexing.
     """
-    from adtos.kits.library import resolve_kit
-    from adtos.kits.model import KitError
-    from adtos.presets.soundfonts import resolve_soundfont
-
     users: dict[tuple, set[str]] = {}
     for preset in library:
         for name in preset.soundfonts():

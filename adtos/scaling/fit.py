@@ -139,7 +139,7 @@ def _alpha_start(log_n: np.ndarray, loss: np.ndarray, beta: float, gamma: float)
 def _fit_once(n: np.ndarray, loss: np.ndarray, starts: list[tuple[float, float, float]],
               tolerance: float = 1e-9, max_evaluations: int = 200) -> tuple[np.ndarray, float]:
     """Best (log α, β, γ) over the starts, and its cost (half the sum of squares)."""
-    from scipy.optimize import least_squares
+    from scipy.optimize import least_squares  # lazy: scipy is slow to import
 
     log_n, log_loss = np.log(n), np.log(loss)
     gamma_max = float(loss.min())

@@ -22,8 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from adtos.datasets.track import Dataset
+from adtos.plotting import pyplot
+from adtos.stats.plots import _columns, _legend, _save, plot_order, violin_axes
+from adtos.stats.tables import write_csv
+from adtos.transcriber.labels import DEFAULT_POLICY
 from adtos.vocab import CLASSES, PEDAL_HIHAT
 
 FIGURES = ("velocity", "onset_strength_db", "level_db", "smr_db")
@@ -46,8 +51,6 @@ class AudibilityStats:
 def audibility_stats(dataset: Dataset, progress: bool = False, sample_rate: int = 44100
                      ) -> AudibilityStats:
     """Collect the four figures per class over every track of `dataset`."""
-    from tqdm import tqdm
-
     from adtos.render.audibility import onset_strength
 
     parts: dict[tuple[str, str], list[np.ndarray]] = {}
@@ -77,9 +80,6 @@ def audibility_stats(dataset: Dataset, progress: bool = False, sample_rate: int 
 
 
 def write_audibility(stats: list[AudibilityStats], out: Path, plots: bool = True) -> list[Path]:
-    from adtos.stats.tables import write_csv
-    from adtos.transcriber.labels import DEFAULT_POLICY
-
     out = Path(out)
     rows = []
     for s in stats:
@@ -114,9 +114,6 @@ def write_audibility(stats: list[AudibilityStats], out: Path, plots: bool = True
 
 
 def plot_audibility(stats: list[AudibilityStats], path: Path) -> Path:
-    from adtos.plotting import pyplot
-    from adtos.stats.plots import _columns, _legend, _save, plot_order, violin_axes
-
     plt = pyplot()
     stats = plot_order(stats)
     width = max(2.4, 0.7 * len(stats) + 1.0)

@@ -54,7 +54,7 @@ def _columns(ax, stats: list[DatasetStats]) -> None:
 
 
 def _legend(ax, stats: list[DatasetStats]) -> None:
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch  # lazy: matplotlib, as adtos.plotting
 
     kinds = sorted({s.synthetic for s in stats}, reverse=True)
     handles = [Patch(color=SYNTHETIC_COLOR if k else REAL_COLOR, label="synthetic" if k else "real")
