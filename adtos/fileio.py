@@ -14,11 +14,12 @@ import io
 import os
 import re
 import tempfile
+import tomllib
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from adtos.errors import FolderBusyError, OutputError
+from adtos.errors import ConfigError, FolderBusyError, OutputError
 
 # Temporary files are hidden and carry this mark, so that a resumed run can
 # recognise (and remove) what a killed run left behind.
@@ -89,6 +90,18 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def read_toml(path: str | os.PathLike, missing: str = "config file not found") -> dict:
+    """A TOML file as a dict; ConfigError naming the file when it is missing (`missing`
+    says how) or not valid TOML, so every config reader reports both the same way."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: {missing}")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

@@ -12,10 +12,11 @@ import ast
 import difflib
 import math
 import sys
-import tomllib
 from pathlib import Path
 
 from adtos.cli import CLIError
+from adtos.errors import ConfigError
+from adtos.fileio import read_toml
 from adtos.plotting import PLOT_FORMATS
 
 FIT_HELP = """\
@@ -160,12 +161,10 @@ def _sweep_config(args: argparse.Namespace):
     base = Path.cwd()
     if args.config:
         path = Path(args.config)
-        if not path.is_file():
-            raise CLIError(f"{path}: no such sweep config")
         try:
-            data = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as error:
-            raise CLIError(f"{path}: not valid TOML: {error}") from None
+            data = read_toml(path, missing="no such sweep config")
+        except ConfigError as error:
+            raise CLIError(str(error)) from None
         base = path.parent.resolve()
 
     # Paths typed on the command line are relative to the current folder, those
