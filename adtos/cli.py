@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import errno
 import importlib
 import logging
 import sys
 from pathlib import Path
 
+from adtos import __version__
 from adtos.errors import AdtosError
+from adtos.fileio import output_error
 
 # Order is the order of the pipeline, which is also the order of `--help`.
 STAGE_CLI_MODULES = (
@@ -95,8 +98,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from adtos import __version__
-
     return __version__
 
 
@@ -185,10 +186,6 @@ def describe_os_error(error: OSError) -> str | None:
     """One line for an I/O error the user can fix (a folder that cannot be written, a
     full disk, a missing file), naming the path; None for anything else (a bug keeps
     its traceback)."""
-    import errno
-
-    from adtos.fileio import output_error
-
     if error.filename is None:
         return None
     path = Path(error.filename)

@@ -17,9 +17,12 @@ each resumes: running the demo again redoes nothing already done.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
+
+from adtos.cli import build_parser, main as adtos
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = REPO_ROOT / "configs" / "demo.toml"
@@ -27,8 +30,6 @@ DEMO_CONFIG = REPO_ROOT / "configs" / "demo.toml"
 
 def available_commands() -> set[str]:
     """The `adtos` commands whose stage package is installed."""
-    from adtos.cli import build_parser
-
     parser = build_parser()
     for action in parser._actions:  # argparse keeps subcommands on its subparsers action
         if isinstance(action, argparse._SubParsersAction):
@@ -38,8 +39,6 @@ def available_commands() -> set[str]:
 
 def shared_mdb() -> Path | None:
     """MDB Drums beside the repository (../shared/data), a real test set when present."""
-    import os
-
     root = Path(os.environ.get("ADTOS_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
     return root / "mdb_drums" if (root / "mdb_drums").is_dir() else None
 
@@ -88,8 +87,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-only", action="store_true",
                         help="stop after the dataset is built")
     args = parser.parse_args(argv)
-
-    from adtos.cli import main as adtos
 
     out = Path(args.out)
     dataset = out / "dataset"

@@ -7,14 +7,19 @@ same folder and renaming it means a file under its final name is always whole.
 from __future__ import annotations
 
 import contextlib
+import csv
 import errno
 import hashlib
+import io
 import os
+import re
 import tempfile
-from collections.abc import Iterator
+import tomllib
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from adtos.errors import FolderBusyError, OutputError
+from adtos.errors import ConfigError, FolderBusyError, OutputError
 
 # Temporary files are hidden and carry this mark, so that a resumed run can
 # recognise (and remove) what a killed run left behind.
@@ -87,9 +92,37 @@ def _umask() -> int:
     return mask
 
 
+def read_toml(path: str | os.PathLike, missing: str = "config file not found") -> dict:
+    """A TOML file as a dict; ConfigError naming the file when it is missing (`missing`
+    says how) or not valid TOML, so every config reader reports both the same way."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: {missing}")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def write_csv_atomic(path: str | os.PathLike, header: Sequence[str],
+                     rows: Iterable[Sequence | Mapping]) -> None:
+    """Write a CSV table whole and atomically: the header, then one line per row.
+
+    A row is a sequence in the header's order or a mapping read by the header
+    (missing keys are empty, others ignored). Lines end in "\n" on every
+    platform, so the same table gives the same bytes (datasets are compared by hash).
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([row.get(name, "") for name in header] if isinstance(row, Mapping) else row)
+    write_text_atomic(path, buffer.getvalue())
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
@@ -133,7 +166,7 @@ def folder_lock(folder: str | os.PathLike, command: str = "adtos") -> Iterator[P
     file, so the kernel releases it when its holder ends, even by kill -9:
     a stale lock never blocks a resume. Nested calls in one process share it.
     """
-    import fcntl
+    import fcntl  # POSIX only: imported where a lock is taken, so adtos imports elsewhere
 
     folder = Path(folder)
     try:
@@ -176,8 +209,7 @@ DEAD_HOLDER_WAIT_S = 30.0
 
 
 def _acquire(handle, folder: Path) -> None:
-    import fcntl
-    import time
+    import fcntl  # POSIX only: imported where a lock is taken, so adtos imports elsewhere
 
     deadline = time.monotonic() + DEAD_HOLDER_WAIT_S
     while True:
@@ -200,8 +232,6 @@ def _acquire(handle, folder: Path) -> None:
 
 def _holder_alive(holder: str) -> bool:
     """Whether the process named in the lock file ("adtos build (pid 123)") still runs."""
-    import re
-
     found = re.search(r"\(pid (\d+)\)", holder)
     if not found:
         return True

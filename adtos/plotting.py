@@ -36,10 +36,10 @@ _TICK_MANTISSAS: tuple[tuple[float, ...], ...] = (
 
 def pyplot():
     """matplotlib.pyplot on the Agg backend (no display needed), with readable text."""
-    import matplotlib
+    import matplotlib  # lazy: heavy to import, and only figures need it
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: heavy to import, and only figures need it
 
     plt.rcParams.update({"font.size": FONT_SIZE, "axes.titlesize": FONT_SIZE + 1,
                          "axes.labelsize": FONT_SIZE, "legend.fontsize": FONT_SIZE - 1,

@@ -29,11 +29,16 @@ CLASS_TO_GM: dict[str, int] = {"BD": 36, "SD": 38, "TT": 45, "HH": 42, "CY": 49}
 # vibraslap while the annotation says hi-hat, so they are remapped at indexing.
 GMD_TO_GM: dict[int, int] = {22: 42, 26: 46, 58: 43}
 
+# The pedal hi-hat (GM 44): a hi-hat by class, but a foot's soft chick that the
+# default label policy ignores and the statistics count apart.
+PEDAL_HIHAT = 44
 
-# The drum pieces a composite kit takes from different kits, one per class, so that
-# every labelled note has exactly one source (adtos.presets).
-PIECE_CLASSES: dict[str, str] = {"kick": "BD", "snare": "SD", "toms": "TT", "hihat": "HH",
-                                 "cymbals": "CY"}
+# Below this signal-to-mask ratio (dB) an onset counts as under the mix: the
+# default label policy's minimum (adtos.transcriber.labels), the manifest's
+# summary (adtos.render.audibility) and the dataset card's (docs/transcriber.md,
+# "Label policy", for how it was chosen from a measured build).
+UNDER_MIX_SMR_DB = -5.0
+
 
 
 def gm_class(note: int) -> str | None:
@@ -52,8 +57,9 @@ def gm_class_indices(notes: np.ndarray) -> np.ndarray:
     return lut[notes]
 
 
-# The drum pieces a kit is made of (composite kits swap whole pieces), each
-# with its class and the GM notes it plays.
+# The drum pieces a kit is made of, each with its class and the GM notes it
+# plays. Composite kits take whole pieces from different kits, one per class,
+# so that every labelled note has exactly one source (adtos.presets).
 PIECE_CLASSES: dict[str, str] = {"kick": "BD", "snare": "SD", "toms": "TT", "hihat": "HH",
                                  "cymbals": "CY"}
 PIECE_NOTES: dict[str, tuple[int, ...]] = {

@@ -19,10 +19,14 @@ Two mechanisms, because either alone has a gap:
 
 from __future__ import annotations
 
+import ctypes
 import os
+import select
 import signal
 import sys
 import threading
+import time
+from pathlib import Path
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 POLL_S = 0.5  # where pidfd_open is missing (Linux < 5.3, other systems)
@@ -48,7 +52,6 @@ def exit_with_parent(parent_pid: int) -> None:
 def _set_parent_death_signal(signum: int) -> None:
     if not sys.platform.startswith("linux"):
         return
-    import ctypes
 
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -58,9 +61,6 @@ def _set_parent_death_signal(signum: int) -> None:
 
 
 def _watch(parent_pid: int, watched: int | None) -> None:
-    import select
-    import time
-
     if watched is not None:
         poller = select.poll()  # not select(): it fails on descriptors above 1023
         poller.register(watched, select.POLLIN)
@@ -78,3 +78,44 @@ def _end_now() -> None:
     # SIGKILL rather than sys.exit: no atexit handlers, no flushing of a
     # half-written file, no waiting on a queue whose reader is dead.
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+# Seeing the process tree (Linux /proc): how the fault suite (tests/test_faults_*)
+# and benchmarks/bench_faults.py check that no worker outlives its run.
+PROC = Path("/proc")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    # comm (field 2) may hold spaces and parentheses: split after its last ')'.
+    return text[text.rindex(")") + 2:].split()
+
+
+def alive(process: tuple[int, str]) -> bool:
+    """Whether (pid, start time) still runs (a zombie has ended)."""
+    pid, start = process
+    fields = _stat(pid)
+    return fields is not None and fields[19] == start and fields[0] != "Z"
+
+
+def descendants(root: int) -> set[tuple[int, str]]:
+    """(pid, start time) of every process below `root`, found through parent ids (Linux only)."""
+    children: dict[int, list[int]] = {}
+    starts: dict[int, str] = {}
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat(int(entry.name))
+        if fields is None:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        starts[int(entry.name)] = fields[19]
+    found, stack = set(), list(children.get(root, []))
+    while stack:
+        pid = stack.pop()
+        found.add((pid, starts[pid]))
+        stack.extend(children.get(pid, []))
+    return found

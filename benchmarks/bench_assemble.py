@@ -7,6 +7,9 @@ The index is synthetic (adtos.assemble.synthetic: the loop-index schema, real
 note lists) so the benchmark needs no MIDI library: two thirds drum loops and
 one third piano loops, like GMD + POP909, so bass and guitar are derived (the
 heavier path). Prints tracks/s and the peak resident memory of the process.
+
+Recorded in benchmarks/results/assemble.md, "assemble — benchmark results"; the summary
+row "#3 assemble" of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ and prints the wall time of each step and the throughput: hours of audio per
 hour of wall time, for the whole build and for the render step alone. (No
 CPU-time figure: the render's workers are children of multiprocessing's
 forkserver, not of this process, so getrusage cannot see them.)
+
+Recorded in benchmarks/results/build.md, "adtos build — measured figures" (and the
+mix levers' whole-build figure in results/render.md, "Mix levers"); the
+summary rows "#5 build" and "#13 mix" of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations

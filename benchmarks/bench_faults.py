@@ -7,6 +7,9 @@ version before and after a fix. Per kill: the run's child processes at the
 kill, how many were still alive 5 s later, and whether the files under final
 names are whole; then a second render started on the same folder while a
 first one runs (does it stop, or render everything again?). Linux only (/proc).
+
+Recorded in benchmarks/results/render.md, "Faults: kill loops and orphaned
+workers"; the summary row "#17 faults" of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -21,11 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parents[1] / "tests"
-sys.path.insert(0, str(TESTS))
-
-from fault_support import alive, descendants  # noqa: E402
-from test_render_support import make_tracks, small_library  # noqa: E402
+# adtos as PYTHONPATH gives it, not this checkout: see above.
+from adtos.render.testing import make_tracks, small_library
+from adtos.workers import alive, descendants
 
 
 def render_command(root: Path, out: Path) -> list[str]:

@@ -5,6 +5,9 @@
 GROOVE_DIR defaults to $ADTOS_SHARED_DATA/groove or ../shared/data/groove
 beside the repository. Reports the median over the repeats, and the load
 average, since the machine may be shared.
+
+Recorded in benchmarks/results/index.md, "Full Groove MIDI Dataset"; the summary
+row "#2 index" (full GMD) of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations

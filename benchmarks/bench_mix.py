@@ -18,6 +18,9 @@ and prints, per setting, the median CPU seconds and hours of audio per
 CPU-hour, and the ratio to `flat` (target for lead+bus: at least 0.8, i.e. no
 more than 25 % slower). Soundfonts are loaded by a warm-up render first, so
 no setting pays for loading them.
+
+Recorded in benchmarks/results/render.md, "Mix levers: what the lead voice and the
+master bus cost"; the summary row "#13 mix" of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
 
 from adtos.render.mix import DEFAULT_BALANCE_DB, MixOptions  # noqa: E402
 
@@ -59,7 +61,7 @@ def assemble(shared: Path, work: Path, tracks: int, seconds: float, takes: int, 
 
     from adtos.assemble import AssembleOptions, assemble_tracks
     from adtos.index import index_library
-    from test_build_shared import groove_slice, pop909_slice
+    from adtos.index.testing import groove_slice, pop909_slice
 
     groove = groove_slice(shared / "groove", work / "groove", {"train": takes})
     pop = pop909_slice(shared / "pop909", work / "pop909", songs)

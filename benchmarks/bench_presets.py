@@ -7,6 +7,9 @@ seconds of audio per CPU-second. The reference for rendering is the same
 FluidSynth work on one reused synthesizer (what the renderer would do without
 the fresh-synth-per-render rule that makes renders reproducible), so the ratio
 is the price of determinism.
+
+Recorded in benchmarks/results/presets.md, "Preset stage: measured figures"
+("Benchmark script"); the summary row "#4 presets" of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations

@@ -20,6 +20,9 @@ Takes the first `--seconds` of the `--tracks` longest Groove MIDI Dataset takes
 CPU time per stem (process time; the children's rusage for (c)), median over
 the stems; the first stem of (a) and (b) also pays for loading the kit once
 per process and is reported apart. Ratios are taken within this one run.
+
+Recorded in benchmarks/results/presets.md, "Native drum sampler vs FluidSynth";
+the summary row "#12 sampler" of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations

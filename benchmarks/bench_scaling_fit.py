@@ -8,6 +8,9 @@ n = 1, 2, 4, ... 8192 (14 points, the paper's sweep) and at n = 1, 8, 64, 512
 setting it prints the median relative error of α, β, γ, how often the
 bootstrap interval holds the true value (per parameter; nominal 95%), and the
 median time of one fit with its intervals.
+
+Recorded in benchmarks/results/scaling.md, "The fit: recovery, interval
+coverage, time"; the summary row "#8 scaling" (fit) of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ the repeats of process CPU time, and the ratios are taken within one run.
     adtos.midi read         read_midi_file: + note pairing, tempo and meter maps
     mido                    mido.MidiFile: one message object per event
     pretty_midi             pretty_midi.PrettyMIDI: mido + its object model
+
+Recorded in benchmarks/results/index.md, "MIDI reader (`adtos.midi`) and the
+Room convolution"; the summary row "#15 MIDI" of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ The dataset is an ADTOS-layout folder (annotations .txt/.mid, midi/, manifest,
 no audio: stats reads no audio) made from Groove MIDI Dataset takes looped to
 length, or from humanized rock patterns when the GMD is absent. Making it is
 not timed; reading the dataset and computing every table and plot is.
+
+Recorded in benchmarks/results/stats.md, "`adtos stats` benchmark"; the summary
+row "#6 stats" of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations

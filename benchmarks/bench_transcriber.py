@@ -9,6 +9,10 @@ Snippets and steps use a generated toy dataset (16 tracks × 30 s) in a temporar
 folder. On a GPU the training step uses mixed precision and the loader's
 throughput is compared with the step rate: the loader keeps up when it delivers
 more batches per second than the GPU consumes.
+
+Recorded in benchmarks/results/transcriber.md, "Transcriber benchmark" (CPU) and
+"The same benchmark on the H100"; the summary rows "#7 transcriber" of
+benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations

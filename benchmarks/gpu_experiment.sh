@@ -33,8 +33,8 @@
 #       bash benchmarks/gpu_experiment.sh setup sweep 2>&1 | tee $OUT/log
 #
 # PACKED was made on the dev machine, where the dataset and MDB Drums are, with
-#   python benchmarks/pack_features.py pack DATASET .gpu/adtos             (features, no audio)
-#   python benchmarks/pack_features.py pack mdb:MDB_DRUMS .gpu/mdb_drums --audio   (FLAC)
+#   python tools/pack_features.py pack DATASET .gpu/adtos             (features, no audio)
+#   python tools/pack_features.py pack mdb:MDB_DRUMS .gpu/mdb_drums --audio   (FLAC)
 # and WHEELS holds, for CPython 3.12 on x86-64 Linux: soundfile 0.14.0 (bundles libsndfile),
 # cffi 2.1.1, pycparser 3.12, mir_eval 0.8.2, decorator 5.3.1, mido 1.3.3, and
 # madmom-onnx 0.17.dev0 built from its sdist without its pretrained models
@@ -105,8 +105,8 @@ setup() {
     stamp setup
     "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target "$SITE" "$WHEELS"/*.whl
-    "$PYTHON" benchmarks/pack_features.py unpack "$PACKED/adtos" "$DATA/adtos"
-    "$PYTHON" benchmarks/pack_features.py unpack "$PACKED/mdb_drums" "$DATA/mdb_drums"
+    "$PYTHON" tools/pack_features.py unpack "$PACKED/adtos" "$DATA/adtos"
+    "$PYTHON" tools/pack_features.py unpack "$PACKED/mdb_drums" "$DATA/mdb_drums"
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
     echo "cores: $(nproc); /dev/shm: $(df -h /dev/shm | tail -1)"
     "$PYTHON" - <<'EOF'

@@ -27,7 +27,7 @@
 #   build    every dataset of $DATASETS into $DATA/<name>, $TRAIN_TRACKS + $VAL_TRACKS tracks
 #            of $DURATION s (the configs' relative paths are staged in $WORK so that they
 #            resolve to $ADTOS_SHARED_DATA)
-#   pack     benchmarks/pack_features.py for each dataset (features only, float16 + xz) and
+#   pack     tools/pack_features.py for each dataset (features only, float16 + xz) and
 #            MDB Drums (--audio) into $PACKED; prints the size of each and the minutes of
 #            training audio per MiB
 #   setup    install $WHEELS into $SITE and unpack $PACKED/* into $DATA (GPU machine)
@@ -36,7 +36,7 @@
 #            meaning the default) with $TRAIN_OPTIONS, seeds $SEEDS, each tested on MDB Drums
 #   sweep    `adtos sweep $SWEEP_CONFIG` on baseline and new, sizes $SWEEP_SIZES, widths
 #            $SWEEP_WIDTHS, seeds $SEEDS, into $SWEEP_OUT/<dataset>-s<seed>
-#   report   benchmarks/transfer_report.py: tables (per-class F, P, R, BCE on MDB and on the
+#   report   tools/transfer_report.py: tables (per-class F, P, R, BCE on MDB and on the
 #            synthetic validation set, and the untrained baselines), the sweep rows merged with
 #            a 1 - F column, `adtos fit` on the MDB loss and on 1 - F, grouped by dataset so
 #            that both curves are on one plot; all into $RESULTS_DIR
@@ -216,10 +216,10 @@ pack() {
     for name in $DATASETS; do
         stamp "pack $name"
         rm -rf "${PACKED:?}/$name"
-        "$PYTHON" benchmarks/pack_features.py pack "$DATA/$name" "$PACKED/$name"
+        "$PYTHON" tools/pack_features.py pack "$DATA/$name" "$PACKED/$name"
     done
     rm -rf "${PACKED:?}/mdb_drums"
-    "$PYTHON" benchmarks/pack_features.py pack "$(mdb_spec | sed 's/^mdb=//')" "$PACKED/mdb_drums" --audio
+    "$PYTHON" tools/pack_features.py pack "$(mdb_spec | sed 's/^mdb=//')" "$PACKED/mdb_drums" --audio
     "$PYTHON" - "$PACKED" "$DATASETS" <<'EOF'
 import json, sys
 from pathlib import Path
@@ -243,7 +243,7 @@ setup() {
     fi
     local path
     for path in "$PACKED"/*/; do
-        "$PYTHON" benchmarks/pack_features.py unpack "${path%/}" "$DATA/$(basename "$path")"
+        "$PYTHON" tools/pack_features.py unpack "${path%/}" "$DATA/$(basename "$path")"
     done
     if command -v nvidia-smi >/dev/null; then
         nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
@@ -316,7 +316,7 @@ sweep() {
 
 report() {
     stamp report
-    "$PYTHON" benchmarks/transfer_report.py --runs "$RUNS" --sweeps "$SWEEP_OUT" --out "$RESULTS_DIR"
+    "$PYTHON" tools/transfer_report.py --runs "$RUNS" --sweeps "$SWEEP_OUT" --out "$RESULTS_DIR"
 }
 
 trap report EXIT  # what finished is tabled even when a step fails or is cut

@@ -16,47 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from adtos.workers import PROC, alive, descendants  # noqa: F401 (the fault tests import them from here)
+
 REPO = Path(__file__).resolve().parents[1]
-PROC = Path("/proc")
 
 needs_proc = pytest.mark.skipif(not (PROC / "self" / "stat").is_file(),
                                 reason="needs Linux /proc to find child processes")
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        text = (PROC / str(pid) / "stat").read_text()
-    except OSError:
-        return None
-    # comm (field 2) may hold spaces and parentheses: split after its last ')'.
-    return text[text.rindex(")") + 2:].split()
-
-
-def alive(process: tuple[int, str]) -> bool:
-    """Whether (pid, start time) still runs (a zombie has ended)."""
-    pid, start = process
-    fields = _stat(pid)
-    return fields is not None and fields[19] == start and fields[0] != "Z"
-
-
-def descendants(root: int) -> set[tuple[int, str]]:
-    """(pid, start time) of every process below `root`, found through parent ids."""
-    children: dict[int, list[int]] = {}
-    starts: dict[int, str] = {}
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        fields = _stat(int(entry.name))
-        if fields is None:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-        starts[int(entry.name)] = fields[19]
-    found, stack = set(), list(children.get(root, []))
-    while stack:
-        pid = stack.pop()
-        found.add((pid, starts[pid]))
-        stack.extend(children.get(pid, []))
-    return found
 
 
 def adtos_command(*args: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""The pure functions of benchmarks/audibility_listener.py on tiny arrays."""
+"""The pure functions of benchmarks/experiments/audibility_listener.py on tiny arrays."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def listener():
     spec = importlib.util.spec_from_file_location(
-        "audibility_listener", REPO / "benchmarks" / "audibility_listener.py")
+        "audibility_listener", REPO / "benchmarks" / "experiments" / "audibility_listener.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)

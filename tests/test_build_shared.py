@@ -7,44 +7,15 @@ and builds 2 train + 1 val tracks from it.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from adtos.cli import main as adtos
+from adtos.index.testing import groove_slice, pop909_slice
 
 pytestmark = pytest.mark.shared_data
-
-
-def groove_slice(groove: Path, out: Path, per_split: dict[str, int]) -> Path:
-    with open(groove / "info.csv", newline="") as handle:
-        reader = csv.DictReader(handle)
-        fields, rows = reader.fieldnames, list(reader)
-    chosen = []
-    for split, count in per_split.items():
-        chosen += [r for r in rows if r["split"] == split and r["beat_type"] == "beat"
-                   and r["time_signature"] == "4-4"][:count]
-    for row in chosen:
-        target = out / row["midi_filename"]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.symlink_to(groove / row["midi_filename"])
-    with open(out / "info.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(chosen)
-    return out
-
-
-def pop909_slice(pop909: Path, out: Path, songs: int) -> Path:
-    out.mkdir(parents=True)
-    for song in sorted(p for p in pop909.iterdir() if p.is_dir())[:songs]:
-        (out / song.name).mkdir()
-        for path in song.iterdir():  # files linked one by one: rglob does not follow links
-            if path.is_file():
-                (out / song.name / path.name).symlink_to(path)
-    return out
 
 
 def test_build_from_groove_and_pop909(shared_data, tmp_path):

@@ -1,4 +1,4 @@
-"""benchmarks/compare_cards.py reads the mix figures of dataset cards; docs/cards/README.md
+"""tools/compare_cards.py reads the mix figures of dataset cards; docs/cards/README.md
 shows what the committed cards say."""
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ Pedal hi-hat (GM 44): 5 onsets, 12.5 % of the annotated onsets.
 @pytest.fixture(scope="module")
 def cards():
     spec = importlib.util.spec_from_file_location("compare_cards",
-                                                  REPO / "benchmarks" / "compare_cards.py")
+                                                  REPO / "tools" / "compare_cards.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -72,7 +72,7 @@ def test_cards_readme_table_is_the_committed_cards():
     folder = REPO / "docs" / "cards"
     readme = (folder / "README.md").read_text(encoding="utf-8")
     spec = importlib.util.spec_from_file_location("compare_cards_docs",
-                                                  REPO / "benchmarks" / "compare_cards.py")
+                                                  REPO / "tools" / "compare_cards.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     names = ["adtos", "ablation_mix_flat", "ablation_mix_lead", "ablation_mix_bridge",

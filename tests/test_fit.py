@@ -163,7 +163,7 @@ def test_fit_curves_writes_fit_csv_and_plots(tmp_path):
                       else ("gmd/4voices", "gmd/drums"))]
     first = rows[0]
     assert float(first["gamma"]) == pytest.approx(0.05, rel=0.1)
-    # 7 distinct n: the intervals are given, flagged as too narrow (benchmarks/fit_coverage.py).
+    # 7 distinct n: the intervals are given, flagged as too narrow (benchmarks/experiments/fit_coverage.py).
     assert first["status"].startswith("intervals too narrow: from 7 distinct n")
     assert float(first["beta_low"]) <= float(first["beta"]) <= float(first["beta_high"])
     real = rows[2]
@@ -241,7 +241,7 @@ def test_per_class_skips_losses_without_class_columns(tmp_path):
 # What the points cannot support is flagged, never reported as a result (issue #16).
 
 FLAT_3 = (np.array([1.0, 2.0, 4.0]), np.array([0.6510, 0.6503, 0.6496]))
-# The recorded GPU sweep's synthetic validation BCE, seed 0 (benchmarks/RESULTS.md):
+# The recorded GPU sweep's synthetic validation BCE, seed 0 (benchmarks/results/scaling.md):
 # a healthy curve that must stay "ok".
 GPU_VAL_BCE = (2.0 ** np.arange(7), np.array([0.0679, 0.0570, 0.0512, 0.0467, 0.0387, 0.0335,
                                                0.0305]))
@@ -260,7 +260,7 @@ def test_flat_three_point_curve_gets_no_intervals_and_no_gap():
 
 def test_healthy_curves_stay_ok():
     # The GPU sweep's curve has 7 points: its intervals are given, flagged as too narrow
-    # (benchmarks/fit_coverage.py); 14 points are ok.
+    # (benchmarks/experiments/fit_coverage.py); 14 points are ok.
     for n, loss, flags in (
             (*GPU_VAL_BCE, {"intervals_too_narrow"}),
             (2.0 ** np.arange(14), noisy_curve(2.0 ** np.arange(14), **TRUE, noise=0.01, seed=1),
@@ -390,7 +390,7 @@ def test_a_curve_with_a_single_n_is_plotted_without_warnings(tmp_path):
 
 
 def test_intervals_from_five_points_are_given_but_flagged_too_narrow(tmp_path, capsys):
-    # At 5 distinct n the 95% interval undercovers (benchmarks/fit_coverage.py):
+    # At 5 distinct n the 95% interval undercovers (benchmarks/experiments/fit_coverage.py):
     # it is kept, but fit.csv, the terminal and the legend say it is too narrow.
     from adtos.scaling.fit import UNDERCOVERAGE
     from adtos.scaling.plots import legend_label

@@ -8,14 +8,13 @@ import pretty_midi
 import pytest
 
 from adtos.index import index_library
+from adtos.index.testing import groove_slice, pop909_slice
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 MARGIN_S = 0.1  # notes this close to a loop boundary may belong to either loop
 
 
 def test_lead_and_bridge_loops_hold_the_melody_and_bridge_notes(shared_data, tmp_path):
-    from test_build_shared import pop909_slice
-
     library = pop909_slice(shared_data / "pop909", tmp_path / "pop909", songs=4)
     loops = index_library(library, "pop909", workers=1).loops.to_pylist()
     ids = {r["loop_id"] for r in loops}
@@ -49,7 +48,6 @@ def test_build_with_lead_bridge_balance_and_master(shared_data, tmp_path):
 
     sys.path.insert(0, str(Path(__file__).parent))
     from test_build_e2e import tiny_presets
-    from test_build_shared import groove_slice, pop909_slice
 
     groove_slice(shared_data / "groove", tmp_path / "groove", {"train": 12, "validation": 4})
     pop909_slice(shared_data / "pop909", tmp_path / "pop909", songs=24)

@@ -1,4 +1,4 @@
-"""benchmarks/transfer_experiment.sh and transfer_report.py (issue #14): the baseline config,
+"""benchmarks/transfer_experiment.sh and tools/transfer_report.py (issue #14): the baseline config,
 the shell script's syntax, and the report's tables and merged sweep table."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ CLASSES = ("BD", "SD", "TT", "HH", "CY")
 
 def _report_module():
     spec = importlib.util.spec_from_file_location("transfer_report",
-                                                  REPO / "benchmarks" / "transfer_report.py")
+                                                  REPO / "tools" / "transfer_report.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

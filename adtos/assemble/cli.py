@@ -1,8 +1,16 @@
-"""`adtos assemble`: loop indexes -> themed multi-voice tracks."""
+"""`adtos assemble`: loop indexes -> themed multi-voice tracks.
+
+The stage's own modules are imported inside the handlers, so that building the
+parser stays instant: `adtos CMD` imports only its command's cli module, and
+`adtos --help` every one of them (tests/test_cli.py).
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from adtos.cli import CLIError
 
 
 def register(subparsers) -> None:
@@ -62,13 +70,10 @@ def register(subparsers) -> None:
 
 def read_indexes(paths: list[str]):
     """Read and concatenate loop indexes, keeping the columns the assembler uses."""
-    from pathlib import Path
-
     import pyarrow as pa
 
     from adtos.assemble.library import REQUIRED_COLUMNS, check_loop_table
     from adtos.assemble.options import AssembleError
-    from adtos.cli import CLIError
 
     tables = []
     for path in paths:
@@ -99,7 +104,6 @@ def read_indexes(paths: list[str]):
 def run(args) -> int:
     from adtos.assemble.options import AssembleError, AssembleOptions
     from adtos.assemble.tracks import assemble_tracks
-    from adtos.cli import CLIError
 
     if (args.lead or args.bridge) and args.voices < 2:
         raise CLIError("--lead and --bridge play beside the piano: they need --voices 2 or more")

@@ -228,20 +228,17 @@ class TrackPlanner:
                         notes[voice].add(*self._place(section, partner, voice,
                                                       self._transpose(piano, key), False, placements))
             context = dict(tempo=tempo, genre=genre, mode=key[1] if key else None)
-            if "bass" in voices:
-                loop = self._draw_layer(rng, "bass", section, meter, previous, context)
+            for voice in ("bass", "guitar"):  # in this order: the draws share one rng
+                if voice not in voices:
+                    continue
+                loop = self._draw_layer(rng, voice, section, meter, previous, context)
                 if loop is not None:
-                    notes["bass"].add(*self._place(section, loop, "bass", self._transpose(loop, key),
-                                                   bool(lib.derived[loop]), placements))
-                else:
+                    notes[voice].add(*self._place(section, loop, voice, self._transpose(loop, key),
+                                                  bool(lib.derived[loop]), placements))
+                elif voice == "bass":  # no bass loop fits: one from the harmony and the kick
                     notes["bass"].add(*self._bass_from_harmony(section, drum_notes, piano_notes, key))
                     placements.append(Placement(-1, section.index, "bass", start_qn, 1, 0, True))
-            if "guitar" in voices:
-                loop = self._draw_layer(rng, "guitar", section, meter, previous, context)
-                if loop is not None:
-                    notes["guitar"].add(*self._place(section, loop, "guitar", self._transpose(loop, key),
-                                                     bool(lib.derived[loop]), placements))
-                else:
+                else:  # no guitar loop fits: one from the piano loop
                     notes["guitar"].add(*self._guitar_from_piano(rng, section, meter, piano, key,
                                                                  context, placements))
             start_qn = section.end_qn

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 import pyarrow as pa
 
 from adtos.build.manifest import PRESET_COLUMNS, VOICE_OF_COLUMN
+from adtos.kits.library import load_kit
+from adtos.vocab import CLASSES, UNDER_MIX_SMR_DB
 
 # Licences of the loop libraries ADTOS has adapters for, by index kind.
 LIBRARY_LICENCES: dict[str, str] = {
@@ -69,8 +71,6 @@ def preset_kits(preset: Mapping) -> set[tuple[str, str]]:
 
 def kit_licence(format: str, name: str) -> str:
     """A sampled kit's licence as its files (or Debian's copyright file) state it."""
-    from adtos.kits.library import load_kit
-
     try:
         kit = load_kit(name, format)
     except Exception as error:  # noqa: BLE001 - the card must still be written
@@ -80,9 +80,6 @@ def kit_licence(format: str, name: str) -> str:
 
 def audibility_lines(rows: list[dict], columns: list[str]) -> list[str]:
     """The card's audibility section from the manifest's per-class summary columns."""
-    from adtos.render.audibility import UNDER_MIX_SMR_DB
-    from adtos.vocab import CLASSES
-
     if "under_mix_BD" not in columns or not rows:
         return []
     lines = ["", "## Audibility", "",

@@ -1,9 +1,15 @@
-"""`adtos build` and `adtos subset`."""
+"""`adtos build` and `adtos subset`.
+
+The stage's own modules are imported inside the handlers, so that building the
+parser stays instant: `adtos CMD` imports only its command's cli module, and
+`adtos --help` every one of them (tests/test_cli.py).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tomllib
 
 from adtos.cli import CLIError
 
@@ -56,8 +62,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def parse_overrides(items: list[str]) -> dict[str, object]:
-    import tomllib
-
     overrides = {}
     for item in items:
         key, sep, value = item.partition("=")

@@ -17,7 +17,6 @@ import dataclasses
 import difflib
 import math
 import os
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from adtos.errors import ConfigError
+from adtos.fileio import read_toml
+from adtos.render.mix import MixOptions
 
 BUILTIN_LIBRARIES = ("loop-pack",)
 # The library kinds adtos.index reads; "auto" lets it guess from the folder.
@@ -121,8 +122,6 @@ class RenderSection:
 
     def mix_options(self):
         """The render's MixOptions (adtos.render.mix) for this section."""
-        from adtos.render.mix import MixOptions
-
         return MixOptions(balance_db=tuple(self.balance_db) if self.balance_db else None,
                           master=self.master, master_lufs=tuple(self.master_lufs))
 
@@ -162,12 +161,7 @@ def load_config(path: str | os.PathLike, overrides: dict[str, Any] | None = None
     validation, so that command-line overrides are checked like the file.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    raw = read_toml(path)
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.partition(".")
         raw.setdefault(section, {})[key] = value

@@ -24,8 +24,9 @@ import logging
 import os
 import shutil
 import time
+import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable
 
 import pyarrow as pa
@@ -35,6 +36,7 @@ import pyarrow.parquet as pq
 from adtos import __version__
 from adtos.assemble import AssembleOptions, assemble_tracks
 from adtos.assemble.options import AssembleError
+from adtos.build import config as config_module
 from adtos.build.card import render_card
 from adtos.build.config import BuildConfig, config_to_toml
 from adtos.build.manifest import build_manifest, write_manifest
@@ -43,6 +45,8 @@ from adtos.build.sources import (index_step, library_counts, presets_step, read_
 from adtos.errors import ConfigError
 from adtos.fileio import atomic_path, folder_lock, remove_partials, write_text_atomic
 from adtos.presets import load_presets
+from adtos.render import RenderInputError, render_tracks
+from adtos.render.pipeline import check_soundfonts
 
 logger = logging.getLogger(__name__)
 
@@ -113,9 +117,6 @@ def pin_config(config: BuildConfig, out_dir: Path, header: str = "",
 def config_differences(previous: str, current: str) -> list[str]:
     """'key: old then, new now' for each value that differs between two stored configs;
     path values count as equal when they name the same file."""
-    import tomllib
-    from pathlib import PurePosixPath
-
     def flat(value, key: str = "") -> dict[str, object]:
         if isinstance(value, dict):
             return {k: v for name, item in value.items()
@@ -138,10 +139,6 @@ def config_differences(previous: str, current: str) -> list[str]:
 
 
 def _path_keys() -> frozenset[str]:
-    import dataclasses
-
-    from adtos.build import config as config_module
-
     return frozenset(f.name for cls in vars(config_module).values()
                      if isinstance(cls, type) and dataclasses.is_dataclass(cls)
                      for f in dataclasses.fields(cls) if f.metadata.get("path"))
@@ -158,9 +155,6 @@ def preflight(config: BuildConfig) -> None:
         if lib.index is not None:
             read_given_index(config, lib.index)
     if config.presets.library is not None:
-        from adtos.render import RenderInputError
-        from adtos.render.pipeline import check_soundfonts
-
         library = config.resolve(config.presets.library)
         try:
             check_soundfonts(load_presets(library), library)
@@ -252,9 +246,6 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 def render_step(config: BuildConfig, tracks_dir: Path, presets: list, out_dir: Path, *,
                 voices: tuple[str, ...], workers: int | None, executor: str,
                 address: str | None):
-    # Lazy: the renderer brings FluidSynth and pedalboard, which index and assemble do not need.
-    from adtos.render import RenderInputError, render_tracks
-
     try:
         return render_tracks(tracks_dir, presets, out_dir, voices=voices, workers=workers,
                              executor=executor, address=address,

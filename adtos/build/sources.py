@@ -19,11 +19,12 @@ import pyarrow as pa
 
 from adtos.build.config import BuildConfig, library_name
 from adtos.errors import ConfigError
-from adtos.fileio import atomic_path
+from adtos.fileio import atomic_path, sha256_file
 from adtos.index import (LibraryError, index_library, make_loop_pack, read_loop_index,
                          write_loop_index)
 from adtos.presets import build_preset_library, load_presets, save_presets
 from adtos.presets.soundfonts import resolve_soundfont
+from adtos.render.pipeline import forget_render_settings, rendered_track_count
 
 
 logger = logging.getLogger(__name__)
@@ -157,21 +158,15 @@ def refresh_stale_copy(source: Path, copy: Path, out_dir: Path) -> None:
     the copy is dropped (and copied again by the caller); once tracks exist
     the dataset would mix two libraries, so the build stops and says so.
     """
-    from adtos.fileio import sha256_file
-    from adtos.render.pipeline import SETTINGS_FILE
-    from adtos.render.worker import RECORDS_DIR
-
     if not source.is_file() or sha256_file(source) == sha256_file(copy):
         return
-    records = out_dir / RECORDS_DIR
-    rendered = [p for p in records.glob("*.json") if p.name != SETTINGS_FILE] \
-        if records.is_dir() else []
+    rendered = rendered_track_count(out_dir)
     if rendered:
-        raise ConfigError(f"{source} differs from {copy}, the copy {len(rendered)} tracks of "
+        raise ConfigError(f"{source} differs from {copy}, the copy {rendered} tracks of "
                           f"{out_dir} were rendered with; restore it, or build into a new --out "
                           "folder")
     logger.warning(f"{source} changed since it was copied and no track is rendered yet: copying it again")
-    (records / SETTINGS_FILE).unlink(missing_ok=True)  # the render settings named the old one
+    forget_render_settings(out_dir)  # the render settings named the old one
     copy.unlink()
 
 

@@ -12,6 +12,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import mido
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -28,8 +29,6 @@ def write_adtos_track(root: str | os.PathLike, track_id: str,
 
     notes: (onset in qn, GM note, velocity); tempi: (qn, bpm) tempo changes.
     """
-    import mido
-
     root = Path(root)
     (root / "midi").mkdir(parents=True, exist_ok=True)
     (root / "annotations").mkdir(parents=True, exist_ok=True)

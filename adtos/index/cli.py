@@ -1,4 +1,9 @@
-"""`adtos index` and `adtos make-loops`."""
+"""`adtos index` and `adtos make-loops`.
+
+The stage's own modules are imported inside the handlers, so that building the
+parser stays instant: `adtos CMD` imports only its command's cli module, and
+`adtos --help` every one of them (tests/test_cli.py).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import argparse
 import sys
 from collections import Counter
 from pathlib import Path
+
+from adtos.cli import CLIError
 
 
 def register(subparsers) -> None:
@@ -47,8 +54,6 @@ def register(subparsers) -> None:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from adtos.cli import CLIError
-
     from .library import LibraryError, index_library
     from .schema import errors_path, write_loop_index
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
 from tqdm import tqdm
-
-from adtos.workers import exit_with_parent
 
 from . import generic, groove, pop909
 from .bars import LOOP_SIZES
 from .common import Job
 from .loops import LoopRows
 from .schema import LOOP_SCHEMA, LoopIndex
+from adtos.workers import exit_with_parent
 
 ADAPTERS = {"groove": groove, "pop909": pop909, "generic": generic}
 KINDS = ("auto", *ADAPTERS)
@@ -135,7 +135,6 @@ def index_library(library_dir: str | os.PathLike, kind: str = "auto", *, loop_ba
             bar.close()
     if not batches:
         # An empty index is no index: assemble would fail later, far from the cause.
-        from collections import Counter
 
         reasons = Counter(reason.split(" (", 1)[0] for _, reason in errors).most_common(3)
         raise LibraryError(f"{root}: no loop in any of its {len(jobs)} MIDI files ("

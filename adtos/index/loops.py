@@ -70,6 +70,14 @@ class LoopRows:
     def __len__(self) -> int:
         return len(self.columns["loop_id"])
 
+    def append(self, **row) -> None:
+        """Add one loop: a value for every column of LOOP_SCHEMA, by name."""
+        if row.keys() != self.columns.keys():
+            raise ValueError(f"loop row columns differ from the schema: "
+                             f"{sorted(set(row) ^ set(self.columns))}")
+        for name, value in row.items():
+            self.columns[name].append(value)
+
     def to_batch(self) -> pa.RecordBatch:
         arrays = []
         for f in LOOP_SCHEMA:
@@ -131,36 +139,15 @@ def cut_voice(voice: Voice, grid: BarGrid, plan: list[tuple[int, int]], info: So
         else:
             key, key_source = estimate_key(pitch, duration), "estimated"
 
-        c = rows.columns
-        c["loop_id"].append(loop_name)
-        c["library"].append(info.library)
-        c["source"].append(info.source)
-        c["role"].append(voice.role)
-        c["derived"].append(False)
-        c["genre"].append(info.genre)
-        c["theme"].append(info.theme)
-        c["split"].append(info.split)
-        c["beat_type"].append(info.beat_type)
-        c["tempo"].append(tempo)
-        c["meter"].append(grid.meter[start_bar])
-        c["bars"].append(end_bar - start_bar)
-        c["bar_qn"].append(float(grid.bar_qn[start_bar]))
-        c["start_bar"].append(start_bar)
-        c["end_bar"].append(end_bar)
-        c["start_sec"].append(start_sec)
-        c["end_sec"].append(end_sec)
-        c["key"].append(key)
-        c["key_source"].append(key_source)
-        c["note_count"].append(len(pitch))
-        c["timing_mad_ms"].append(mad_ms)
-        c["velocity_std"].append(velocity_std)
-        c["velocity_distinct"].append(velocity_distinct)
-        c["note_pitch"].append(pitch)
-        c["note_start_qn"].append(offset)
-        c["note_dur_qn"].append(duration)
-        c["note_velocity"].append(velocity)
-        c["drummer"].append(info.drummer)
-        c["kind"].append(info.kind)
+        rows.append(loop_id=loop_name, library=info.library, source=info.source, role=voice.role,
+                    derived=False, genre=info.genre, theme=info.theme, split=info.split,
+                    beat_type=info.beat_type, tempo=tempo, meter=grid.meter[start_bar],
+                    bars=end_bar - start_bar, bar_qn=float(grid.bar_qn[start_bar]),
+                    start_bar=start_bar, end_bar=end_bar, start_sec=start_sec, end_sec=end_sec,
+                    key=key, key_source=key_source, note_count=len(pitch), timing_mad_ms=mad_ms,
+                    velocity_std=velocity_std, velocity_distinct=velocity_distinct,
+                    note_pitch=pitch, note_start_qn=offset, note_dur_qn=duration,
+                    note_velocity=velocity, drummer=info.drummer, kind=info.kind)
 
 
 def _strip_suffix(source: str) -> str:

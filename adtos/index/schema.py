@@ -7,15 +7,13 @@ MIDI. See docs/ARCHITECTURE.md, "Loop index".
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from adtos.fileio import atomic_path, write_text_atomic
+from adtos.fileio import atomic_path, write_csv_atomic
 
 FORMAT_VERSION = "1"
 
@@ -86,11 +84,7 @@ def write_loop_index(index: LoopIndex, out_path: str | Path) -> Path:
     table = index.loops.cast(LOOP_SCHEMA) if index.loops.schema != LOOP_SCHEMA else index.loops
     with atomic_path(out_path) as tmp:
         pq.write_table(table, tmp, compression="zstd")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["source", "reason"])
-    writer.writerows(index.errors)
-    write_text_atomic(errors_path(out_path), buffer.getvalue())
+    write_csv_atomic(errors_path(out_path), ["source", "reason"], index.errors)
     return out_path
 
 

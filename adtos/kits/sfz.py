@@ -45,7 +45,6 @@ IGNORED_PREFIXES = ("hint_", "label_cc", "set_cc")
 _LOOP_MODES = {"no_loop", "one_shot"}
 _NOTE_NAMES = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
 _OPCODE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*?)(?=\s+[A-Za-z_][A-Za-z0-9_]*=|$)")
-GM_DRUM_KEYS = range(35, 82)
 
 
 @dataclass

@@ -22,8 +22,6 @@ each source family (soundfont kits, sampled kits).
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,7 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
+from adtos.fileio import write_csv_atomic
+from adtos.plotting import pyplot, save_figure
 from adtos.presets.model import NOTE_PIECE, Preset
 
 # The pieces measured: the most common GM note of each, as in the issue that
@@ -110,7 +111,7 @@ def distinct_sounds(spectra: np.ndarray, threshold: float = SIMILARITY) -> np.nd
 
 def connected_sounds(spectra: np.ndarray, threshold: float = SIMILARITY) -> int:
     """The number of connected components of the near-identical graph."""
-    from scipy.sparse.csgraph import connected_components
+    from scipy.sparse.csgraph import connected_components  # lazy: scipy is slow to import
 
     unit = _unit(spectra)
     if len(unit) == 0:
@@ -132,7 +133,7 @@ def dry_preset(preset: Preset) -> Preset:
 def render_hit(bank: Any, preset: Preset, note: int, velocity: int = HIT_VELOCITY,
                sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """One hit of `note` rendered by `bank` (the renderer's synthesis): (WINDOW, 2)."""
-    import pretty_midi
+    import pretty_midi  # lazy: only the report's renders need it
 
     instrument = pretty_midi.Instrument(program=0, is_drum=True)
     instrument.notes.append(pretty_midi.Note(velocity=velocity, pitch=note, start=0.0, end=0.1))
@@ -230,10 +231,9 @@ def measure_diversity(presets: Iterable[Preset], bank: Any = None, *,
     if not drums:
         raise ValueError("the library has no drum presets to measure")
     if bank is None:
-        from adtos.presets.synth import SoundfontBank
+        from adtos.presets.synth import SoundfontBank  # in the worker: each process its own synth
 
         bank = SoundfontBank(sample_rate)
-    from tqdm import tqdm
 
     ids: list[str] = []
     spectra: dict[str, list[np.ndarray]] = {piece: [] for piece in DIVERSITY_NOTES}
@@ -260,45 +260,28 @@ def measure_diversity(presets: Iterable[Preset], bank: Any = None, *,
 
 def write_diversity(report: DiversityReport, stem: str | os.PathLike) -> list[Path]:
     """`<stem>.diversity.csv` (counts), `<stem>.sounds.csv` (every hit), `<stem>.diversity.png`."""
-    from adtos.fileio import atomic_path, write_text_atomic
-
     stem = Path(stem)
     rows = report.counts()
     counts_csv = stem.with_name(stem.name + ".diversity.csv")
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text_atomic(counts_csv, buffer.getvalue())
+    write_csv_atomic(counts_csv, list(rows[0]), rows)
 
     sounds_csv = stem.with_name(stem.name + ".sounds.csv")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["preset_id", "piece", "note", "kit", "family", "base", "varied",
-                     "representative"])
+    sounds = []
     for piece, note in DIVERSITY_NOTES.items():
         labels = distinct_sounds(report.spectra[piece], report.threshold)
         for i, (preset_id, origin) in enumerate(zip(report.preset_ids, report.origins[piece])):
-            writer.writerow([preset_id, piece, note, origin.kit, origin.family, int(origin.base),
-                             int(origin.varied), report.preset_ids[labels[i]]])
-    write_text_atomic(sounds_csv, buffer.getvalue())
+            sounds.append([preset_id, piece, note, origin.kit, origin.family, int(origin.base),
+                           int(origin.varied), report.preset_ids[labels[i]]])
+    write_csv_atomic(sounds_csv, ["preset_id", "piece", "note", "kit", "family", "base", "varied",
+                                  "representative"], sounds)
 
     plot = stem.with_name(stem.name + ".diversity.png")
-    figure = _plot(rows, report.threshold)
-    with atomic_path(plot) as tmp:
-        figure.savefig(tmp, dpi=120, format="png")
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
+    save_figure(_plot(rows, report.threshold), plot)
     return [counts_csv, sounds_csv, plot]
 
 
 def _plot(rows: list[dict[str, Any]], threshold: float):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     pieces = list(DIVERSITY_NOTES)
     shown = ["all", "recorded (no variation)", "sampled kits, no variation",
              "soundfont kits, no variation", "base kits alone"]

@@ -62,7 +62,7 @@ def build_chain(effects: list[dict[str, Any]]) -> list[Callable[[np.ndarray, int
     ValueError naming the effect's position and type on an unknown type or
     bad parameters, before any audio is processed.
     """
-    import pedalboard
+    import pedalboard  # lazy: slow to load, and only rendering needs it
 
     steps: list[Callable[[np.ndarray, int], np.ndarray]] = []
     plugins: list = []

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from adtos.kits.names import PREFERRED_NOTES  # the notes a remap prefers, per class
 from adtos.presets.model import Preset
 from adtos.vocab import CLASSES, GM_TO_CLASS
 
@@ -34,11 +35,6 @@ if TYPE_CHECKING:
     from adtos.presets.synth import SoundfontBank
 
 VOCAB_NOTES: tuple[int, ...] = tuple(sorted(GM_TO_CLASS))
-# Notes a remap prefers, most typical first, per class.
-PREFERRED_NOTES: dict[str, tuple[int, ...]] = {
-    "BD": (36, 35), "SD": (38, 40, 37), "TT": (45, 47, 43, 48, 41, 50), "HH": (42, 44, 46),
-    "CY": (49, 57, 51, 52, 55, 59, 53),
-}
 
 CHECK_VELOCITY = 100
 HOLD_S = 1.0  # the note is held this long (a looped patch keeps sounding)

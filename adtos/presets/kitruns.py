@@ -20,6 +20,7 @@ from tqdm import tqdm
 from adtos.fileio import write_text_atomic
 from adtos.presets.kitcheck import KitCheck, NoteCheck, check_drum_kit
 from adtos.presets.soundfonts import SoundfontError, SoundfontPatch
+from adtos.presets.synth import SoundfontBank
 
 
 @dataclass
@@ -93,8 +94,6 @@ def checked_kits(patches: list[SoundfontPatch], paths: list[Path], report: Libra
 
 def _check_soundfont_kits(job, bar=None) -> tuple[list[KitCheck], str | None]:
     """Check the kits of one soundfont: (checks, None), or (checks so far, error)."""
-    from adtos.presets.synth import SoundfontBank  # lazy: loads FluidSynth, in the worker only
-
     soundfont, kits, paths, sample_rate = job
     bank = SoundfontBank(sample_rate, soundfonts=paths)
     checks: list[KitCheck] = []

@@ -21,6 +21,7 @@ from adtos.fileio import write_text_atomic
 # the 5-class vocabulary, so that every labelled note has exactly one source; they
 # live in adtos.vocab so that adtos.presets.variation needs nothing from this module.
 from adtos.vocab import NOTE_PIECE, PIECE_CLASSES, PIECE_NOTES  # noqa: F401 (re-exported)
+from adtos.presets.variation import check_variation
 
 ROLES: tuple[str, ...] = ("drums", "piano", "bass", "guitar", "lead", "bridge", "other")
 POOLS: tuple[str | None, ...] = ("train", "val", None)
@@ -77,8 +78,6 @@ class Preset:
         self.synth = {**DEFAULT_SYNTH, **self.synth}
         self.effects = [dict(e) for e in self.effects]
         if self.variation:
-            from adtos.presets.variation import check_variation
-
             self.variation = check_variation(self.variation)
             if self.source["type"] != "kit" and (self.role != "drums"
                                                  or set(self.variation) - {"velocity_exponent"}):

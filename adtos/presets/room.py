@@ -11,7 +11,7 @@ Convolving a mono send of the stem with a two-channel response (decorrelated
 left and right tails; `width` blends them towards mono) costs one forward and
 two inverse FFTs per block: 0.45-0.65x the cost of pedalboard's Reverb
 (Freeverb) on 30-60 s stereo stems, which was the largest single cost of rendering
-(benchmarks/RESULTS.md, "Render benchmark").
+(benchmarks/results/render.md, "Render benchmark").
 """
 
 from __future__ import annotations

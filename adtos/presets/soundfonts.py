@@ -41,7 +41,7 @@ class SoundfontPatch:
 def pretty_midi_soundfont() -> Path | None:
     """pretty_midi's bundled TimGM6mb.sf2, present wherever pretty_midi is installed."""
     try:
-        import pretty_midi
+        import pretty_midi  # lazy: only to find the soundfont pretty_midi ships
     except ImportError:  # pragma: no cover - pretty_midi is a dependency
         return None
     path = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from adtos.presets.discover import preset_role
+
 # Lead and bridge come last: a role's deal depends only on the roles before it,
 # so adding them changed no earlier voice's presets.
 VOICES: tuple[str, ...] = ("drums", "piano", "bass", "guitar", "lead", "bridge")
@@ -45,8 +47,6 @@ def preset_pool(presets: Sequence[Any], role: str, held_out: bool) -> list[Any]:
     `other` presets of a library made before the lead and bridge roles existed
     play those roles by their GM program (adtos.presets.discover.preset_role).
     """
-    from adtos.presets.discover import preset_role
-
     candidates = [p for p in presets if preset_role(p) == role]
     if not candidates and role != "drums":
         candidates = [p for p in presets if p.role == "other"]

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from adtos.annotations import EXTRA_COLUMNS
-from adtos.vocab import GM_TO_CLASS
+from adtos.vocab import GM_TO_CLASS, PEDAL_HIHAT, UNDER_MIX_SMR_DB  # noqa: F401 (UNDER_MIX_SMR_DB re-exported)
 
 HIT_WINDOW_S = 0.050      # what is heard of a hit's attack: the first 50 ms
 MIN_HIT_WINDOW_S = 0.010  # a flam's first hit still gets 10 ms
@@ -414,11 +414,6 @@ def onset_strength(audio: np.ndarray, sample_rate: int, onsets: np.ndarray) -> n
     return (weights * rise).sum(axis=1)
 
 
-# Below this signal-to-mask ratio an onset counts as under the mix: the default
-# label policy's minimum and the manifest's summary (docs/transcriber.md, "Label
-# policy", for how it was chosen from a measured build).
-UNDER_MIX_SMR_DB = -5.0
-PEDAL_HIHAT = 44
 
 
 def audibility_summary(annotation_path) -> dict:

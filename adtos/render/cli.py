@@ -1,4 +1,9 @@
-"""`adtos render`: assembled tracks + a preset library → audio, stems and annotations."""
+"""`adtos render`: assembled tracks + a preset library → audio, stems and annotations.
+
+The stage's own modules are imported inside the handlers, so that building the
+parser stays instant: `adtos CMD` imports only its command's cli module, and
+`adtos --help` every one of them (tests/test_cli.py).
+"""
 
 from __future__ import annotations
 

@@ -12,8 +12,12 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver, reduction
 
+from adtos.errors import MissingDependencyError
+from adtos.fileio import held_lock_fd
 from adtos.render.worker import RenderOptions, TrackJob, TrackResult, init_worker, run_job
+from adtos.workers import exit_with_parent
 
 OnResult = Callable[[TrackResult], None]
 
@@ -37,8 +41,7 @@ def _forkserver_context():
 def _ensure_forkserver() -> None:
     """Start the forkserver (if not running) with this process's id in its environment,
     for adtos.follow_parent; the variable is not left in this process's environment."""
-    from multiprocessing import forkserver
-
+    # Here only: importing follow_parent acts on the environment (it is the forkserver's preload).
     from adtos.follow_parent import ENV
 
     os.environ[ENV] = str(os.getpid())
@@ -61,8 +64,6 @@ def init_pool_worker(parent_pid: int, sample_rate: int, folder_lock: int | None 
     open for the worker's life, so that a run resumed after a kill cannot take
     the folder while a worker of the killed run still writes into it.
     """
-    from adtos.workers import exit_with_parent
-
     exit_with_parent(parent_pid)
     init_worker(sample_rate)
 
@@ -74,8 +75,6 @@ class InheritedFd:
         self.fd = fd
 
     def __reduce__(self):
-        from multiprocessing import reduction
-
         return (_detach, (reduction.DupFd(self.fd),))
 
 
@@ -90,7 +89,6 @@ def run_local(jobs: Sequence[TrackJob], options: RenderOptions, workers: int,
         for job in jobs:
             on_result(run_job(job, options))
         return
-    from adtos.fileio import held_lock_fd
 
     context = _forkserver_context()
     lock = held_lock_fd(options.out_dir)
@@ -135,11 +133,9 @@ def run_ray(jobs: Sequence[TrackJob], options: RenderOptions, workers: int | Non
     output folders at the same paths (a shared file system).
     """
     try:
-        import ray
+        import ray  # optional dependency (adtos[ray])
         from ray.util import ActorPool
     except ImportError as error:
-        from adtos.errors import MissingDependencyError
-
         raise MissingDependencyError(RAY_MISSING) from error
 
     started_here = not ray.is_initialized()

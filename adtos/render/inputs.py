@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from adtos.midi import select_tracks
 from adtos.render.assign import VOICES
 
 
@@ -32,7 +33,7 @@ def read_tracks(tracks_dir: str | Path) -> list[TrackInput]:
     A listed track whose MIDI or annotation file is missing still appears: the
     render reports it as a failed track rather than refusing the whole folder.
     """
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # lazy: render's workers import this package and need no pyarrow
 
     tracks_dir = Path(tracks_dir)
     table_path = tracks_dir / "tracks.parquet"
@@ -69,7 +70,7 @@ def load_voices(midi_path: Path):
     Instruments are matched to voices by name (drums, piano, bass, guitar);
     several instruments of one name are merged, others are ignored.
     """
-    import pretty_midi
+    import pretty_midi  # lazy: slow to import, and only parsing a track needs it
 
     try:
         midi = pretty_midi.PrettyMIDI(str(midi_path))
@@ -99,8 +100,6 @@ def midi_with_voices(midi_path: Path, keep: set[str]) -> bytes:
     audio is the one it was rendered from. Tracks without notes or program
     changes (the conductor track) stay.
     """
-    from adtos.midi import select_tracks
-
     try:
         return select_tracks(Path(midi_path).read_bytes(),
                              lambda track: not track.plays or track.name.strip().lower() in keep)

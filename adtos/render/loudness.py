@@ -69,7 +69,7 @@ def k_weighted(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     their weighted signals (times their gains), which lets a caller measure a
     bus without filtering it again.
     """
-    import scipy.signal
+    import scipy.signal  # lazy: scipy is slow to import
 
     data = np.asarray(audio)
     if data.ndim == 1:

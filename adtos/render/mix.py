@@ -18,6 +18,7 @@ processors has latency or look-ahead, so no onset moves.
 
 from __future__ import annotations
 
+import json
 import zlib
 from dataclasses import asdict, dataclass
 
@@ -209,7 +210,7 @@ def master_bus(mix: np.ndarray, sample_rate: int, draw: MixDraw,
     signal that is all peaks) is missed: the loudness returned is the one
     reached, not the target.
     """
-    import scipy.signal
+    import scipy.signal  # lazy: only the master bus needs them, and both are slow to load
     from pedalboard import Compressor, Limiter
 
     if mix_lufs is None:
@@ -258,8 +259,6 @@ def master_eq(draw: MixDraw, sample_rate: int) -> np.ndarray:
 
 
 def _params_json(draw: MixDraw) -> str:
-    import json
-
     keys = ("low_shelf_db", "high_shelf_db", "comp_ratio", "comp_attack_ms", "comp_release_ms",
             "comp_above_db", "limiter_release_ms")
     values = asdict(draw)

@@ -11,9 +11,7 @@ temporary leftovers and renders only the tracks that are not done.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
 import sys
@@ -22,8 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adtos.fileio import atomic_path, folder_lock, remove_partials, write_text_atomic
+from adtos.fileio import atomic_path, folder_lock, remove_partials, write_csv_atomic, write_text_atomic
+from adtos.kits.library import resolve_kit
+from adtos.kits.model import KitError
+from adtos.presets import load_presets
+from adtos.presets.soundfonts import resolve_soundfont
 from adtos.render.assign import PRESET_COLUMN, VOICES, assign_presets
+from adtos.render.executors import start_local_workers, run_ray, run_local
 from adtos.render.inputs import RenderInputError, read_tracks
 from adtos.render.mix import MIX_COLUMNS, MixOptions, draw_mix
 from adtos.render.worker import (RECORDS_DIR, RenderOptions, TrackJob, TrackResult, audio_path,
@@ -81,8 +84,6 @@ def render_tracks(
     # One process per output folder; taking the lock also shows the folder is writable.
     with folder_lock(out, "adtos render"):
         if executor == "local" and (workers or _cpu_count()) > 1:
-            from adtos.render.executors import start_local_workers
-
             start_local_workers()
         library = _load_library(presets)
         tracks = read_tracks(tracks_dir)
@@ -133,7 +134,7 @@ def _render_locked(tracks, library, options: RenderOptions, *, workers, executor
 
 
 def _execute(jobs, options, workers, executor, address, report, progress) -> None:
-    from tqdm import tqdm
+    from tqdm import tqdm  # lazy: render's workers import this package and need no tqdm
 
     # A resumed render counts from what is already there, and says so.
     done = len(report.skipped)
@@ -152,12 +153,8 @@ def _execute(jobs, options, workers, executor, address, report, progress) -> Non
 
     try:
         if executor == "ray":
-            from adtos.render.executors import run_ray
-
             run_ray(jobs, options, workers, address, on_result)
         else:
-            from adtos.render.executors import run_local
-
             run_local(jobs, options, workers or _cpu_count(), on_result)
     finally:
         bar.close()
@@ -170,7 +167,7 @@ def _is_done(out: Path, track_id: str, fmt: str) -> bool:
 
 def _write_outputs(out: Path, track_ids: list[str], report: RenderReport) -> None:
     """render.parquet from the done-records of the folder's tracks; render_errors.csv."""
-    import pyarrow as pa
+    import pyarrow as pa  # lazy: render's workers import this package and need no pyarrow
     import pyarrow.parquet as pq
 
     rows = []
@@ -181,15 +178,11 @@ def _write_outputs(out: Path, track_ids: list[str], report: RenderReport) -> Non
     table = pa.Table.from_pylist(rows, schema=_record_schema()) if rows else _record_schema().empty_table()
     with atomic_path(out / "render.parquet") as tmp:
         pq.write_table(table, tmp)
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["track_id", "reason"])
-    writer.writerows(sorted(report.failed))
-    write_text_atomic(out / "render_errors.csv", text.getvalue())
+    write_csv_atomic(out / "render_errors.csv", ["track_id", "reason"], sorted(report.failed))
 
 
 def _record_schema():
-    import pyarrow as pa
+    import pyarrow as pa  # lazy: render's workers import this package and need no pyarrow
 
     fields = [("track_id", pa.string()), ("split", pa.string())]
     fields += [(PRESET_COLUMN[v], pa.string()) for v in VOICES]
@@ -205,8 +198,6 @@ def _record_schema():
 
 def _load_library(presets) -> list[Any]:
     if isinstance(presets, (str, os.PathLike)):
-        from adtos.presets import load_presets
-
         path = Path(presets)
         if not path.is_file():
             raise RenderInputError(f"{path}: preset library not found (expected presets/NAME.jsonl)")
@@ -227,10 +218,6 @@ def check_soundfonts(library: Sequence[Any], source: str | os.PathLike | None = 
     soundfont used to fail every track that drew it, after the long work);
     build checks the whole library before indexing.
     """
-    from adtos.kits.library import resolve_kit
-    from adtos.kits.model import KitError
-    from adtos.presets.soundfonts import resolve_soundfont
-
     users: dict[tuple, set[str]] = {}
     for preset in library:
         for name in preset.soundfonts():
@@ -268,6 +255,27 @@ def _check_options(voices, workers, executor, sample_rate, fmt, target_lufs):
     if not -70.0 < target_lufs < 0.0:
         raise RenderInputError(f"target loudness: expected -70..0 LUFS, got {target_lufs}")
     return voices
+
+
+def rendered_track_count(out_dir: str | os.PathLike) -> int:
+    """How many tracks of a render folder have a done-record (0 for a folder not rendered yet).
+
+    For callers that must know whether a render has started (adtos.build),
+    without reading the records' layout themselves.
+    """
+    records = Path(out_dir) / RECORDS_DIR
+    if not records.is_dir():
+        return 0
+    return sum(1 for p in records.glob("*.json") if p.name != SETTINGS_FILE)
+
+
+def forget_render_settings(out_dir: str | os.PathLike) -> None:
+    """Drop a render folder's recorded settings, so the next render records its own.
+
+    Only meaningful while no track is rendered (rendered_track_count is 0):
+    the settings then name inputs that were replaced, not audio that exists.
+    """
+    (Path(out_dir) / RECORDS_DIR / SETTINGS_FILE).unlink(missing_ok=True)
 
 
 def _check_settings(out: Path, options: RenderOptions, library, seed: int) -> None:

@@ -1,10 +1,22 @@
-"""`adtos sweep` and `adtos fit`: thin wrappers over adtos.scaling."""
+"""`adtos sweep` and `adtos fit`: thin wrappers over adtos.scaling.
+
+The stage's own modules are imported inside the handlers, so that building the
+parser stays instant: `adtos CMD` imports only its command's cli module, and
+`adtos --help` every one of them (tests/test_cli.py).
+"""
 
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
+import math
 import sys
+from pathlib import Path
 
+from adtos.cli import CLIError
+from adtos.errors import ConfigError
+from adtos.fileio import read_toml
 from adtos.plotting import PLOT_FORMATS
 
 FIT_HELP = """\
@@ -117,9 +129,6 @@ def _split_list(text: str | None) -> list[str]:
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from adtos.cli import CLIError
     from adtos.scaling.curves import fit_curves
 
     table = Path(args.table)
@@ -144,11 +153,6 @@ def run_fit(args: argparse.Namespace) -> int:
 
 def _sweep_config(args: argparse.Namespace):
     """CONFIG (when given) with the command line's options laid over it, checked as one."""
-    import ast
-    import tomllib
-    from pathlib import Path
-
-    from adtos.cli import CLIError
     from adtos.scaling.config import SweepConfigError, parse_sweep_config, resolve_spec
 
     if not args.config and not args.train:
@@ -157,12 +161,10 @@ def _sweep_config(args: argparse.Namespace):
     base = Path.cwd()
     if args.config:
         path = Path(args.config)
-        if not path.is_file():
-            raise CLIError(f"{path}: no such sweep config")
         try:
-            data = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as error:
-            raise CLIError(f"{path}: not valid TOML: {error}") from None
+            data = read_toml(path, missing="no such sweep config")
+        except ConfigError as error:
+            raise CLIError(str(error)) from None
         base = path.parent.resolve()
 
     # Paths typed on the command line are relative to the current folder, those
@@ -190,8 +192,8 @@ def _sweep_config(args: argparse.Namespace):
             if not sep or not name or not spec:
                 raise CLIError(f"--test {text!r}: expected NAME=KIND:PATH")
             data["tests"][name] = here(spec)
-    for key, value in (("n", _int_list(args.sizes, "--sizes")), ("n_max", args.n_max),
-                       ("widths", _float_list(args.widths, "--widths")), ("seed", args.seed),
+    for key, value in (("n", _number_list(args.sizes, "--sizes", int)), ("n_max", args.n_max),
+                       ("widths", _number_list(args.widths, "--widths")), ("seed", args.seed),
                        ("device", args.device), ("bootstrap", args.bootstrap)):
         if value is not None:
             sweep[key] = value
@@ -216,9 +218,6 @@ def _sweep_config(args: argparse.Namespace):
 
 def _check_option_name(key: str, text: str) -> None:
     """A --option KEY that is no training option is the command line's fault, not CONFIG's."""
-    import difflib
-
-    from adtos.cli import CLIError
     from adtos.scaling.config import TRAIN_OPTIONS_FIXED
     from adtos.transcriber.config import TrainConfig
 
@@ -234,30 +233,18 @@ def _check_option_name(key: str, text: str) -> None:
                        f"options are: {', '.join(names)}")
 
 
-def _int_list(text: str | None, option: str) -> list[int] | None:
-    from adtos.cli import CLIError
-
+def _number_list(text: str | None, option: str, kind: type = float) -> list | None:
+    """--sizes / --widths: comma-separated numbers of `kind` (int or float), None when not given."""
     if text is None:
         return None
     try:
-        return [int(v) for v in _split_list(text)]
+        return [kind(v) for v in _split_list(text)]
     except ValueError:
-        raise CLIError(f"{option} {text!r}: expected comma-separated integers, e.g. 1,2,4") from None
-
-
-def _float_list(text: str | None, option: str) -> list[float] | None:
-    from adtos.cli import CLIError
-
-    if text is None:
-        return None
-    try:
-        return [float(v) for v in _split_list(text)]
-    except ValueError:
-        raise CLIError(f"{option} {text!r}: expected comma-separated numbers, e.g. 0.5,1") from None
+        expected = "integers, e.g. 1,2,4" if kind is int else "numbers, e.g. 0.5,1"
+        raise CLIError(f"{option} {text!r}: expected comma-separated {expected}") from None
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:
-    from adtos.cli import CLIError
     from adtos.scaling.sweep import run_sweep
 
     config = _sweep_config(args)
@@ -298,8 +285,6 @@ def print_sweep_summary(report) -> None:
 
 def print_report(report) -> None:
     """Dropped rows and fitted parameters, as a reader wants them on the terminal."""
-    import math
-
     from adtos.scaling.table import NOT_FALLING
 
     for y, dropped in report.dropped.items():

@@ -39,6 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adtos.datasets import DatasetSpec
+from adtos.errors import ConfigError
+from adtos.transcriber.config import RECIPES, TrainConfig
+from adtos.transcriber.labels import parse_policy
 
 TRAIN_OPTIONS_FIXED = {"train", "val", "out", "tests", "width", "seed", "device", "train_tracks"}
 
@@ -103,8 +106,6 @@ def load_sweep_config(path: str | os.PathLike) -> SweepConfig:
 
 
 def parse_sweep_config(data: dict, base: Path, source: str = "config") -> SweepConfig:
-    from adtos.transcriber.config import RECIPES, TrainConfig
-
     problems: list[str] = []
     known_sections = {"sweep", "train", "tests", "datasets"}
     for name in sorted(set(data) - known_sections):
@@ -224,9 +225,6 @@ def parse_sweep_config(data: dict, base: Path, source: str = "config") -> SweepC
 
 
 def _policy_problems(value) -> list[str]:
-    from adtos.errors import ConfigError
-    from adtos.transcriber.labels import parse_policy
-
     if not isinstance(value, str):
         return [f"[train] label_policy: expected a string such as \"default\", got {value!r}"]
     try:

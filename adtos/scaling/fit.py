@@ -25,7 +25,7 @@ MIN_POINTS = 3  # three parameters need three distinct n
 MIN_POINTS_FOR_INTERVALS = 5
 # From 5 distinct n the intervals are given, but at 5-7 they are too narrow:
 # in simulated sweeps of the recorded GPU sweep's curve (n = 1, 2, 4, ...,
-# 2.5% noise; benchmarks/fit_coverage.py, benchmarks/RESULTS.md) the nominal
+# 2.5% noise; benchmarks/experiments/fit_coverage.py, benchmarks/results/scaling.md) the nominal
 # 95% interval held the true beta in these shares, the whole Wilson interval
 # of each share below 95%. Such intervals are kept and flagged. 8-13 distinct
 # n were not measured; at 14 the interval held beta in 95% of draws
@@ -139,7 +139,7 @@ def _alpha_start(log_n: np.ndarray, loss: np.ndarray, beta: float, gamma: float)
 def _fit_once(n: np.ndarray, loss: np.ndarray, starts: list[tuple[float, float, float]],
               tolerance: float = 1e-9, max_evaluations: int = 200) -> tuple[np.ndarray, float]:
     """Best (log α, β, γ) over the starts, and its cost (half the sum of squares)."""
-    from scipy.optimize import least_squares
+    from scipy.optimize import least_squares  # lazy: scipy is slow to import
 
     log_n, log_loss = np.log(n), np.log(loss)
     gamma_max = float(loss.min())
@@ -246,7 +246,7 @@ def fit_power_law(n: np.ndarray, loss: np.ndarray, *, bootstrap: int = 1000, see
             warnings["intervals_too_narrow"] = (
                 f"intervals too narrow: from {distinct} distinct n the bootstrap intervals "
                 f"undercover (in simulated {distinct}-point sweeps the 95% interval held the "
-                f"true beta in only {UNDERCOVERAGE[distinct]}, benchmarks/fit_coverage.py); "
+                f"true beta in only {UNDERCOVERAGE[distinct]}, benchmarks/experiments/fit_coverage.py); "
                 "read them as a lower bound on the uncertainty, or add sizes")
     elif resamples:
         warnings["few_resamples"] = (f"no intervals: only {len(samples)} of {resamples} "

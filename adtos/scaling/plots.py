@@ -25,6 +25,7 @@ def plot_scaling(fits: list[GroupFit], path: str | os.PathLike, *, x: str = "n",
     it is drawn; or why there is no curve (too few points, a loss that does not
     fall, a γ extrapolated far below the points).
     """
+    # lazy: matplotlib, as adtos.plotting
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
     plt = pyplot()

@@ -36,8 +36,12 @@ import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from adtos.datasets.registry import READERS
 from adtos.scaling.config import SweepConfig, SweepDataset, default_sizes
+from adtos.scaling.curves import fit_curves
 from adtos.scaling.table import read_table, write_csv
+from adtos.transcriber import TrainConfig, train
+from adtos.transcriber.sources import load_tracks
 from adtos.vocab import CLASSES
 
 logger = logging.getLogger(__name__)
@@ -65,8 +69,6 @@ LATER_OPTIONS = ("gru_layers", "flux", "input_norm", "prior", "pos_weight", "rec
 
 def run_settings(config: SweepConfig, dataset: SweepDataset) -> dict:
     """The settings that define every run of `dataset` in this sweep, as plain values."""
-    from adtos.transcriber import TrainConfig
-
     paper = asdict(TrainConfig("", "", ""))
     resolved = asdict(TrainConfig.from_recipe(train=dataset.path, val=dataset.val or dataset.path,
                                               out="", seed=config.seed, **config.train_options))
@@ -83,8 +85,6 @@ def settings_hash(settings: dict) -> str:
 
 
 def _dataset_folder_name(spec: str) -> str:
-    from adtos.datasets.registry import READERS
-
     kind, sep, path = spec.partition(":")
     if not (sep and kind in READERS):
         kind, path = "", spec
@@ -184,8 +184,6 @@ def _num(value: float) -> str:
 
 def training_pool(dataset: SweepDataset) -> list[str]:
     """Track ids to draw the first n from: the train split in dataset order, or the subset list."""
-    from adtos.transcriber.sources import load_tracks
-
     spec = f"{dataset.path}:{dataset.subset}" if dataset.subset else dataset.path
     _, _, tracks = load_tracks(spec, "train")
     return [track.track_id for track in tracks]
@@ -234,7 +232,7 @@ def file_lock(path: Path, wait: bool = True):
     holds it. The operating system releases the lock of a process that dies,
     so a killed sweep never leaves a run locked.
     """
-    import fcntl
+    import fcntl  # POSIX only, as in adtos.fileio
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as handle:
@@ -317,8 +315,6 @@ def run_sweep(config: SweepConfig, out_dir: str | os.PathLike, *, progress: bool
 def _run_one(run: PlannedRun, name: str, run_dir: Path, config: SweepConfig, out_dir: Path,
              columns: list[str], progress: bool, report: SweepReport) -> None:
     """Train (or resume, or read back) one run and append its row; a failure is recorded."""
-    from adtos.transcriber import TrainConfig, train
-
     train_config = TrainConfig.from_recipe(
         train=run.dataset.path, val=run.dataset.val or run.dataset.path, out=str(run_dir),
         tests=dict(config.tests), width=run.width, seed=config.seed, device=config.device,
@@ -394,8 +390,6 @@ def _float(text: str | None) -> float:
 
 
 def fit_best(config: SweepConfig, best_csv: Path, out_dir: Path):
-    from adtos.scaling.curves import fit_curves
-
     ys = config.fit_columns or (["test_loss"] if config.tests else ["val_loss"])
     per_class = config.fit_per_class and bool(config.tests)  # per-class losses are test losses
     _, rows = read_results(best_csv)

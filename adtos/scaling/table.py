@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adtos.fileio import atomic_path
+from adtos.fileio import write_csv_atomic
 from adtos.scaling.fit import MIN_POINTS, PARAMETERS, PowerLawFit, fit_power_law
 
 TRUE_WORDS = {"1", "true", "yes", "y", "t"}
@@ -194,8 +194,4 @@ def _format(value: float) -> str:
 
 def write_csv(rows: list[dict[str, str]], columns: list[str], path: str | os.PathLike) -> None:
     """Write rows atomically, columns in the given order."""
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore",
-                                lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv_atomic(path, columns, rows)

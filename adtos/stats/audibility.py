@@ -22,15 +22,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from adtos.datasets.track import Dataset
-from adtos.vocab import CLASSES
+from adtos.plotting import pyplot
+from adtos.stats.plots import _columns, _legend, _save, plot_order, violin_axes
+from adtos.stats.tables import write_csv
+from adtos.transcriber.labels import DEFAULT_POLICY
+from adtos.vocab import CLASSES, PEDAL_HIHAT
 
 FIGURES = ("velocity", "onset_strength_db", "level_db", "smr_db")
 FIGURE_RANGE = {"velocity": (0.0, 128.0), "onset_strength_db": (0.0, 40.0),
                 "level_db": (-80.0, 0.0), "smr_db": (-40.0, 60.0)}
 QUANTILES = (10, 25, 50, 75, 90)
-PEDAL_HIHAT = 44
 
 
 @dataclass
@@ -47,8 +51,6 @@ class AudibilityStats:
 def audibility_stats(dataset: Dataset, progress: bool = False, sample_rate: int = 44100
                      ) -> AudibilityStats:
     """Collect the four figures per class over every track of `dataset`."""
-    from tqdm import tqdm
-
     from adtos.render.audibility import onset_strength
 
     parts: dict[tuple[str, str], list[np.ndarray]] = {}
@@ -78,9 +80,6 @@ def audibility_stats(dataset: Dataset, progress: bool = False, sample_rate: int 
 
 
 def write_audibility(stats: list[AudibilityStats], out: Path, plots: bool = True) -> list[Path]:
-    from adtos.stats.tables import write_csv
-    from adtos.transcriber.labels import DEFAULT_POLICY
-
     out = Path(out)
     rows = []
     for s in stats:
@@ -115,9 +114,6 @@ def write_audibility(stats: list[AudibilityStats], out: Path, plots: bool = True
 
 
 def plot_audibility(stats: list[AudibilityStats], path: Path) -> Path:
-    from adtos.plotting import pyplot
-    from adtos.stats.plots import _columns, _legend, _save, plot_order, violin_axes
-
     plt = pyplot()
     stats = plot_order(stats)
     width = max(2.4, 0.7 * len(stats) + 1.0)

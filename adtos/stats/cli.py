@@ -1,9 +1,16 @@
-"""`adtos stats`: compare datasets the way the paper's Figure 1 and Appendix A do."""
+"""`adtos stats`: compare datasets the way the paper's Figure 1 and Appendix A do.
+
+The stage's own modules are imported inside the handlers, so that building the
+parser stays instant: `adtos CMD` imports only its command's cli module, and
+`adtos --help` every one of them (tests/test_cli.py).
+"""
 
 from __future__ import annotations
 
 import argparse
+import warnings
 
+from adtos.cli import CLIError
 from adtos.plotting import PLOT_FORMATS
 
 EPILOG = """\
@@ -60,9 +67,6 @@ def register(subparsers) -> None:
 
 
 def run_stats(args: argparse.Namespace) -> int:
-    import warnings
-
-    from adtos.cli import CLIError
     from adtos.datasets import load_dataset, parse_dataset_spec
     from adtos.stats.compare import compare_datasets
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from adtos.datasets.track import Dataset
 from adtos.plotting import check_format
 from adtos.stats import plots as figures
+from adtos.stats.audibility import audibility_stats, write_audibility
 from adtos.stats.collect import DatasetStats, dataset_stats
 from adtos.stats.tables import coverage_matrices, write_tables
 
@@ -44,7 +45,6 @@ def compare_datasets(datasets: list[Dataset], out: str | os.PathLike, per_class:
             written += [figures.plot_per_class(stats, out / f"intervals_per_class{suffix}", "intervals"),
                         figures.plot_per_class(stats, out / f"velocity_per_class{suffix}", "velocity")]
     if audibility:  # reads every track's audio: only when asked
-        from adtos.stats.audibility import audibility_stats, write_audibility
 
         written += write_audibility([audibility_stats(d, progress=progress) for d in datasets],
                                     out, plots=plots)

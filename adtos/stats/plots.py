@@ -35,6 +35,16 @@ def _save(fig, path: Path) -> Path:
     return save_figure(fig, path)
 
 
+def _finish(fig, ax, stats: list[DatasetStats], title: str, path: Path, legend: bool = True) -> Path:
+    """What every one-panel plot ends with: title, dataset columns, legend, layout, file."""
+    ax.set_title(title, fontsize=11.5)
+    _columns(ax, stats)
+    if legend:
+        _legend(ax, stats)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 def _figure(n_columns: int, height: float = FIGURE_SIZE[1], panels: int = 1):
     # At least the printable 6.4 in: a plot of two datasets is not a thumbnail.
     width = max(FIGURE_SIZE[0], 1.1 * n_columns + 2.2)
@@ -54,7 +64,7 @@ def _columns(ax, stats: list[DatasetStats]) -> None:
 
 
 def _legend(ax, stats: list[DatasetStats]) -> None:
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch  # lazy: matplotlib, as adtos.plotting
 
     kinds = sorted({s.synthetic for s in stats}, reverse=True)
     handles = [Patch(color=SYNTHETIC_COLOR if k else REAL_COLOR, label="synthetic" if k else "real")
@@ -120,11 +130,7 @@ def plot_tempo(stats: list[DatasetStats], path: Path) -> Path:
     ax = axes[0, 0]
     violin_axes(ax, stats, values, (max(0.0, low), high), 200, 2.0, "no beats")
     ax.set_ylabel("tempo (bpm)")
-    ax.set_title("Tempo per track", fontsize=11.5)
-    _columns(ax, stats)
-    _legend(ax, stats)
-    fig.tight_layout()
-    return _save(fig, path)
+    return _finish(fig, ax, stats, "Tempo per track", path)
 
 
 def plot_velocity(stats: list[DatasetStats], path: Path) -> Path:
@@ -133,11 +139,7 @@ def plot_velocity(stats: list[DatasetStats], path: Path) -> Path:
     ax = axes[0, 0]
     violin_axes(ax, stats, [s.velocities for s in stats], (0, 128), 128, 1.5, "no velocity")
     ax.set_ylabel("MIDI velocity")
-    ax.set_title("Velocity per note", fontsize=11.5)
-    _columns(ax, stats)
-    _legend(ax, stats)
-    fig.tight_layout()
-    return _save(fig, path)
+    return _finish(fig, ax, stats, "Velocity per note", path)
 
 
 def _interval_axes(ax, stats, values, missing: str | Sequence[str] = "no beats") -> None:
@@ -152,11 +154,7 @@ def plot_intervals(stats: list[DatasetStats], path: Path) -> Path:
     fig, axes = _figure(len(stats), height=5.2)
     ax = axes[0, 0]
     _interval_axes(ax, stats, [s.intervals if s.has_beats else None for s in stats])
-    ax.set_title("Interval between onsets", fontsize=11.5)
-    _columns(ax, stats)
-    _legend(ax, stats)
-    fig.tight_layout()
-    return _save(fig, path)
+    return _finish(fig, ax, stats, "Interval between onsets", path)
 
 
 def plot_meter(stats: list[DatasetStats], path: Path) -> Path:
@@ -172,10 +170,7 @@ def plot_meter(stats: list[DatasetStats], path: Path) -> Path:
     ax = axes[0, 0]
     bar_axes(ax, stats, meters, shares, "no meter")
     ax.set_ylabel("time signature")
-    ax.set_title("Time signature (share of tracks)", fontsize=11.5)
-    _columns(ax, stats)
-    fig.tight_layout()
-    return _save(fig, path)
+    return _finish(fig, ax, stats, "Time signature (share of tracks)", path, legend=False)
 
 
 def plot_classes(stats: list[DatasetStats], path: Path) -> Path:
@@ -185,10 +180,7 @@ def plot_classes(stats: list[DatasetStats], path: Path) -> Path:
     ax = axes[0, 0]
     bar_axes(ax, stats, list(CLASSES), shares, "no onsets")
     ax.set_ylabel("class")
-    ax.set_title("Onsets per class (share)", fontsize=11.5)
-    _columns(ax, stats)
-    fig.tight_layout()
-    return _save(fig, path)
+    return _finish(fig, ax, stats, "Onsets per class (share)", path, legend=False)
 
 
 def plot_coverage(stats: list[DatasetStats], beats: np.ndarray, unique: np.ndarray,

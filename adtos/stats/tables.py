@@ -4,14 +4,12 @@ inputs."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from adtos.fileio import write_text_atomic
+from adtos.fileio import write_csv_atomic
 from adtos.stats.collect import DatasetStats
 from adtos.stats.fingerprints import coverage, describe_fingerprint
 from adtos.vocab import CLASSES
@@ -30,11 +28,7 @@ def _fmt(value) -> str:
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([_fmt(v) for v in row] for row in rows)
-    write_text_atomic(path, buffer.getvalue())
+    write_csv_atomic(path, header, ([_fmt(v) for v in row] for row in rows))
 
 
 def interval_histogram(intervals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

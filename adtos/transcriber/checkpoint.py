@@ -13,6 +13,7 @@ containers, so a checkpoint cannot run code when it is opened.
 from __future__ import annotations
 
 import os
+import pickle
 import zipfile
 from pathlib import Path
 
@@ -26,7 +27,7 @@ class CheckpointError(AdtosError, ValueError):
 
 
 def save_checkpoint(path: str | os.PathLike, checkpoint: dict) -> None:
-    import torch
+    import torch  # lazy: torch takes seconds to import
 
     with atomic_path(path) as tmp:
         torch.save(checkpoint, tmp)
@@ -39,9 +40,7 @@ def load_checkpoint(path: str | os.PathLike, device: str = "cpu") -> dict:
     "[Errno 22] Invalid argument" or advise `weights_only=False`, which would
     let a file run code when it is opened.
     """
-    import pickle
-
-    import torch
+    import torch  # lazy: torch takes seconds to import
 
     path = Path(path)
     if not path.is_file():
@@ -62,7 +61,7 @@ def load_checkpoint(path: str | os.PathLike, device: str = "cpu") -> dict:
 
 
 def model_info(model) -> dict:
-    from adtos.transcriber.model import parameter_count
+    from adtos.transcriber.model import parameter_count  # lazy: the model module imports torch
 
     return {"width": float(model.width), "classes": list(CLASSES), "n_bands": int(model.n_bands),
             "params": int(parameter_count(model)), **model.architecture()}
@@ -75,7 +74,7 @@ def model_from_checkpoint(checkpoint: dict, path: str | os.PathLike = "checkpoin
     `width`, when given, is the width the caller expects (e.g. a resumed
     run's configuration); a checkpoint of another width is refused.
     """
-    from adtos.transcriber.model import CRNN
+    from adtos.transcriber.model import CRNN  # lazy: the model module imports torch
 
     info = checkpoint.get("model_info")
     if not isinstance(info, dict) or "model" not in checkpoint:

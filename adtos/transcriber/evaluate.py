@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from adtos.fileio import write_text_atomic
 from adtos.transcriber.labels import don_t_care
@@ -45,8 +46,6 @@ class Predictions:
 def predict_prepared(model, prepared, device: str = "cpu", fps: float = 100.0,
                      progress: bool = False, desc: str = "predict") -> Predictions:
     """Run the model over prepared tracks (adtos.transcriber.data.PreparedTrack)."""
-    from tqdm import tqdm
-
     ids, activations, onsets, labels = [], [], [], []
     bce, frames = np.zeros(len(CLASSES)), 0
     for track in tqdm(prepared, desc=desc, leave=False, disable=not progress):

@@ -31,8 +31,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from adtos.errors import ConfigError
-from adtos.render.audibility import UNDER_MIX_SMR_DB
-from adtos.vocab import CLASSES
+from adtos.vocab import CLASSES, UNDER_MIX_SMR_DB
 
 ACTIONS = ("drop", "soft", "ignore")
 NOTE_ACTIONS = ("keep", "drop", "ignore")

@@ -79,7 +79,7 @@ def onset_counts(reference, estimated, window: float = WINDOW, fast: bool = Fals
     if fast:
         hits = count_hits(reference, estimated, window)
         return Counts(hits, len(estimated) - hits, len(reference) - hits)
-    import mir_eval
+    import mir_eval  # lazy: mir_eval imports scipy
 
     reference = _validated_times(reference, "reference")
     estimated = _validated_times(estimated, "estimated")

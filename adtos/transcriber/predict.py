@@ -21,7 +21,7 @@ from adtos.vocab import CLASSES
 
 
 def resolve_device(device: str) -> str:
-    import torch
+    import torch  # lazy: torch takes seconds to import
 
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -40,7 +40,7 @@ def track_logits(model, features: np.ndarray, device: str = "cpu",
     The GRUs see the whole track at once (up to `chunk_frames`, 10 minutes at
     100 fps; longer tracks are cut into chunks of that length).
     """
-    import torch
+    import torch  # lazy: torch takes seconds to import
 
     model.eval()
     outputs = []

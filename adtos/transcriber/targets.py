@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from adtos.transcriber.labels import IGNORE, IGNORE_FRAMES
 from adtos.vocab import CLASSES
 
 
@@ -24,8 +25,6 @@ def frame_targets(onsets: np.ndarray, labels: np.ndarray, n_frames: int, fps: fl
     a soft value, or IGNORE (-1), which marks the onset's frame and ±IGNORE_FRAMES
     around it as left out of the loss; a kept onset wins over an ignored one.
     """
-    from adtos.transcriber.labels import IGNORE, IGNORE_FRAMES
-
     onsets = np.asarray(onsets, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.int64)
     if onsets.shape != labels.shape:

@@ -14,6 +14,9 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import soundfile as sf
 
 from adtos.fileio import atomic_path, sha256_file, write_text_atomic
 from adtos.vocab import CLASS_TO_GM, CLASSES
@@ -65,10 +68,6 @@ def make_toy_dataset(out_dir: str | os.PathLike, tracks: int = 4, seconds: float
     `splits` gives each track's split in turn (default: all "train" except the
     last, which is "val").
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    import soundfile as sf
-
     out = Path(out_dir)
     rng = np.random.default_rng(seed)
     splits = splits or tuple(["train"] * (tracks - 1) + ["val"])

@@ -11,10 +11,12 @@ import os
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from adtos.annotations import format_annotations
 from adtos.fileio import write_bytes_atomic, write_text_atomic
 from adtos.midi import drum_onsets_file
+from adtos.transcriber.predict import DrumTranscriber
 from adtos.vocab import CLASS_TO_GM, CLASSES
 
 NOTE_SECONDS = 0.1
@@ -39,10 +41,6 @@ def transcribe(run_dir: str | os.PathLike, audio_paths, out_dir: str | os.PathLi
     Returns the written text files and (path, reason) for files that could not be
     read; those are skipped so that one bad file does not stop a folder.
     """
-    from tqdm import tqdm
-
-    from adtos.transcriber.predict import DrumTranscriber
-
     transcriber = DrumTranscriber.from_run(run_dir, checkpoint, device)
     out_dir = Path(out_dir)
     written, skipped = [], []

@@ -1,11 +1,17 @@
 """Seconds per CRNN training step on CPU with 1 and with 2 torch threads.
 
-    python benchmarks/bench_cpu_threads.py --width 0.25 --batch-size 8 --frames 200
+    python benchmarks/experiments/bench_cpu_threads.py --width 0.25 --batch-size 8 --frames 200
 
 Why `adtos train` on a CPU uses half the cores as torch threads: with more
 threads than free cores, OpenMP's threads spin-wait on each other, which on a
 shared machine made a step many times slower. Prints the median of --steps
 steps (after one warm-up step) per thread count.
+
+Question: how many torch threads should `adtos train` use on a
+CPU? Answer (benchmarks/results/transcriber.md, "torch threads on a shared
+CPU"): half the cores (1 on the 2-core dev box): with 2 threads a step took
+15-25x longer under load (1 thread 2.2-2.6 s, 2 threads 36-65 s at width 0.25;
+8.1 s against 161.8 s with this script at load 16-19).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The mix figures of several dataset cards side by side, as one Markdown table.
 
-    .venv/bin/python benchmarks/compare_cards.py docs/cards/adtos.md docs/cards/ablation_mix_*.md
+    .venv/bin/python tools/compare_cards.py docs/cards/adtos.md docs/cards/ablation_mix_*.md
 
 Reads the cards `adtos build` writes (README.md of a dataset folder, or a copy
 of it) and prints, per card: tracks, how many tracks have a lead and a bridge

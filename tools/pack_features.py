@@ -1,7 +1,7 @@
 """Pack a dataset for training on another machine without its audio; unpack it there.
 
-    python benchmarks/pack_features.py pack [KIND:]DATASET PACKED [--cache DIR] [--audio]
-    python benchmarks/pack_features.py unpack PACKED DATASET [--cache DIR]
+    python tools/pack_features.py pack [KIND:]DATASET PACKED [--cache DIR] [--audio]
+    python tools/pack_features.py unpack PACKED DATASET [--cache DIR]
 
 A GPU machine that can only receive a few tens of MB needs neither the audio of
 an ADTOS dataset (7 MB a minute of FLAC) nor its fp32 feature cache (2 MB a

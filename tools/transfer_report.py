@@ -1,6 +1,6 @@
 """Tables and curves of benchmarks/transfer_experiment.sh (issue #14).
 
-    python benchmarks/transfer_report.py --runs RUNS --sweeps SWEEPS --out OUT
+    python tools/transfer_report.py --runs RUNS --sweeps SWEEPS --out OUT
 
 RUNS holds `adtos train` run folders (results.json each); SWEEPS holds one `adtos sweep`
 output folder per dataset and seed (results.csv each). Writes to OUT:
