@@ -76,7 +76,7 @@ def register(subparsers) -> None:
                         "batch 32 x 4 s, early stopping); 'cpu': learns onset positions in "
                         "minutes on a 2-core CPU (width 0.5, 1 GRU layer, a spectral-flux "
                         "input channel, input normalization, prior-initialized output, batch "
-                        "16 x 2 s, 1,500 steps; docs/transcriber.md) (default %(default)s)")
+                        "16 x 2 s, 1,200 steps; docs/transcriber.md) (default %(default)s)")
     p.add_argument("--width", type=float, default=None,
                    help="width multiplier of filters and GRU units: 0.7 gives about 2e5 "
                         "parameters, 1 about 4.6e5, 6 about 1.6e7 " + _defaults("width"))

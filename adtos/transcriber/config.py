@@ -98,9 +98,9 @@ class TrainConfig:
 # without the plateau", measures each of its settings).
 RECIPES: dict[str, dict] = {
     "paper": {},
-    "cpu": {"width": 0.5, "batch_size": 16, "snippet_seconds": 2.0, "learning_rate": 0.002,
-            "warmup_steps": 25, "decay_steps": 1500, "val_every": 100, "patience": 5,
-            "max_steps": 1500, "gru_layers": 1, "flux": True, "input_norm": True,
+    "cpu": {"width": 0.5, "batch_size": 16, "snippet_seconds": 2.0, "learning_rate": 0.001,
+            "warmup_steps": 25, "decay_steps": 1200, "val_every": 100, "patience": 5,
+            "max_steps": 1200, "gru_layers": 1, "flux": True, "input_norm": True,
             "prior": 0.01},
 }
 
