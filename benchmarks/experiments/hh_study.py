@@ -13,7 +13,9 @@ nothing here is tuned, and no threshold is chosen on a real set):
 2. sound: per class, the median onset profile, i.e. the rise of the log-filtered
    spectrogram (84 bands) from the frame before an onset to the onset's strongest
    following frame, summarized as the share of the rise above 5 kHz and the
-   median rise in dB-like log units over all bands and above 5 kHz;
+   median rise in log units over all bands and above 5 kHz (with the quartiles,
+   and for a build with audibility figures, the medians of the onsets the default
+   policy teaches and of those it ignores);
 3. model (with --run RUN_DIR): at each annotated onset of a class, the model's
    largest activation of each class within ±2 frames (the confusion a 50 ms window
    sees), median over onsets, next to the run's thresholds, which were tuned on
@@ -59,8 +61,10 @@ def onset_rises(features: np.ndarray, frames: np.ndarray) -> np.ndarray:
 
 
 def write_rows(path: Path, rows: list[dict]) -> None:
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    rows = [{key: row.get(key, "") for key in columns} for row in rows]
     with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, list(rows[0]))
+        writer = csv.DictWriter(handle, columns)
         writer.writeheader()
         writer.writerows(rows)
     print(f"\n{path.name}")
@@ -110,7 +114,10 @@ def main() -> None:
                 target_rows.append({"set": name, "class": label, "onsets": total,
                                     "ignored_by_default_policy": ignored / max(total, 1)})
         prepared, _ = prepare_set(config, spec, split)
+        _, _, raw = load_tracks(spec, split)
+        smr = {t.track_id: getattr(t, "smr_db", None) for t in raw}
         rises = {c: [] for c in range(len(CLASSES))}
+        taught = {c: [] for c in range(len(CLASSES))}  # per onset: smr_db >= the policy's minimum
         peaks = {c: [] for c in range(len(CLASSES))}
         for track in prepared:
             features = np.asarray(track.features())
@@ -124,6 +131,11 @@ def main() -> None:
                 mine = frames[labels == c]
                 if mine.size:
                     rises[c].append(onset_rises(features, mine))
+                    inside = (mine >= 1) & (mine < features.shape[0] - 2)
+                    figure = smr[track.track_id]
+                    taught[c].append(np.full(int(inside.sum()), np.nan) if figure is None else
+                                     np.asarray(figure, dtype=float)[labels == c][inside]
+                                     >= DEFAULT_POLICY.min_db[CLASSES[c]])
                 if model is not None and mine.size:
                     for f in mine:
                         lo, hi = max(f - 2, 0), min(f + 3, activation.shape[0])
@@ -134,12 +146,19 @@ def main() -> None:
                 continue
             rise = np.concatenate(rises[c])
             positive = np.clip(rise, 0, None)
-            sound_rows.append({
-                "set": name, "class": label, "onsets": int(rise.shape[0]),
-                "rise_all_bands": float(np.median(rise.mean(axis=1))),
-                "rise_above_5k": float(np.median(rise[:, high].mean(axis=1))),
-                "share_of_rise_above_5k": float(np.median(
-                    positive[:, high].sum(axis=1) / np.maximum(positive.sum(axis=1), 1e-9)))})
+            high_rise = rise[:, high].mean(axis=1)
+            kept = np.concatenate(taught[c]).astype(float)
+            row = {"set": name, "class": label, "onsets": int(rise.shape[0]),
+                   "rise_all_bands": float(np.median(rise.mean(axis=1))),
+                   "rise_above_5k": float(np.median(high_rise)),
+                   "share_of_rise_above_5k": float(np.median(
+                       positive[:, high].sum(axis=1) / np.maximum(positive.sum(axis=1), 1e-9))),
+                   "rise_above_5k_p25": float(np.percentile(high_rise, 25)),
+                   "rise_above_5k_p75": float(np.percentile(high_rise, 75))}
+            if not np.isnan(kept).all():  # a build with smr_db: the onsets the policy teaches
+                row["rise_above_5k_taught"] = float(np.median(high_rise[kept == 1]))
+                row["rise_above_5k_ignored"] = float(np.median(high_rise[kept == 0]))
+            sound_rows.append(row)
             if model is not None and peaks[c]:
                 activation = np.median(np.stack(peaks[c]), axis=0)
                 model_rows.append({"set": name, "onsets_of": label,
