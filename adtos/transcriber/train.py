@@ -50,8 +50,7 @@ METRICS_COLUMNS = (["step", "learning_rate", "train_loss", "val_loss"]
 # On a CPU the first steps are timed to say what the whole run will cost; step 1
 # is left out of the measurement (allocation, loader start-up).
 TIMED_STEPS = 3
-CPU_SUGGESTION = ("--width 0.25 --batch-size 8 --snippet-seconds 1 --lr 0.002 --val-every 25 "
-                  "--warmup-steps 25 --max-steps 200")  # the README's CPU example
+CPU_SUGGESTION = "--recipe cpu"  # the README's CPU example
 
 
 @dataclass
@@ -319,7 +318,7 @@ class CpuClock:
             earliest = config.val_every * config.patience
             lines.append(f"no --max-steps: early stopping needs at least {earliest} steps "
                          f"(~{_duration(seconds_per_step * earliest)}), usually several times that")
-        if seconds_per_step > 1.0 or config.max_steps is None:
+        if config.recipe != "cpu" and (seconds_per_step > 1.0 or config.max_steps is None):
             lines.append(f"for a CPU, try e.g. {CPU_SUGGESTION} (see README: training on a CPU), "
                          "or train on a GPU")
         for line in lines:
