@@ -20,7 +20,8 @@ import numpy as np
 
 from adtos.fileio import sha256_file, write_bytes_atomic, write_text_atomic
 from adtos.render.assign import PRESET_COLUMN, VOICES
-from adtos.render.audibility import DrumPart, annotate_audibility
+from adtos.kits.sampler import sum_groups
+from adtos.render.audibility import DrumPart, annotate_audibility, render_groups
 from adtos.render.inputs import load_voices, midi_with_voices
 from adtos.render.loudness import SilentStemError, WeightedBus, guard_clipping, normalize_stem
 from adtos.render.mix import MixDraw, MixOptions, mix_stems
@@ -153,7 +154,13 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
             raise ValueError(job.missing.get(voice, f"no preset for voice {voice}"))
         played = instruments[voice] if getattr(preset, "sampled", False) \
             else _on_nearest_block(instruments[voice], sr)
-        dry = _fit_length(_render_dry(bank, preset, played, duration, sr), n_samples)
+        if voice == "drums":
+            # One render per class group; the dry stem is their sum, so the audibility
+            # measure (and --drum-stems) reads the very hits of the stem.
+            groups = _render_drum_groups(bank, preset, played, n_samples, sr)
+            dry = sum_groups(groups, n_samples)
+        else:
+            dry = _fit_length(_render_dry(bank, preset, played, duration, sr), n_samples)
         wet = _fit_length(apply_effects(preset, dry, sr, planar=True), n_samples)
         try:  # normalize_stem takes (samples, channels): the transposed view, no copy
             stem, before, after = normalize_stem(wet.T, sr, options.target_lufs,
@@ -162,8 +169,7 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
             raise ValueError(f"silent stem {voice} with preset {preset.id} ({error})") from None
         stems[voice] = stem.T
         if voice == "drums":
-            drum_part = DrumPart(partial(_render_dry, bank, preset, sample_rate=sr),
-                                 instruments[voice], played, dry)
+            drum_part = DrumPart(groups, instruments[voice], played, dry)
         record[PRESET_COLUMN[voice]] = preset.id
         record[f"{voice}_lufs_before"] = before
         record[f"{voice}_lufs_after"] = after
@@ -223,6 +229,21 @@ def _render_dry(bank, preset, instrument, duration: float, sample_rate: int) -> 
 
         return worker_sampler(sample_rate).render(preset, instrument, duration, planar=True)
     return bank.render(preset, _on_nearest_block(instrument, sample_rate), duration, planar=True)
+
+
+def _render_drum_groups(bank, preset, played, n_samples: int, sample_rate: int
+                        ) -> dict[str, np.ndarray]:
+    """The dry drum part per class group (adtos.vocab.drum_group), planar, n_samples
+    long: the native sampler draws its hits once and splits them; a FluidSynth kit
+    renders each group's notes (already on block boundaries) alone."""
+    if getattr(preset, "sampled", False):
+        from adtos.kits.sampler import worker_sampler
+
+        groups = worker_sampler(sample_rate).render_groups(preset, played,
+                                                           n_samples / sample_rate)
+        return {name: _fit_length(audio, n_samples) for name, audio in groups.items()}
+    return render_groups(partial(bank.render, preset, planar=True), played, n_samples,
+                         sample_rate)
 
 
 def _on_nearest_block(instrument, sample_rate: int):
