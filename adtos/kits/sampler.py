@@ -105,23 +105,46 @@ class KitSampler:
         self._keep(key, audio)
         return audio
 
-    def varied_sample(self, path: Path, semitones: float, params: dict[str, float]
-                      ) -> np.ndarray:
-        """`sample(path, semitones)` with a piece's decay, tilt and saturation applied
-        (adtos.presets.variation), computed once per sample and parameters, then cached."""
-        from adtos.presets.variation import vary_one_shot
+    def varied_sample(self, path: Path, semitones: float, params: dict[str, float],
+                      detune: float = 0.0) -> np.ndarray:
+        """`sample(path, semitones + detune)` with a piece's decay, tilt and saturation
+        (adtos.presets.variation), as `vary_one_shot` gives them on the shifted sample.
+
+        Decay and tilt are computed once per sample, pitch and parameters, on the
+        sample as recorded (`shape_one_shot`), and kept; each per-hit detune step
+        then pitch-shifts that shaped copy and saturates it (a tanh per sample):
+        no spectral work per detune step.
+        """
+        from adtos.presets.variation import saturate, shape_one_shot
 
         shape = tuple(params.get(k, d) for k, d in (("decay", 1.0), ("tilt", 0.0),
                                                     ("drive_db", 0.0)))
         if shape == (1.0, 0.0, 0.0):
-            return self.sample(path, semitones)
-        key = (str(path), round(float(semitones), 4), shape)
+            return self.sample(path, semitones + detune)
+        base = round(float(semitones), 4)
+        total = round(float(semitones) + float(detune), 4)
+        key = (str(path), total, shape, base)
         cached = self._samples.get(key)
         if cached is not None:
             self._samples.move_to_end(key)
             return cached
-        audio = np.ascontiguousarray(vary_one_shot(self.sample(path, semitones),
-                                                   self.sample_rate, params), dtype=np.float32)
+        linear = shape[:2]
+        if linear == (1.0, 0.0):  # saturation alone: nothing to shape before the shift
+            shaped = self.sample(path, total)
+        else:
+            shaped_key = (str(path), "shaped", linear, base)  # before any shift
+            shaped = self._samples.get(shaped_key)
+            if shaped is None:
+                shaped = np.ascontiguousarray(
+                    shape_one_shot(self.sample(path, 0.0), self.sample_rate, params,
+                                   semitones=base), dtype=np.float32)
+                self._keep(shaped_key, shaped)
+            if total != 0.0:
+                shaped = pitch_shift(shaped, total)
+        drive = float(params.get("drive_db", 0.0))
+        if drive == 0.0 and total == 0.0:
+            return shaped  # kept already, under its shaped key
+        audio = np.ascontiguousarray(saturate(shaped, drive), dtype=np.float32)
         self._keep(key, audio)
         return audio
 
@@ -234,8 +257,8 @@ class KitSampler:
             exponent = variation.get("velocity_exponent", layer.velocity_exponent)
             level = (played.gain * layer.gain * (velocity / 127.0) ** exponent
                      * 10 ** ((gain_db + piece_gain + varied.get("gain_db", 0.0)) / 20))
-            semitones = layer.pitch + varied.get("pitch", 0.0) + (tune + detune) / 100.0
-            audio = self.varied_sample(layer.sample, semitones, varied)
+            semitones = layer.pitch + varied.get("pitch", 0.0) + tune / 100.0
+            audio = self.varied_sample(layer.sample, semitones, varied, detune / 100.0)
             hits.append(_Hit(start, audio, level * played.pan_left, level * played.pan_right,
                              played.choke_group, played.choked_by, id(played), label))
         return hits
