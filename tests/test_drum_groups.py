@@ -18,7 +18,7 @@ from adtos.render import render_tracks
 from adtos.render.audibility import HIT_WINDOW_S, measure_audibility, render_groups
 from adtos.render.worker import _on_nearest_block
 from kit_fixtures import SR, write_hydrogen_kit
-from test_render_support import drum_instrument, kit, write_track, write_tracks_table
+from test_render_support import drum_instrument, kit, patch, write_track, write_tracks_table
 
 # FluidSynth: the group renders' sum differs from one render of the whole part
 # by voice-slot gain ramps (a recycled slot ramps from its previous note's level
@@ -149,3 +149,69 @@ def test_fluidsynth_groups_sum_to_a_whole_render_within_tolerance():
         difference = sum_groups(groups, n).astype(np.float64) - whole
         error_db = 10 * np.log10((difference ** 2).sum() / (whole ** 2).sum())
         assert error_db < FLUIDSYNTH_GROUP_SUM_DB, (program, error_db)
+
+
+# Per-class drum stems, read back from 16-bit files: each file's rounding is about
+# -101 dBFS of noise, so six stems summed sit about -70 dB under a -23 LUFS drum stem.
+DRUM_STEMS_SUM_DB = -60.0
+
+
+def drum_stems_track(tmp_path, drum_notes):
+    midi = pretty_midi.PrettyMIDI(initial_tempo=120.0)
+    midi.instruments.append(drum_notes)
+    piano = pretty_midi.Instrument(0, name="piano")
+    piano.notes = [pretty_midi.Note(80, p, 0.5, 3.0) for p in (60, 64, 67)]
+    midi.instruments.append(piano)
+    folder = tmp_path / "tracks"
+    write_track(folder, "train00000", midi)
+    write_tracks_table(folder, ["train00000"])
+    return folder
+
+
+def read_planar(path):
+    audio, _ = soundfile.read(path, dtype="float64", always_2d=True)
+    return audio.T
+
+
+def test_drum_stems_sum_to_the_drum_stem_in_the_mix(kit_dir, tmp_path):
+    from adtos.cli import main
+    from adtos.presets import save_presets
+    from adtos.render.mix import MixOptions
+
+    # A linear chain (a high-pass, a peak EQ and the convolution room) and a drawn
+    # balance: the class stems carry the drum stem's loudness gain and mix gain.
+    linear = sampled(hit_gain_db=1.0)
+    linear = Preset(role="drums", source=linear.source, effects=[
+        {"type": "HighpassFilter", "cutoff_frequency_hz": 40.0},
+        {"type": "PeakFilter", "cutoff_frequency_hz": 800.0, "gain_db": 4.0, "q": 1.0},
+        {"type": "Room", "decay_s": 0.5, "wet_level": 0.2, "dry_level": 0.9, "seed": 3}])
+    folder = drum_stems_track(tmp_path, busy_part())
+    out = tmp_path / "out"
+    report = render_tracks(folder, [linear, patch("piano", 0)], out, workers=1, stems=True,
+                           drum_stems=True, mix=MixOptions(balance_db=(-6.0, -6.0)),
+                           progress=False)
+    assert not report.failed, report.failed
+    stems = out / "drum_stems" / "train00000"
+    assert sorted(p.name for p in stems.iterdir()) == [f"{c}.flac" for c in
+                                                        ("BD", "CY", "HH", "SD", "TT")]
+    total = sum(read_planar(p) for p in stems.iterdir())
+    drums = read_planar(out / "stems" / "train00000" / "drums.flac")
+    error_db = 10 * np.log10(((drums - total) ** 2).sum() / (drums ** 2).sum())
+    assert error_db < DRUM_STEMS_SUM_DB
+    import pyarrow.parquet as pq
+
+    record = pq.read_table(out / "render.parquet").to_pylist()[0]
+    assert record["drum_stems"] == "BD,CY,HH,SD,TT" and record["drum_stems_gain"] == 1.0
+    assert record["drum_stems_residual_db"] < -100  # in float32, before the files' rounding
+
+    # On the command line, with a FluidSynth kit whose compressor runs on the sum: the
+    # stems are written, and how far their sum is from the drum stem is recorded.
+    squeezed = kit(0, effects=[{"type": "Compressor", "threshold_db": -30.0, "ratio": 6.0}])
+    save_presets([squeezed], tmp_path / "lib.jsonl")
+    assert main(["render", str(folder), "--presets", str(tmp_path / "lib.jsonl"), "--out",
+                 str(tmp_path / "cli"), "--workers", "1", "--voices", "drums", "--drum-stems",
+                 "--no-progress"]) == 0
+    record = pq.read_table(tmp_path / "cli" / "render.parquet").to_pylist()[0]
+    assert record["drum_stems"] == "BD,CY,HH,SD,TT"
+    assert -60.0 < record["drum_stems_residual_db"] < 0.0, record["drum_stems_residual_db"]
+    assert (tmp_path / "cli" / "drum_stems" / "train00000" / "HH.flac").is_file()
