@@ -47,9 +47,11 @@ MIX = ["--balance-db", "-12", "0", "--master", "--master-lufs", "-18", "-8"]  # 
 # (label, function names as pstats shows them, file fragment) for the profile table.
 PROFILE_STEPS = [
     ("sampler: render (hits, variation, mix)", "render", "kits/sampler.py"),
-    ("  variation (vary_one_shot)", "vary_one_shot", "presets/variation.py"),
+    ("sampler: render_groups (the same, per group)", "render_groups", "kits/sampler.py"),
+    ("  variation (vary_one_shot, before #23)", "vary_one_shot", "presets/variation.py"),
+    ("  variation (shape_one_shot)", "shape_one_shot", "presets/variation.py"),
+    ("  saturate", "saturate", "presets/variation.py"),
     ("    tilt", "tilt_spectrum", "presets/variation.py"),
-    ("    tilt (shelf cascade)", "tilt_shelves", "presets/variation.py"),
     ("    change_decay", "change_decay", "presets/variation.py"),
     ("  pitch_shift", "pitch_shift", "kits/sampler.py"),
     ("  load_kit", "load_kit", "kits/library.py"),
@@ -61,7 +63,7 @@ PROFILE_STEPS = [
     ("  build_chain", "build_chain", "presets/effects.py"),
     ("loudness (normalize_stem)", "normalize_stem", "render/loudness.py"),
     ("audibility (annotate_audibility)", "annotate_audibility", "render/audibility.py"),
-    ("  group re-render (render_groups)", "render_groups", "render/audibility.py"),
+    ("FluidSynth drum groups (render_groups)", "render_groups", "render/audibility.py"),
     ("FLAC (_write_audio)", "_write_audio", "render/worker.py"),
     ("render_track (one track, all steps)", "render_track", "render/worker.py"),
 ]
