@@ -49,7 +49,6 @@ MIDI_CHANNELS = 16  # pyfluidsynth's default of 256 makes every program reset 16
 # SF3 presets a bank keeps decoded (one channel of its SF3 keeper each): a worker's
 # renders reuse a few kits and patches of MuseScore's SF3, each decoded once.
 SF3_HELD_PRESETS = 64
-SF3_DEFAULT_CHANNELS = 16  # the default presets of up to 8 SF3 files (_hold_defaults)
 FLUID_WARN = 2  # FluidSynth's log level for warnings
 
 # The SF2 default velocity-to-attenuation modulator (concave, 960 cB) makes a
@@ -129,9 +128,10 @@ class SoundfontBank:
                                    ctypes.c_void_p)
         self._set_log_function = _bind("fluid_set_log_function", ctypes.c_void_p, ctypes.c_int,
                                        ctypes.c_void_p, ctypes.c_void_p)
+        self._unset_program = _bind("fluid_synth_unset_program", ctypes.c_int, ctypes.c_void_p,
+                                    ctypes.c_int)
         self._keeper = self._new_synth()
         self._sf3_keeper = None  # compressed soundfonts, loaded on demand (see soundfont_path)
-        self._sf3_files = 0
         self._held: OrderedDict[tuple[str, int, int], int] = OrderedDict()  # preset -> channel
         self._paths: dict[str, Path] = {}
         self._loaded: dict[str, int] = {}  # soundfont name -> the keeper's soundfont object
@@ -144,11 +144,17 @@ class SoundfontBank:
                    dynamic: bool = False, channels: int = MIDI_CHANNELS):
         import fluidsynth
 
-        return fluidsynth.Synth(
+        synth = fluidsynth.Synth(
             gain=float(gain), samplerate=float(self.sample_rate), channels=channels,
             **{"synth.cpu-cores": 1, "synth.reverb.active": int(reverb),
                "synth.chorus.active": int(chorus), "synth.polyphony": self.polyphony,
                "synth.dynamic-sample-loading": int(dynamic)})
+        # No channel has a program until one is selected explicitly: adding or removing a
+        # soundfont then selects nothing. Otherwise every lend of an SF3 would select its
+        # default piano and kit on all channels and decode them (1 s for MuseScore's).
+        for channel in range(channels):
+            self._unset_program(synth.synth, channel)
+        return synth
 
     @contextlib.contextmanager
     def _quiet(self):
@@ -188,22 +194,7 @@ class SoundfontBank:
             self._paths[name] = path
             self._loaded[name] = self._get_sfont(keeper.synth, sfid)
             self._sfids_kept[name] = sfid
-            if keeper is self._sf3_keeper:
-                self._hold_defaults(sfid)
         return self._paths[name]
-
-    def _hold_defaults(self, sfid: int) -> None:
-        """Lending a soundfont to a synthesizer (and taking it back) makes FluidSynth
-        select the default preset on every channel (bank 0 and the drum bank 128,
-        program 0): kept decoded too, or each render would decode MuseScore's piano
-        and standard kit again (1 s)."""
-        first = SF3_HELD_PRESETS + 2 * self._sf3_files
-        if first + 2 > SF3_HELD_PRESETS + SF3_DEFAULT_CHANNELS:
-            return
-        self._sf3_files += 1
-        with self._quiet():
-            self._sf3_keeper.program_select(first, sfid, 0, 0)
-            self._sf3_keeper.program_select(first + 1, sfid, 128, 0)
 
     def _keeper_for(self, path: Path):
         """The keeper synthesizer that loads `path`.
@@ -221,8 +212,7 @@ class SoundfontBank:
         if path.suffix.lower() != ".sf3":
             return self._keeper
         if self._sf3_keeper is None:
-            self._sf3_keeper = self._new_synth(
-                dynamic=True, channels=SF3_HELD_PRESETS + SF3_DEFAULT_CHANNELS)
+            self._sf3_keeper = self._new_synth(dynamic=True, channels=SF3_HELD_PRESETS)
         return self._sf3_keeper
 
     def _hold(self, soundfont: str, bank: int, program: int) -> None:
