@@ -206,8 +206,8 @@ def tilt_spectrum(audio: np.ndarray, sample_rate: int, db_per_octave: float,
 
     The gain is log-linear in frequency, clamped at +-`MAX_TILT_DB`, and applied
     as a minimum-phase filter (its phase derived from the gain by folding the
-    real cepstrum), in one FFT of the whole one-shot zero-padded to twice its
-    length. Minimum phase is causal: a zero-phase filter boosting the lows would
+    real cepstrum), in one FFT of the whole one-shot zero-padded to at least
+    twice its length. Minimum phase is causal: a zero-phase filter boosting the lows would
     smear the hit up to tens of milliseconds before its onset.
 
     `semitones`: the audio will be played that much higher afterwards (the sampler
@@ -218,10 +218,13 @@ def tilt_spectrum(audio: np.ndarray, sample_rate: int, db_per_octave: float,
     """
     if db_per_octave == 0.0 or audio.shape[-1] == 0:
         return audio
-    n = audio.shape[-1]
-    size = 1 << int(np.ceil(np.log2(2 * n)))
     from scipy import fft
 
+    n = audio.shape[-1]
+    # At least twice the one-shot, so the filter's tail does not wrap around: twice a
+    # fast length rather than the next power of two (up to 2x shorter; even, as the
+    # cepstrum's folding in _tilt_response needs).
+    size = 2 * fft.next_fast_len(n, real=True)
     response = _tilt_response(size, int(sample_rate), float(db_per_octave), float(semitones))
     # In single precision (scipy.fft keeps float32): half numpy's float64 FFT time, and
     # the 16-bit output cannot tell (tested against the response in double precision).
