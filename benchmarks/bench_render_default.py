@@ -19,7 +19,9 @@ the lead and bridge of configs/adtos.toml), then, alternating in each repeat:
 Prints the CPU-time ratios (b)/(a) (target >= 5) and (d)/(c) (target >= 0.9)
 as medians over the repeats (each repeat's ratio too), the load average, and
 with `--profile` a cProfile table of one drums render (cumulative seconds of
-the steps the issue #23 profile named).
+the steps the issue #23 profile named). `--build N` also times the default
+config's whole build (configs/adtos.toml, N training tracks of `--seconds`, no
+validation tracks, `--workers 1`, one process) in hours of audio per CPU-hour.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ PROFILE_STEPS = [
     ("  room", "apply_room", "presets/room.py"),
     ("  build_chain", "build_chain", "presets/effects.py"),
     ("loudness (normalize_stem)", "normalize_stem", "render/loudness.py"),
+    ("loudness (normalize_stem_gain)", "normalize_stem_gain", "render/loudness.py"),
     ("audibility (annotate_audibility)", "annotate_audibility", "render/audibility.py"),
     ("FluidSynth drum groups (render_groups)", "render_groups", "render/audibility.py"),
     ("FLAC (_write_audio)", "_write_audio", "render/worker.py"),
@@ -69,8 +72,11 @@ PROFILE_STEPS = [
 ]
 
 
-def adtos(*args: str) -> list[str]:
-    return [sys.executable, "-m", "adtos", *args]
+def adtos(*args: str, source: Path | None = None) -> list[str]:
+    """An adtos command; with `source`, run from that source tree (the code before)."""
+    # `python -m` imports from the working folder first: run in the tree itself.
+    prefix = ["env", "-C", str(source), f"PYTHONPATH={source}"] if source else []
+    return [*prefix, sys.executable, "-m", "adtos", *args]
 
 
 def make_tracks(work: Path, n: int, seconds: float) -> Path:
@@ -110,22 +116,25 @@ def fluidsynth(midis: list[Path], out: Path) -> list[list[str]]:
              str(out / f"{m.stem}.wav"), FLUIDR3, str(m)] for m in midis]
 
 
-def render(tracks: Path, presets: Path, out: Path, drums: bool) -> list[str]:
+def render(tracks: Path, presets: Path, out: Path, drums: bool, source: Path | None = None
+           ) -> list[str]:
     shutil.rmtree(out, ignore_errors=True)
     extra = ["--voices", "drums"] if drums else MIX
     return adtos("render", str(tracks), "--presets", str(presets), "--out", str(out),
-                 "--workers", "1", "--no-progress", *extra)
+                 "--workers", "1", "--no-progress", *extra, source=source)
 
 
-def profile_table(command: list[str], out: Path) -> None:
+def profile_table(command: list[str], out: Path, version: str) -> None:
     """Run `command` (an adtos render) under cProfile; print the cumulative time of each step."""
     stats_path = out.with_suffix(".prof")
-    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(stats_path), *command[1:]],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    at = command.index(sys.executable)
+    subprocess.run([*command[:at + 1], "-m", "cProfile", "-o", str(stats_path),
+                    *command[at + 1:]], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     stats = pstats.Stats(str(stats_path)).stats  # (file, line, name) -> (cc, nc, tt, ct, callers)
     total = max(ct for _, _, _, ct, _ in stats.values())
-    print(f"\ncProfile of `{' '.join(command[3:5])} ...` ({total:.1f} s in all; cumulative "
-          "seconds and calls, nested steps indented):")
+    print(f"\ncProfile ({version}) of `{' '.join(command[at + 3:at + 5])} ...` ({total:.1f} s in "
+          "all; cumulative seconds and calls, nested steps indented):")
     for label, name, fragment in PROFILE_STEPS:
         rows = [(v[3], v[1]) for (f, _, n), v in stats.items()
                 if n == name and f.replace(os.sep, "/").endswith(fragment)]
@@ -143,12 +152,18 @@ def main() -> None:
                         help="time one comparison only")
     parser.add_argument("--profile", action="store_true",
                         help="also a cProfile table of one drums render")
+    parser.add_argument("--before", type=Path, default=None, metavar="SRC",
+                        help="also time the code of this source tree (e.g. `git worktree add "
+                        "/tmp/before COMMIT`), alternating with this one")
+    parser.add_argument("--build", type=int, default=0, metavar="N",
+                        help="also time `adtos build configs/adtos.toml` with N tracks")
     parser.add_argument("--work", type=Path, default=None,
                         help="keep the indexes, tracks and renders here (reused when rerun)")
     args = parser.parse_args()
     if shutil.which("fluidsynth") is None:
         sys.exit("the fluidsynth program is not installed (Debian: apt install fluidsynth)")
-    work = args.work or Path(tempfile.mkdtemp(prefix="bench_render_default."))
+    work = (args.work or Path(tempfile.mkdtemp(prefix="bench_render_default."))).resolve()
+    args.presets = args.presets.resolve()
     work.mkdir(parents=True, exist_ok=True)
     tracks = make_tracks(work, args.tracks, args.seconds)
     drums_midi = drum_midis(tracks, work / "drum-midi")
@@ -157,30 +172,47 @@ def main() -> None:
           f"{os.cpu_count()} CPUs; work folder {work}", flush=True)
 
     comparisons = [c for c in ("drums", "all") if args.only in (None, c)]
+    versions = {"adtos": None, **({"before": args.before.resolve()} if args.before else {})}
     times: dict[str, list[tuple[float, float]]] = {}
     for repeat in range(args.repeats):
         line = [f"repeat {repeat + 1}:"]
         for name in comparisons:
-            ours = timed([render(tracks, args.presets, work / f"out-{name}", name == "drums")])
+            for version, source in versions.items():
+                ours = timed([render(tracks, args.presets, work / f"out-{name}", name == "drums",
+                                     source)])
+                times.setdefault(f"{name}-{version}", []).append(ours)
+                line.append(f"{name}: {version} {ours[1]:.1f} s CPU ({ours[0]:.1f} wall),")
             bare = timed(fluidsynth(drums_midi if name == "drums" else whole_midi,
                                     work / f"fluidsynth-{name}"))
-            times.setdefault(name, []).append(ours)
             times.setdefault(f"{name}-bare", []).append(bare)
-            line.append(f"{name}: adtos {ours[1]:.1f} s CPU ({ours[0]:.1f} wall), fluidsynth "
-                        f"{bare[1]:.1f} s CPU ({bare[0]:.1f} wall), ratio {bare[1] / ours[1]:.2f};")
+            line.append(f"fluidsynth {bare[1]:.1f} s CPU ({bare[0]:.1f} wall);")
         print(" ".join(line), f"load average {os.getloadavg()[0]:.1f}", flush=True)
 
     targets = {"drums": 5.0, "all": 0.9}
     print(f"\nmedians of {args.repeats} repeats (CPU seconds; ratio = fluidsynth / adtos):")
     for name in comparisons:
-        ours = statistics.median(c for _, c in times[name])
         bare = statistics.median(c for _, c in times[f"{name}-bare"])
-        per = ", ".join(f"{b[1] / a[1]:.2f}" for a, b in zip(times[name], times[f"{name}-bare"]))
-        print(f"  {name:5s} adtos {ours:6.1f} s  fluidsynth {bare:6.1f} s  ratio {bare / ours:.2f} "
-              f"(target >= {targets[name]:g}; per repeat {per})")
+        for version in versions:
+            runs = times[f"{name}-{version}"]
+            ours = statistics.median(c for _, c in runs)
+            per = ", ".join(f"{b[1] / a[1]:.2f}" for a, b in zip(runs, times[f"{name}-bare"]))
+            print(f"  {name:5s} {version:6s} {ours:6.1f} s  fluidsynth {bare:6.1f} s  ratio "
+                  f"{bare / ours:.2f} (target >= {targets[name]:g}; per repeat {per})")
     print(f"load average now {os.getloadavg()[0]:.1f}")
-    if args.profile:
-        profile_table(render(tracks, args.presets, work / "out-profile", True), work / "drums")
+    for version, source in versions.items() if args.build else ():
+        build = work / "build"
+        shutil.rmtree(build, ignore_errors=True)
+        wall, cpu = timed([adtos("build", str(REPO / "configs" / "adtos.toml"), "--out", str(build),
+                                 "--workers", "1", "--set", f"tracks.train={args.build}",
+                                 "--set", "tracks.val=0", "--set",
+                                 f"tracks.duration={args.seconds}", source=source)])
+        hours = args.build * args.seconds / 3600
+        print(f"build configs/adtos.toml ({version}), {args.build} tracks x {args.seconds:g} s, "
+              f"--workers 1: {cpu:.1f} s CPU ({wall:.1f} wall): {hours / (cpu / 3600):.1f} "
+              f"hours of audio per CPU-hour; load average {os.getloadavg()[0]:.1f}", flush=True)
+    for version, source in versions.items() if args.profile else ():
+        profile_table(render(tracks, args.presets, work / "out-profile", True, source),
+                      work / f"drums-{version}", version)
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
 
