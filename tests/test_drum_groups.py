@@ -215,3 +215,19 @@ def test_drum_stems_sum_to_the_drum_stem_in_the_mix(kit_dir, tmp_path):
     assert record["drum_stems"] == "BD,CY,HH,SD,TT"
     assert -60.0 < record["drum_stems_residual_db"] < 0.0, record["drum_stems_residual_db"]
     assert (tmp_path / "cli" / "drum_stems" / "train00000" / "HH.flac").is_file()
+
+
+def test_the_card_lists_drum_stems_and_says_renders_changed(tmp_path):
+    from adtos.build.card import render_card
+    from adtos.build.manifest import build_manifest
+    from test_build_parts import render_table, tracks_table, write_audio
+
+    write_audio(tmp_path, ["train00000", "train00001", "val00000"])
+    manifest = build_manifest(tracks_table(), render_table(), tmp_path, voices=("drums",),
+                              quantized=False)
+    plain = render_card(manifest, name="tiny", libraries=[("gmd", "groove", 10)])
+    assert "drum_stems/" not in plain and "## Renderer changes" in plain
+    assert "issue #23" in plain
+    card = render_card(manifest, name="tiny", libraries=[("gmd", "groove", 10)],
+                       drum_stems=True, stems=True)
+    assert "`drum_stems/<track_id>/<CLASS>.flac`" in card and "`stems/<track_id>/<voice>.flac`" in card
