@@ -46,6 +46,18 @@ def gm_class(note: int) -> str | None:
     return GM_TO_CLASS.get(int(note))
 
 
+# The drum part is rendered once per group: its 5-class label, or OTHER_GROUP for
+# the notes outside the vocabulary (kept in the audio). The dry drum stem is the
+# sum of the groups (adtos.render.audibility, adtos.kits.sampler).
+OTHER_GROUP = "-"
+DRUM_GROUPS: tuple[str, ...] = (*CLASSES, OTHER_GROUP)
+
+
+def drum_group(note: int) -> str:
+    """The render group of a GM drum note: its class, or OTHER_GROUP."""
+    return GM_TO_CLASS.get(int(note), OTHER_GROUP)
+
+
 def gm_class_indices(notes: np.ndarray) -> np.ndarray:
     """Class index (0..4) per GM note, -1 for notes outside the vocabulary."""
     lut = np.full(128, -1, dtype=np.int64)

@@ -384,3 +384,36 @@ def test_velocity_laws_of_the_installed_soundfonts():
     kits = {program: e for (bank, program), e in read_velocity_exponents(musescore).items()
             if bank == 128}
     assert kits[0] == pytest.approx(2 * 800 / 960) and len(kits) == 38
+
+
+def test_an_sf3_loaded_on_demand_renders_as_one_loaded_whole():
+    """MuseScore's SF3 is loaded with dynamic sample loading (0.02 s, not 6-8 s of
+    decoding): a preset's samples are decoded when first selected and kept. The
+    renders are the same samples as from the file loaded whole."""
+    import time
+
+    from adtos.presets.soundfonts import resolve_soundfont
+    from adtos.render.worker import _on_nearest_block
+
+    try:
+        resolve_soundfont("MuseScore_General_Full.sf3")
+    except FileNotFoundError:
+        pytest.skip("musescore-general-soundfont not installed")
+    groove = _on_nearest_block(drum_groove(), SR)
+    piano = pretty_midi.Instrument(0)
+    piano.notes = [pretty_midi.Note(90, p, 0.1 * i, 0.1 * i + 0.5) for i, p in enumerate((60, 64, 67))]
+    presets = [(Preset(role="drums", source={"type": "soundfont", "soundfont":
+                                             "MuseScore_General_Full.sf3", "bank": 128,
+                                             "program": program}), groove) for program in (0, 25)]
+    presets.append((Preset(role="piano", source={"type": "soundfont", "soundfont":
+                                                 "MuseScore_General_Full.sf3", "bank": 0,
+                                                 "program": 4}), piano))
+    on_demand = SoundfontBank(SR)
+    whole = SoundfontBank(SR)
+    whole._keeper_for = lambda path: whole._keeper  # loads every sample at once, as before
+    for preset, notes in presets:
+        np.testing.assert_array_equal(on_demand.render(preset, notes, 2.0),
+                                      whole.render(preset, notes, 2.0))
+    start = time.process_time()  # decoded once: a render again costs no decoding
+    on_demand.render(presets[0][0], groove, 2.0)
+    assert time.process_time() - start < 0.5

@@ -44,6 +44,19 @@ SOUNDFONT_LICENCES: dict[str, str] = {
 
 ROLE_OF_COLUMN = VOICE_OF_COLUMN
 
+# What changed in how a preset id sounds, newest first: a dataset built before a change
+# does not have the same audio as one built after it from the same config and seed.
+RENDER_CHANGES: tuple[str, ...] = (
+    "2026-12 (issue #23): renders changed. Drum parts are rendered once per class group "
+    "and the dry drum stem is their sum: a sampled kit's audio differs from earlier "
+    "builds by float rounding, a FluidSynth kit's by voice-slot ramps and per-group "
+    "polyphony (about -35 dB of the part's energy); per-piece variation is applied to "
+    "each sample once and then pitch-shifted (within 1 dB per third-octave band of the "
+    "earlier sound). The audibility columns are measured on the very hits of the stem "
+    "(a sampled kit's group re-render used to draw other per-hit gains and detunes). "
+    "A preset id renders the same sound from this build on.",
+)
+
 
 def preset_soundfonts(preset: Mapping) -> set[str]:
     """Every soundfont file a preset definition (a JSON object) draws samples from."""
@@ -122,11 +135,14 @@ def render_card(
     config_text: str = "",
     version: str = "",
     base: str | None = None,
+    stems: bool = False,
+    drum_stems: bool = False,
 ) -> str:
     """The card's Markdown.
 
     `libraries` are (name, kind, loops in its index); `presets` the preset
-    library's JSON objects, used to find the soundfonts behind the presets used.
+    library's JSON objects, used to find the soundfonts behind the presets used;
+    `stems`, `drum_stems`: the render wrote per-voice and per-drum-class stems.
     """
     columns = manifest.column_names
     rows = manifest.to_pylist()
@@ -229,6 +245,15 @@ def render_card(
               "<TAB> level_db (the hit alone in its stem) <TAB> smr_db (the hit against the "
               "rest of the mix); three-column readers still read it",
               "- `annotations/<track_id>.mid` — the drum part alone",
+              *(["- `stems/<track_id>/<voice>.flac` — each voice at its level in the mix "
+                 "before the master bus"] if stems else []),
+              *(["- `drum_stems/<track_id>/<CLASS>.flac` — one stem per drum class the "
+                 "track plays (BD, SD, TT, HH, CY, other), at its level in the mix before "
+                 "the master bus: the class's own hits, through the drum preset's effect "
+                 "chain alone. With a linear chain (EQ, filters, room) they sum to the drum "
+                 "stem; a compressor or distortion runs on the whole kit in the mix, so "
+                 "there they do not (render.parquet, `drum_stems_residual_db`)"]
+                if drum_stems else []),
               "- `midi/<track_id>.mid` — the whole track",
               "- `manifest.parquet` — one row per track: split, loops, presets, tempo, meter, "
               "key, duration, audio hash, base",
@@ -238,6 +263,7 @@ def render_card(
               if not base else
               f"- assembled tracks: those of `{base}` (a quantize variant keeps its quantized "
               "copies in `tracks/`)"]
+    lines += ["", "## Renderer changes", ""] + [f"- {change}" for change in RENDER_CHANGES]
     if config_text:
         lines += ["", "## Config", "", "```toml", config_text.strip(), "```"]
     return "\n".join(lines) + "\n"

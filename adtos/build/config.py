@@ -112,6 +112,9 @@ class RenderSection:
     target_lufs: float = field(default=-23.0, metadata=_meta("loudness of each stem, LUFS",
                                                              min=-70.0, max=0.0))
     stems: bool = field(default=False, metadata=_meta("also write each voice's stem"))
+    drum_stems: bool = field(default=False, metadata=_meta(
+        "also write one stem per drum class (BD, SD, TT, HH, CY, other) at its level in the "
+        "mix: drum_stems/<id>/<CLASS>.<format>"))
     balance_db: list[float] = field(default_factory=list, metadata=_meta(
         "drums minus accompaniment in LU, [low, high], drawn per track; [] = every stem "
         "at target_lufs"))

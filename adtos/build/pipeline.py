@@ -251,7 +251,8 @@ def render_step(config: BuildConfig, tracks_dir: Path, presets: list, out_dir: P
                              executor=executor, address=address,
                              sample_rate=config.dataset.sample_rate, fmt=config.dataset.format,
                              stems=config.render.stems, target_lufs=config.render.target_lufs,
-                             mix=config.render.mix_options(), seed=config.dataset.seed)
+                             mix=config.render.mix_options(), seed=config.dataset.seed,
+                             drum_stems=config.render.drum_stems)
     except RenderInputError as error:
         raise ConfigError(f"render: {error}") from None
 
@@ -271,7 +272,8 @@ def finish_step(config: BuildConfig, out_dir: Path, tracks_dir: Path,
     presets = [json.loads(line) for line in presets_path.read_text().splitlines() if line.strip()] \
         if presets_path.is_file() else []
     card = render_card(manifest, name=config.dataset.name, libraries=libraries, presets=presets,
-                       config_text=config_text, version=__version__, base=base)
+                       config_text=config_text, version=__version__, base=base,
+                       stems=config.render.stems, drum_stems=config.render.drum_stems)
     write_text_atomic(out_dir / "README.md", card)
     return manifest
 

@@ -35,6 +35,7 @@ DEBIAN_COPYRIGHT_FILES = ("/usr/share/doc/hydrogen-drumkits/copyright",
 ENV_KIT_PATH = "ADTOS_KIT_PATH"
 _READERS = {"hydrogen": read_hydrogen_kit, "sfz": read_sfz_kit, "folder": read_folder_kit}
 _CACHE: dict[tuple[str, str], Kit] = {}
+_RESOLVED: dict[tuple[str, str | None, tuple[str, ...]], tuple[str, Path]] = {}
 
 
 # Kit descriptions shipped with ADTOS for samples that Debian packages install
@@ -191,8 +192,14 @@ def _default_hihat_choke(kit: Kit) -> None:
 
 
 def load_kit(name: str, format: str | None = None) -> Kit:
-    """A kit by name (on the search path) or path, read once per process."""
-    fmt, path = resolve_kit(name, format)
+    """A kit by name (on the search path) or path, read once per process.
+
+    Where a name was found is kept too (per search path), so the sampler's
+    every render does not list the kit folders again."""
+    where = (name, format, tuple(map(str, kit_search_dirs())))
+    if where not in _RESOLVED:
+        _RESOLVED[where] = resolve_kit(name, format)
+    fmt, path = _RESOLVED[where]
     key = (fmt, str(path))
     if key not in _CACHE:
         _CACHE[key] = read_kit(path, fmt)

@@ -92,6 +92,9 @@ def build_chain(effects: list[dict[str, Any]]) -> list[Callable[[np.ndarray, int
     return steps
 
 
+_CHAINS: dict[str, list[Callable[[np.ndarray, int], np.ndarray]]] = {}
+
+
 def apply_effects(preset: Preset, audio: np.ndarray, sample_rate: int,
                   planar: bool = False) -> np.ndarray:
     """Run `audio` through the preset's effect chain; float32 of the same shape.
@@ -108,10 +111,15 @@ def apply_effects(preset: Preset, audio: np.ndarray, sample_rate: int,
                          f"samples)), got {audio.shape}")
     if not preset.effects or audio.size == 0:
         return audio
-    try:
-        steps = build_chain(preset.effects)
-    except ValueError as error:
-        raise ValueError(f"preset {preset.id}: {error}") from error
+    steps = _CHAINS.get(preset.id)
+    if steps is None:
+        try:
+            steps = build_chain(preset.effects)
+        except ValueError as error:
+            raise ValueError(f"preset {preset.id}: {error}") from error
+        # Built once per preset and process (the id is a hash of the effects, so it
+        # names this chain): every step starts from a clean state on each call.
+        _CHAINS[preset.id] = steps
     if audio.ndim == 1:
         work = audio[None, :]
     else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +46,9 @@ PIECE_HEADROOM_CB = 60.0
 SOURCE_CHANNEL = 0
 PIECE_CHANNELS = {piece: i + 1 for i, piece in enumerate(PIECE_CLASSES)}
 MIDI_CHANNELS = 16  # pyfluidsynth's default of 256 makes every program reset 16x longer
+# SF3 presets a bank keeps decoded (one channel of its SF3 keeper each): a worker's
+# renders reuse a few kits and patches of MuseScore's SF3, each decoded once.
+SF3_HELD_PRESETS = 64
 FLUID_WARN = 2  # FluidSynth's log level for warnings
 
 # The SF2 default velocity-to-attenuation modulator (concave, 960 cB) makes a
@@ -124,20 +128,33 @@ class SoundfontBank:
                                    ctypes.c_void_p)
         self._set_log_function = _bind("fluid_set_log_function", ctypes.c_void_p, ctypes.c_int,
                                        ctypes.c_void_p, ctypes.c_void_p)
+        self._unset_program = _bind("fluid_synth_unset_program", ctypes.c_int, ctypes.c_void_p,
+                                    ctypes.c_int)
         self._keeper = self._new_synth()
+        self._sf3_keeper = None  # compressed soundfonts, loaded on demand (see soundfont_path)
+        self._held: OrderedDict[tuple[str, int, int], int] = OrderedDict()  # preset -> channel
         self._paths: dict[str, Path] = {}
         self._loaded: dict[str, int] = {}  # soundfont name -> the keeper's soundfont object
         self._synth = None  # the synthesizer of the render in progress
         self._sfids: dict[str, int] = {}
+        self._sfids_kept: dict[str, int] = {}  # soundfont name -> its id in its keeper
         self._velocity_laws: dict[str, dict[tuple[int, int], float]] = {}
 
-    def _new_synth(self, reverb: bool = False, chorus: bool = False, gain: float = 0.4):
+    def _new_synth(self, reverb: bool = False, chorus: bool = False, gain: float = 0.4,
+                   dynamic: bool = False, channels: int = MIDI_CHANNELS):
         import fluidsynth
 
-        return fluidsynth.Synth(
-            gain=float(gain), samplerate=float(self.sample_rate), channels=MIDI_CHANNELS,
+        synth = fluidsynth.Synth(
+            gain=float(gain), samplerate=float(self.sample_rate), channels=channels,
             **{"synth.cpu-cores": 1, "synth.reverb.active": int(reverb),
-               "synth.chorus.active": int(chorus), "synth.polyphony": self.polyphony})
+               "synth.chorus.active": int(chorus), "synth.polyphony": self.polyphony,
+               "synth.dynamic-sample-loading": int(dynamic)})
+        # No channel has a program until one is selected explicitly: adding or removing a
+        # soundfont then selects nothing. Otherwise every lend of an SF3 would select its
+        # default piano and kit on all channels and decode them (1 s for MuseScore's).
+        for channel in range(channels):
+            self._unset_program(synth.synth, channel)
+        return synth
 
     @contextlib.contextmanager
     def _quiet(self):
@@ -152,9 +169,10 @@ class SoundfontBank:
             self._set_log_function(FLUID_WARN, previous, None)
 
     def close(self) -> None:
-        if self._keeper is not None:
-            self._keeper.delete()
-            self._keeper = None
+        for keeper in ("_sf3_keeper", "_keeper"):
+            if getattr(self, keeper) is not None:
+                getattr(self, keeper).delete()
+                setattr(self, keeper, None)
 
     def __del__(self) -> None:  # pragma: no cover - interpreter shutdown order varies
         try:
@@ -168,13 +186,51 @@ class SoundfontBank:
         """Load a soundfont (by file name, or path) into the keeper once; its path."""
         if name not in self._paths:
             path = resolve_soundfont(name, self.extra_soundfonts)
+            keeper = self._keeper_for(path)
             with self._quiet():
-                sfid = self._keeper.sfload(str(path))
+                sfid = keeper.sfload(str(path))
             if sfid < 0:
                 raise SoundfontError(f"FluidSynth could not load soundfont {path}")
             self._paths[name] = path
-            self._loaded[name] = self._get_sfont(self._keeper.synth, sfid)
+            self._loaded[name] = self._get_sfont(keeper.synth, sfid)
+            self._sfids_kept[name] = sfid
         return self._paths[name]
+
+    def _keeper_for(self, path: Path):
+        """The keeper synthesizer that loads `path`.
+
+        An SF3 (MuseScore's: Ogg Vorbis samples) is loaded with FluidSynth's dynamic
+        sample loading: its presets are read at once and a preset's samples decoded
+        when a channel first selects it, so loading it costs 0.02 s instead of 6-8 s
+        of decoding every sample of the file (a render uses one kit or patch of it).
+        The keeper keeps each preset it lent selected on one of its own channels
+        (`_hold`), so the samples stay decoded across renders. Renders are
+        bit-identical to a statically loaded SF3 (tested). SF2 files stay loaded
+        whole: their samples are read as they are, and TimGM6mb renders differently
+        when loaded dynamically.
+        """
+        if path.suffix.lower() != ".sf3":
+            return self._keeper
+        if self._sf3_keeper is None:
+            self._sf3_keeper = self._new_synth(dynamic=True, channels=SF3_HELD_PRESETS)
+        return self._sf3_keeper
+
+    def _hold(self, soundfont: str, bank: int, program: int) -> None:
+        """Keep an SF3 preset selected on the SF3 keeper, so its samples stay decoded
+        (the least recently used one is let go beyond SF3_HELD_PRESETS)."""
+        key = (soundfont, int(bank), int(program))
+        if self._sf3_keeper is None or self._paths[soundfont].suffix.lower() != ".sf3":
+            return
+        if key in self._held:
+            self._held.move_to_end(key)
+            return
+        if len(self._held) >= SF3_HELD_PRESETS:
+            _, channel = self._held.popitem(last=False)
+        else:
+            channel = len(self._held)
+        with self._quiet():
+            self._sf3_keeper.program_select(channel, self._sfids_kept[soundfont], bank, program)
+        self._held[key] = channel
 
     def velocity_law(self, soundfont: str, bank: int, program: int) -> float:
         """The exponent e of a soundfont preset's own velocity curve, level = (v/127) ** e."""
@@ -256,6 +312,7 @@ class SoundfontBank:
             if sfid < 0:
                 raise SoundfontError(f"FluidSynth could not use soundfont {soundfont}")
             self._sfids[soundfont] = sfid
+        self._hold(soundfont, bank, program)
         if self._synth.program_select(channel, self._sfids[soundfont], bank, program) != 0:
             raise SoundfontError(f"soundfont {soundfont} has no preset at bank {bank} "
                                  f"program {program}")

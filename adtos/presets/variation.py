@@ -21,14 +21,16 @@ law, velocity 30 at -25 dB). A soundfont drum preset carries that curve alone,
 which FluidSynth plays by a remapped velocity (adtos.presets.synth.curve_velocity).
 
 The DSP is plain functions on one-shot arrays, (channels, n) float32; the
-native sampler (adtos.kits.sampler) applies `vary_one_shot` once per sample and
-parameter set and keeps the result, not once per hit. The ranges are in
+native sampler (adtos.kits.sampler) shapes each sample once per pitch and
+parameter set (`shape_one_shot`: decay and tilt) and keeps it; every per-hit
+detune step pitch-shifts that copy and saturates it, not once per hit. The ranges are in
 `PIECE_RANGES`, chosen and checked as docs/presets.md, "Per-piece variation",
 describes.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -151,7 +153,8 @@ def draw_variation(rng: np.random.Generator, pieces: tuple[str, ...] | None = No
 # -- the DSP ------------------------------------------------------------------------------
 
 
-def change_decay(audio: np.ndarray, sample_rate: int, factor: float) -> np.ndarray:
+def change_decay(audio: np.ndarray, sample_rate: int, factor: float,
+                 semitones: float = 0.0) -> np.ndarray:
     """Scale a one-shot's decay time by `factor`, leaving its attack as recorded.
 
     The decay is taken as exponential: its rate `a` (nepers/s) is measured from
@@ -160,12 +163,16 @@ def change_decay(audio: np.ndarray, sample_rate: int, factor: float) -> np.ndarr
     exp(-a t / factor): the time to any level scales by `factor`. A lengthened
     tail's gain is capped at `MAX_DECAY_GAIN_DB` so the noise floor of a
     recording is not pulled up without bound.
+
+    `semitones`: the pitch shift applied afterwards (see `vary_one_shot`). The
+    envelope is smoothed over `ENVELOPE_S` of the shifted sound, so the peak and
+    the 20 dB fall are found where they are found on the shifted sample.
     """
     if factor == 1.0 or audio.shape[-1] == 0:
         return audio
     envelope = np.max(np.abs(audio), axis=0)
-    width = max(1, int(round(ENVELOPE_S * sample_rate)))
-    smooth = np.convolve(envelope, np.ones(width) / width, mode="same")
+    width = max(1, int(round(ENVELOPE_S * sample_rate * 2.0 ** (semitones / 12.0))))
+    smooth = moving_average(envelope, width)
     peak = int(np.argmax(smooth))
     below = np.flatnonzero(smooth[peak:] < smooth[peak] * 10 ** (-DECAY_MEASURE_DB / 20))
     # No 20 dB fall inside the sample (a cut-off cymbal): take its length as that time.
@@ -179,28 +186,67 @@ def change_decay(audio: np.ndarray, sample_rate: int, factor: float) -> np.ndarr
     return out
 
 
-def tilt_spectrum(audio: np.ndarray, sample_rate: int, db_per_octave: float) -> np.ndarray:
+def moving_average(x: np.ndarray, width: int) -> np.ndarray:
+    """np.convolve(x, np.ones(width) / width, mode="same") by a running sum: the same
+    centred window (zeros outside `x`) in O(n) rather than O(n * width)."""
+    x = np.asarray(x, dtype=np.float64)
+    n = x.size
+    if width >= n:  # "same" keeps the longer operand's length: the reference's own path
+        return np.convolve(x, np.ones(width) / width, mode="same")
+    total = np.concatenate(([0.0], np.cumsum(x)))
+    centre = np.arange(n) + (width - 1) // 2
+    hi = np.minimum(centre + 1, n)
+    lo = np.maximum(centre - width + 1, 0)
+    return (total[hi] - total[lo]) / width
+
+
+def tilt_spectrum(audio: np.ndarray, sample_rate: int, db_per_octave: float,
+                  semitones: float = 0.0) -> np.ndarray:
     """Tilt a one-shot's spectrum by `db_per_octave` around `TILT_PIVOT_HZ`.
 
     The gain is log-linear in frequency, clamped at +-`MAX_TILT_DB`, and applied
     as a minimum-phase filter (its phase derived from the gain by folding the
-    real cepstrum), in one FFT of the whole one-shot zero-padded to twice its
-    length. Minimum phase is causal: a zero-phase filter boosting the lows would
+    real cepstrum), in one FFT of the whole one-shot zero-padded to at least
+    twice its length. Minimum phase is causal: a zero-phase filter boosting the lows would
     smear the hit up to tens of milliseconds before its onset.
+
+    `semitones`: the audio will be played that much higher afterwards (the sampler
+    varies a sample once and pitch-shifts the varied copy), so the gain is laid out
+    at the frequencies that land on the pivot and the 20 Hz floor once shifted.
+    The filter's response depends only on the FFT size and these parameters, so it
+    is computed once per size and kept (`_tilt_response`).
     """
     if db_per_octave == 0.0 or audio.shape[-1] == 0:
         return audio
+    from scipy import fft
+
     n = audio.shape[-1]
-    size = 1 << int(np.ceil(np.log2(2 * n)))
-    freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
+    # At least twice the one-shot, so the filter's tail does not wrap around: twice a
+    # fast length rather than the next power of two (up to 2x shorter; even, as the
+    # cepstrum's folding in _tilt_response needs).
+    size = 2 * fft.next_fast_len(n, real=True)
+    response = _tilt_response(size, int(sample_rate), float(db_per_octave), float(semitones))
+    # In single precision (scipy.fft keeps float32): half numpy's float64 FFT time, and
+    # the 16-bit output cannot tell (tested against the response in double precision).
+    spectrum = fft.rfft(np.asarray(audio, dtype=np.float32), n=size, axis=-1)
+    spectrum *= response
+    return fft.irfft(spectrum, n=size, axis=-1)[..., :n].astype(np.float32)
+
+
+@functools.lru_cache(maxsize=64)
+def _tilt_response(size: int, sample_rate: int, db_per_octave: float, semitones: float
+                   ) -> np.ndarray:
+    """The minimum-phase frequency response of `tilt_spectrum` for one FFT size."""
+    ratio = 2.0 ** (semitones / 12.0)  # a frequency f sounds at f * ratio once shifted
+    freqs = np.fft.rfftfreq(size, 1.0 / sample_rate) * ratio
     octaves = np.log2(np.maximum(freqs, 20.0) / TILT_PIVOT_HZ)
     log_gain = np.clip(db_per_octave * octaves, -MAX_TILT_DB, MAX_TILT_DB) * (np.log(10) / 20)
     cepstrum = np.fft.irfft(log_gain, n=size)
     cepstrum[1:size // 2] *= 2.0
     cepstrum[size // 2 + 1:] = 0.0
-    response = np.exp(np.fft.rfft(cepstrum))
-    spectrum = np.fft.rfft(audio, n=size, axis=-1) * response
-    return np.fft.irfft(spectrum, n=size, axis=-1)[..., :n].astype(np.float32)
+    response = np.exp(np.fft.rfft(cepstrum)).astype(np.complex64)
+    response.flags.writeable = False  # shared by every caller of this size
+    return response
 
 
 def saturate(audio: np.ndarray, drive_db: float) -> np.ndarray:
@@ -218,9 +264,26 @@ def saturate(audio: np.ndarray, drive_db: float) -> np.ndarray:
 def vary_one_shot(audio: np.ndarray, sample_rate: int, params: dict[str, float]) -> np.ndarray:
     """Decay, tilt and saturation of one piece's variation (pitch and gain are the
     sampler's: it resamples and levels every hit anyway)."""
-    out = change_decay(audio, sample_rate, float(params.get("decay", 1.0)))
-    out = tilt_spectrum(out, sample_rate, float(params.get("tilt", 0.0)))
+    out = shape_one_shot(audio, sample_rate, params)
     return saturate(out, float(params.get("drive_db", 0.0)))
+
+
+def shape_one_shot(audio: np.ndarray, sample_rate: int, params: dict[str, float],
+                   semitones: float = 0.0) -> np.ndarray:
+    """The linear part of `vary_one_shot` (decay and tilt, no saturation), for a sample
+    that is pitch-shifted by `semitones` afterwards.
+
+    The sampler shapes a sample once as recorded and then pitch-shifts the shaped
+    copy for every per-hit detune step, instead of shaping every shifted copy: a
+    rate change scales every decay time alike, so the decay factor holds, and the
+    tilt's pivot and floor are laid out where the shift puts them at 1 kHz and
+    20 Hz. Saturation does not commute with the resampling; the sampler applies it
+    to each shifted copy (a tanh per sample), which keeps the order of
+    `vary_one_shot(shifted sample)`. tests/test_variation.py compares the two at
+    the corners of PIECE_RANGES on recorded kits.
+    """
+    out = change_decay(audio, sample_rate, float(params.get("decay", 1.0)), semitones)
+    return tilt_spectrum(out, sample_rate, float(params.get("tilt", 0.0)), semitones)
 
 
 def spectral_centroid(audio: np.ndarray, sample_rate: int, seconds: float = 0.186) -> float:

@@ -21,13 +21,14 @@ annotated onset the renderer measures two figures from the audio itself:
 
 Isolating a hit. Simultaneous hits are the rule in drum parts (kick and
 hi-hat on every beat), so time alone cannot separate them. The drum part is
-therefore also rendered dry once per 5-class group (BD, SD, TT, HH, CY, and
-the notes outside the vocabulary). FluidSynth sums its voices linearly
-(reverb and chorus off, a fresh synthesizer per render), so the group renders
-add up to the drum stem's dry render (to within each note's first 64-sample
-block: about 1 % of a window's energy). Grouping by class and not by note
-keeps the hi-hat's choke groups (a closed hat cuts the open one) inside one
-render, as they sound. Within a group, the decay of the previous hits is
+therefore rendered dry once per 5-class group (BD, SD, TT, HH, CY, and the
+notes outside the vocabulary), and the dry drum stem is the sum of the groups:
+the groups hold exactly the hits of the stem. The native sampler draws its
+hits (per-hit gain, detune, round robin) once for the whole part and resolves
+chokes and retriggers over all of them before splitting them by group;
+FluidSynth renders each group's notes on a fresh synthesizer. Grouping by
+class and not by note keeps the hi-hat's choke groups (a closed hat cuts the
+open one) inside one render, as they sound. Within a group, the decay of the previous hits is
 removed like spectral flux does: the mean power of the 10 ms before the
 onset, per band, times the window length, is subtracted from the window's
 energy. A decay does not grow, so this over-estimates the tail and the figure
@@ -40,10 +41,9 @@ processed stem by its share of the dry drum render in the same band and
 window: hit_stem(b) = hit_dry(b) / dry(b) · stem(b). For a hit that sounds
 alone this is exactly the stem's own energy in the window (tested).
 
-Cost: the group renders repeat the drum synthesis once (FluidSynth's cost is
-mostly per sounding voice) plus its idle cost per group, and the band
+Cost: no render of its own (the stem is made of the groups); the band
 energies are a few thousand FFTs per track; benchmarks/RESULTS.md has the
-measured slow-down of a build.
+measured cost.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from adtos.annotations import EXTRA_COLUMNS
-from adtos.vocab import GM_TO_CLASS, PEDAL_HIHAT, UNDER_MIX_SMR_DB  # noqa: F401 (UNDER_MIX_SMR_DB re-exported)
+from adtos.vocab import PEDAL_HIHAT, UNDER_MIX_SMR_DB, drum_group
 
 HIT_WINDOW_S = 0.050      # what is heard of a hit's attack: the first 50 ms
 MIN_HIT_WINDOW_S = 0.010  # a flam's first hit still gets 10 ms
@@ -63,7 +63,6 @@ TAIL_WINDOW_S = 0.010     # power just before the onset = the decay still soundi
 # file cannot go below, the floor of every band energy.
 NOISE_POWER = (2.0 / 65536) ** 2 / 12.0
 LEVEL_FLOOR_DB = -120.0
-OTHER_GROUP = "-"  # notes outside the 5-class vocabulary
 COLUMNS = EXTRA_COLUMNS  # the annotation file's extra columns, in order
 
 
@@ -171,8 +170,8 @@ def mono_sum(stems: list[np.ndarray], gains: list[float]) -> np.ndarray | None:
 
 
 def class_groups(notes: np.ndarray) -> np.ndarray:
-    """The render group of each GM note: its 5-class label, or OTHER_GROUP."""
-    return np.array([GM_TO_CLASS.get(int(n), OTHER_GROUP) for n in notes], dtype=object)
+    """The render group of each GM note: its 5-class label, or adtos.vocab.OTHER_GROUP."""
+    return np.array([drum_group(n) for n in notes], dtype=object)
 
 
 def hit_windows(starts: np.ndarray, groups: np.ndarray, sample_rate: int
@@ -257,16 +256,18 @@ def measure_audibility(starts: np.ndarray, notes: np.ndarray, velocities: np.nda
 
 def render_groups(render: Callable, instrument, n_samples: int,
                   sample_rate: int) -> dict[str, np.ndarray]:
-    """Dry planar render of each class group of `instrument`'s notes, every group alone.
+    """Dry planar render of each class group of `instrument`'s notes, every group alone:
+    how the renderer makes the drum part of a FluidSynth kit, whose dry stem is then
+    the sum of the groups (docs/render.md, "Per-onset audibility").
 
-    `render(instrument, duration)` is the voice's own dry renderer (FluidSynth or
-    the native sampler), so each group sounds exactly as it does in the stem.
+    `render(instrument, duration)` is the voice's dry renderer. (The native sampler
+    has its own, `KitSampler.render_groups`, which draws its hits once for the part.)
 
-    (The largest group could be the full dry render minus the others, one render
-    fewer, but FluidSynth is linear only to within the first block of each note:
-    a voice slot's gain ramps from the note it played before, which differs
-    between renders. That error, 1 % of a loud hit's window energy, would land in
-    the subtracted group at every other group's onset and swamp a ghost note.)
+    A FluidSynth group render is not the same as the group's share of one render
+    of the whole part: a voice slot's gain ramps from the note it played before,
+    and the polyphony (256 voices) is per render. So the stem is made of the
+    groups, not the groups cut out of the stem (docs/render.md gives the
+    difference per kit family).
     """
     import copy
 
@@ -313,18 +314,18 @@ def match_notes(times: np.ndarray, notes: np.ndarray, instrument,
     return found
 
 
-def measure_drum_part(render: Callable, instrument, played, dry: np.ndarray,
+def measure_drum_part(groups: dict[str, np.ndarray], instrument, played, dry: np.ndarray,
                       stems: dict[str, np.ndarray], times: np.ndarray, notes: np.ndarray,
                       sample_rate: int, gains: dict[str, float] | None = None) -> OnsetAudibility:
     """What the renderer calls once per track.
 
-    `render(instrument, duration)`: the drum voice's dry renderer;
-    `instrument`: the drum part as annotated (velocities); `played`: the same
-    notes as sent to FluidSynth (note-ons moved to block boundaries), whose
-    starts are where each hit begins in the audio; `dry`: the drum voice
-    before effects; `stems`: voice -> planar stem, which goes into the
-    mix times its gain in `gains` (1 where missing; drums among them);
-    `times`, `notes`: the annotation's onsets.
+    `groups`: the dry planar render of each class group, as the stem was made
+    of them; `instrument`: the drum part as annotated (velocities); `played`: the
+    same notes as sent to the synthesizer (FluidSynth's note-ons moved to block
+    boundaries), whose starts are where each hit begins in the audio; `dry`: the
+    drum voice before effects, the sum of `groups`; `stems`: voice -> planar
+    stem, which goes into the mix times its gain in `gains` (1 where missing;
+    drums among them); `times`, `notes`: the annotation's onsets.
     """
     matched = match_notes(times, notes, instrument)
     if np.any(matched < 0):
@@ -334,14 +335,11 @@ def measure_drum_part(render: Callable, instrument, played, dry: np.ndarray,
     velocities = np.array([instrument.notes[k].velocity for k in matched], dtype=np.int64)
     starts = np.array([int(round(played.notes[k].start * sample_rate)) for k in matched],
                       dtype=np.int64)
-    group_audio = {name: to_mono(audio) for name, audio in
-                   render_groups(render, played, dry.shape[1], sample_rate).items()}
-    dry = sum(group_audio.values()) if group_audio else dry
     gains = gains or {}
     stem = to_mono(stems["drums"], gains.get("drums", 1.0))
     others = [voice for voice in stems if voice != "drums"]
     accompaniment = mono_sum([stems[v] for v in others], [gains.get(v, 1.0) for v in others])
-    return measure_audibility(starts, notes, velocities, group_audio, dry, stem, accompaniment,
+    return measure_audibility(starts, notes, velocities, groups, dry, stem, accompaniment,
                               sample_rate)
 
 
@@ -349,7 +347,7 @@ def measure_drum_part(render: Callable, instrument, played, dry: np.ndarray,
 class DrumPart:
     """The drum voice of a track as the renderer had it."""
 
-    render: Callable    # (instrument, duration) -> planar dry audio, as the stem was made
+    groups: dict        # class group -> planar dry audio; the dry stem is their sum
     instrument: object  # pretty_midi.Instrument as annotated
     played: object      # the same notes as sent to the synthesizer
     dry: np.ndarray     # planar, before effects
@@ -371,7 +369,7 @@ def annotate_audibility(annotation_path, drum_part: DrumPart | None,
     if drum_part is None:
         return annotation_path.read_bytes()
     times, notes, _ = read_annotations(annotation_path)
-    figures = measure_drum_part(drum_part.render, drum_part.instrument, drum_part.played,
+    figures = measure_drum_part(drum_part.groups, drum_part.instrument, drum_part.played,
                                 drum_part.dry, stems, times, notes, sample_rate, gains)
     return format_annotations(times, notes, figures.columns()).encode()
 

@@ -50,6 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--stems", action="store_true",
                         help="also write each voice's stem to stems/<id>/<voice>.<format> (at its "
                         "level in the mix before the master bus; the clip-guard gain is not applied)")
+    parser.add_argument("--drum-stems", action="store_true",
+                        help="also write one stem per drum class to drum_stems/<id>/<CLASS>.<format> "
+                        "(BD, SD, TT, HH, CY, other: the classes the track plays), each at its "
+                        "level in the mix before the master bus; the drum preset's effect chain "
+                        "runs on each class alone, so with a compressor or distortion they do not "
+                        "sum exactly to the drum stem (render.parquet: drum_stems_residual_db)")
     parser.add_argument("--target-lufs", type=float, default=-23.0, metavar="LUFS",
                         help="integrated loudness of every stem (default -23, EBU R128)")
     parser.add_argument("--balance-db", type=float, nargs=2, metavar=("LOW", "HIGH"),
@@ -87,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
                                workers=args.workers, executor=args.executor, address=args.address,
                                sample_rate=args.sample_rate, fmt=args.fmt, stems=args.stems,
                                target_lufs=args.target_lufs, mix=mix, seed=args.seed,
+                               drum_stems=args.drum_stems,
                                progress=not args.no_progress)
     except (RenderInputError, FileNotFoundError) as error:
         raise CLIError(str(error)) from error

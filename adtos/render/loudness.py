@@ -152,13 +152,22 @@ def normalize_stem(audio: np.ndarray, sample_rate: int, target_lufs: float = DEF
     that the loudness of a sum of stems can be had without filtering the sum.
     Raises SilentStemError when the stem measures below SILENCE_LUFS.
     """
+    stem, before, after, _ = normalize_stem_gain(audio, sample_rate, target_lufs, bus)
+    return stem, before, after
+
+
+def normalize_stem_gain(audio: np.ndarray, sample_rate: int, target_lufs: float,
+                        bus: WeightedBus | None = None
+                        ) -> tuple[np.ndarray, float, float, np.float32]:
+    """`normalize_stem` and the float32 gain it applied (the per-class drum stems
+    take the drum stem's gain)."""
     weighted = k_weighted(audio, sample_rate)
     gain_db, before, after = gain_for_energies(weighted_block_energies(weighted, sample_rate),
                                                target_lufs)
     gain = np.float32(10.0 ** (gain_db / 20.0))
     if bus is not None:
         bus.add(weighted, gain)
-    return np.asarray(audio, dtype=np.float32) * gain, before, after
+    return np.asarray(audio, dtype=np.float32) * gain, before, after, gain
 
 
 class WeightedBus:

@@ -1,6 +1,6 @@
 """`render_tracks`: an assembled-tracks folder + a preset library → rendered audio.
 
-    OUT/audio/<id>.flac, stems/<id>/<voice>.flac (optional),
+    OUT/audio/<id>.flac, stems/<id>/<voice>.flac and drum_stems/<id>/<CLASS>.flac (optional),
     annotations/<id>.txt and .mid, midi/<id>.mid, render.parquet, render_errors.csv
 
 A render can be stopped at any moment and started again: every file is
@@ -29,8 +29,8 @@ from adtos.render.assign import PRESET_COLUMN, VOICES, assign_presets
 from adtos.render.executors import start_local_workers, run_ray, run_local
 from adtos.render.inputs import RenderInputError, read_tracks
 from adtos.render.mix import MIX_COLUMNS, MixOptions, draw_mix
-from adtos.render.worker import (RECORDS_DIR, RenderOptions, TrackJob, TrackResult, audio_path,
-                                 record_path)
+from adtos.render.worker import (DRUM_STEMS_DIR, RECORDS_DIR, RenderOptions, TrackJob,
+                                 TrackResult, audio_path, record_path)
 
 FORMATS = ("flac", "wav")
 EXECUTORS = ("local", "ray")
@@ -59,6 +59,7 @@ def render_tracks(
     stems: bool = False,
     target_lufs: float = -23.0,
     mix: MixOptions | None = None,
+    drum_stems: bool = False,
     seed: int = 0,
     assignment: Mapping[str, Mapping[str, str]] | None = None,
     progress: bool = True,
@@ -71,6 +72,8 @@ def render_tracks(
     workers: processes (or Ray actors); None uses every CPU; 1 renders in this process.
     mix: how stems become the mix (adtos.render.mix.MixOptions): a drawn
         drums/accompaniment balance and a master bus; None is the flat mix.
+    drum_stems: also write drum_stems/<id>/<CLASS>.<fmt>, one stem per drum class
+        (BD, SD, TT, HH, CY, other) at its level in the mix (docs/render.md).
     assignment: optional {track_id: {voice: preset id}} overriding the seeded
         assignment for those tracks (an id absent from the library fails the track).
     Tracks that fail are listed in the report and in render_errors.csv; the
@@ -80,7 +83,8 @@ def render_tracks(
     out = Path(out_dir)
     options = RenderOptions(out_dir=out, voices=voices, sample_rate=int(sample_rate), fmt=fmt,
                             stems=bool(stems), target_lufs=float(target_lufs),
-                            mix=mix if mix is not None else MixOptions())
+                            mix=mix if mix is not None else MixOptions(),
+                            drum_stems=bool(drum_stems))
     # One process per output folder; taking the lock also shows the folder is writable.
     with folder_lock(out, "adtos render"):
         if executor == "local" and (workers or _cpu_count()) > 1:
@@ -98,7 +102,9 @@ def _render_locked(tracks, library, options: RenderOptions, *, workers, executor
     out, fmt = options.out_dir, options.fmt
     _check_settings(out, options, library, seed)
     for folder in [out, out / "audio", out / "annotations", out / "midi", out / RECORDS_DIR,
-                   *((out / "stems").glob("*/") if (out / "stems").is_dir() else [])]:
+                   *((out / "stems").glob("*/") if (out / "stems").is_dir() else []),
+                   *((out / DRUM_STEMS_DIR).glob("*/") if (out / DRUM_STEMS_DIR).is_dir()
+                     else [])]:
         if folder.is_dir():
             remove_partials(folder)
 
@@ -193,6 +199,10 @@ def _record_schema():
                ("mix_peak", pa.float64()), ("duration", pa.float64()), ("sample_rate", pa.int32()),
                ("format", pa.string()), ("audio_sha256", pa.string())]
     fields += [(name, pa.type_for_alias(kind)) for name, kind in MIX_COLUMNS.items()]
+    # With drum_stems (null otherwise): the classes written, their shared clip-guard gain,
+    # and how far their sum is from the drum stem (adtos.render.worker.write_drum_stems).
+    fields += [("drum_stems", pa.string()), ("drum_stems_gain", pa.float64()),
+               ("drum_stems_residual_db", pa.float64())]
     return pa.schema(fields)
 
 
@@ -288,12 +298,14 @@ def _check_settings(out: Path, options: RenderOptions, library, seed: int) -> No
         "target_lufs": options.target_lufs,
         "mix": options.mix.to_dict(),
         "seed": seed,
+        "drum_stems": options.drum_stems,
         "library_sha256": hashlib.sha256("\n".join(sorted(p.id for p in library)).encode()).hexdigest(),
     }
     path = out / RECORDS_DIR / SETTINGS_FILE
     if path.is_file():
         previous = json.loads(path.read_text())
         previous.setdefault("mix", MixOptions().to_dict())  # renders made before the mix options
+        previous.setdefault("drum_stems", False)  # and before the per-class drum stems
         changed = [f"{key}: {previous.get(key)!r} then, {value!r} now"
                    for key, value in settings.items() if previous.get(key) != value]
         if changed:

@@ -20,9 +20,11 @@ import numpy as np
 
 from adtos.fileio import sha256_file, write_bytes_atomic, write_text_atomic
 from adtos.render.assign import PRESET_COLUMN, VOICES
-from adtos.render.audibility import DrumPart, annotate_audibility
+from adtos.kits.sampler import sum_groups
+from adtos.render.audibility import DrumPart, annotate_audibility, render_groups
 from adtos.render.inputs import load_voices, midi_with_voices
-from adtos.render.loudness import SilentStemError, WeightedBus, guard_clipping, normalize_stem
+from adtos.render.loudness import (SilentStemError, WeightedBus, guard_clipping,
+                                   normalize_stem_gain)
 from adtos.render.mix import MixDraw, MixOptions, mix_stems
 
 # Audio continues after the last note ends (release, cymbal decay, reverb).
@@ -43,6 +45,7 @@ class RenderOptions:
     fmt: str = "flac"
     stems: bool = False
     target_lufs: float = -23.0
+    drum_stems: bool = False  # also one stem per drum class group (write_drum_stems)
     mix: MixOptions = field(default_factory=MixOptions)
 
 
@@ -153,17 +156,23 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
             raise ValueError(job.missing.get(voice, f"no preset for voice {voice}"))
         played = instruments[voice] if getattr(preset, "sampled", False) \
             else _on_nearest_block(instruments[voice], sr)
-        dry = _fit_length(_render_dry(bank, preset, played, duration, sr), n_samples)
+        if voice == "drums":
+            # One render per class group; the dry stem is their sum, so the audibility
+            # measure (and --drum-stems) reads the very hits of the stem.
+            groups = _render_drum_groups(bank, preset, played, n_samples, sr)
+            dry = sum_groups(groups, n_samples)
+        else:
+            dry = _fit_length(_render_dry(bank, preset, played, duration, sr), n_samples)
         wet = _fit_length(apply_effects(preset, dry, sr, planar=True), n_samples)
         try:  # normalize_stem takes (samples, channels): the transposed view, no copy
-            stem, before, after = normalize_stem(wet.T, sr, options.target_lufs,
-                                                 accompaniment if voice != "drums" else None)
+            stem, before, after, gain = normalize_stem_gain(
+                wet.T, sr, options.target_lufs, accompaniment if voice != "drums" else None)
         except SilentStemError as error:
             raise ValueError(f"silent stem {voice} with preset {preset.id} ({error})") from None
         stems[voice] = stem.T
         if voice == "drums":
-            drum_part = DrumPart(partial(_render_dry, bank, preset, sample_rate=sr),
-                                 instruments[voice], played, dry)
+            drum_part = DrumPart(groups, instruments[voice], played, dry)
+            drum_gain = gain
         record[PRESET_COLUMN[voice]] = preset.id
         record[f"{voice}_lufs_before"] = before
         record[f"{voice}_lufs_after"] = after
@@ -180,6 +189,11 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
     annotation = annotate_audibility(job.annotation_path, drum_part, stems, sr, stem_gains)
 
     out = Path(options.out_dir)
+    if options.drum_stems and drum_part is not None:
+        # The drum stem as it enters the mix (before the master bus and clip guard).
+        mix_gain = np.float32(stem_gains["drums"])
+        record.update(write_drum_stems(out, job, options, drum_part.groups,
+                                       stems["drums"] * mix_gain, drum_gain * mix_gain))
     if options.stems:
         for voice in wanted:
             # Stems are written at their level in the mix before the master bus
@@ -223,6 +237,78 @@ def _render_dry(bank, preset, instrument, duration: float, sample_rate: int) -> 
 
         return worker_sampler(sample_rate).render(preset, instrument, duration, planar=True)
     return bank.render(preset, _on_nearest_block(instrument, sample_rate), duration, planar=True)
+
+
+DRUM_STEM_NAMES = {"-": "other"}  # file names of the drum groups: BD, SD, TT, HH, CY, other
+DRUM_STEMS_DIR = "drum_stems"
+
+
+def write_drum_stems(out: Path, job: TrackJob, options: RenderOptions,
+                     groups: dict[str, np.ndarray], drum_stem: np.ndarray, gain: np.float32
+                     ) -> dict[str, Any]:
+    """drum_stems/<id>/<CLASS>.<fmt>: each drum class group at its level in the mix;
+    its render.parquet columns.
+
+    `groups`: the dry group renders; `drum_stem`: the drum stem as it enters the mix;
+    `gain`: the drum stem's loudness gain times its gain in the mix.
+
+    Each group's dry render goes through the drum preset's effect chain alone and
+    takes the drum stem's gain (its loudness normalization and the mix balance,
+    `gain`), so the class stems sum to the drum stem as it enters the mix before
+    the master bus wherever the chain is linear (EQ, filters, Room, Reverb, Gain,
+    Chorus: to float rounding and the files' 16-bit steps). A compressor,
+    distortion or limiter runs on the sum in the mix, not on each class: there the
+    stems differ from the drum stem's share of each class, and their sum from the
+    stem. The record says by how much (`drum_stems_residual_db`: the energy of
+    the drum stem minus the stems' sum, relative to the stem's, in dB; -150 when
+    they sum exactly). When a class stem alone would peak above -1 dBFS, every
+    class stem is scaled by one gain (`drum_stems_gain`), so they still add up.
+    """
+    from adtos.presets.effects import apply_effects
+
+    preset, sr, n = job.presets["drums"], options.sample_rate, drum_stem.shape[1]
+    processed = {name: _fit_length(apply_effects(preset, audio, sr, planar=True), n) * gain
+                 for name, audio in sorted(groups.items())}
+    total = np.zeros_like(drum_stem)
+    for audio in processed.values():
+        total += audio
+    peak = max((float(np.max(np.abs(a))) for a in processed.values()), default=0.0)
+    _, shared = guard_clipping(np.array([peak], dtype=np.float32))
+    for name, audio in processed.items():
+        _write_audio(out / DRUM_STEMS_DIR / job.track_id
+                     / f"{DRUM_STEM_NAMES.get(name, name)}.{options.fmt}",
+                     audio * np.float32(shared) if shared != 1.0 else audio, sr, options.fmt)
+    return {"drum_stems": ",".join(DRUM_STEM_NAMES.get(g, g) for g in processed),
+            "drum_stems_gain": shared,
+            "drum_stems_residual_db": residual_db(drum_stem, total)}
+
+
+def residual_db(reference: np.ndarray, approximation: np.ndarray) -> float:
+    """10 log10 of the energy of reference - approximation over the reference's, dB."""
+    difference = reference.astype(np.float64) - approximation
+    energy = float(np.sum(reference.astype(np.float64) ** 2))
+    error = float(np.sum(difference ** 2))
+    if energy == 0.0:
+        return 0.0 if error == 0.0 else float("inf")
+    return max(10.0 * np.log10(max(error, 1e-300) / energy), RESIDUAL_FLOOR_DB)
+
+
+RESIDUAL_FLOOR_DB = -150.0  # an exact sum reads as this, not -inf (the records are JSON)
+
+
+def _render_drum_groups(bank, preset, played, n_samples: int, sample_rate: int
+                        ) -> dict[str, np.ndarray]:
+    """The dry drum part per class group (adtos.vocab.drum_group), planar, n_samples
+    long: the native sampler draws its hits once and splits them; a FluidSynth kit
+    renders each group's notes (already on block boundaries) alone."""
+    if getattr(preset, "sampled", False):
+        from adtos.kits.sampler import worker_sampler
+
+        groups = worker_sampler(sample_rate).render_groups(preset, played,
+                                                           n_samples / sample_rate)
+        return {name: _fit_length(audio, n_samples) for name, audio in groups.items()}
+    return render_groups(partial(bank.render, preset, planar=True), played, n_samples,
+                         sample_rate)
 
 
 def _on_nearest_block(instrument, sample_rate: int):
