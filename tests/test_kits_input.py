@@ -35,6 +35,12 @@ def test_kits_sharing_a_name_are_all_read_and_told_apart(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "4 kits read" in printed and "3 kits are named 'kit.sfz'" in printed
     assert sorted(r["kit"] for r in _rows(tmp_path / "r" / "kits.csv")) == shown
+    # A kit folder shipping the kit twice (drumkit.xml and an .sfz) is read once;
+    # the other file is named as not read, with the reason.
+    write_sfz_kit(tmp_path / "kits" / "Rock", "Rock.sfz")
+    kits, errors = load_kits([tmp_path / "kits"])
+    assert len(kits) == 4
+    assert [(Path(f).name, "drumkit.xml" in reason) for f, reason in errors] == [("Rock.sfz", True)]
 
 
 def test_a_kit_dir_at_a_kit_folder_reads_that_kit_and_an_empty_one_says_so(tmp_path, capsys):

@@ -60,6 +60,16 @@ def kit_search_dirs() -> list[Path]:
     return dirs + [Path(d) for d in DEBIAN_KIT_DIRS] + [BUNDLED_KIT_DIR]
 
 
+def _search_entries(dirs: list[Path] | None) -> list[Path]:
+    """The folders and files of the search folders that may be kits, in search order."""
+    entries = []
+    for folder in kit_search_dirs() if dirs is None else dirs:
+        folder = Path(folder)
+        if folder.is_dir():
+            entries += [folder] if _is_kit_folder(folder) else sorted(folder.iterdir())
+    return entries
+
+
 def find_kits(dirs: list[Path] | None = None) -> list[tuple[str, Path]]:
     """(format, description file) of every kit in the search folders, in search order.
 
@@ -68,15 +78,29 @@ def find_kits(dirs: list[Path] | None = None) -> list[tuple[str, Path]]:
     folder that is itself a kit (holds drumkit.xml or kit.toml) is that kit.
     """
     found: dict[Path, tuple[str, Path]] = {}
-    for folder in kit_search_dirs() if dirs is None else dirs:
-        folder = Path(folder)
-        if not folder.is_dir():
-            continue
-        entries = [folder] if _is_kit_folder(folder) else sorted(folder.iterdir())
-        for entry in entries:
-            for fmt, path in _kit_files(entry):
-                found.setdefault(path.resolve(), (fmt, path))
+    for entry in _search_entries(dirs):
+        for fmt, path in _kit_files(entry):
+            found.setdefault(path.resolve(), (fmt, path))
     return list(found.values())
+
+
+def unread_kit_files(dirs: list[Path] | None = None) -> list[tuple[str, str]]:
+    """(file, reason) for the kit files in a kit folder that are not read because the
+    folder's drumkit.xml (or kit.toml) is the kit it holds: a folder that ships one
+    kit in two formats is read once, and the other files are named, not lost."""
+    unread, seen = [], set()
+    for entry in _search_entries(dirs):
+        kits = _kit_files(entry)
+        if not entry.is_dir() or not kits or kits[0][0] == "sfz":
+            continue
+        others = ([entry / KIT_FILE] if kits[0][0] == "hydrogen" and (entry / KIT_FILE).is_file()
+                  else []) + sorted(entry.glob("*.sfz"))
+        for path in others:
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                unread.append((str(path), f"not read: this folder's kit is {kits[0][1].name} "
+                               f"({kits[0][1]})"))
+    return unread
 
 
 def _is_kit_folder(folder: Path) -> bool:
@@ -257,7 +281,7 @@ def load_kits(dirs: list[Path] | None = None) -> tuple[list[Kit], list[tuple[str
     tells it apart from the others; kits that share a name get a warning saying so.
     Warnings of the kits read (instruments dropped, shared names) are in each
     `Kit.warnings`."""
-    kits, errors = [], []
+    kits, errors = [], unread_kit_files(dirs)
     found = find_kits(dirs)
     shown = display_names(found)
     for fmt, path in found:
