@@ -136,8 +136,8 @@ def run(args: argparse.Namespace) -> int:
         usable = sum(1 for *_, c in report.sampled_checks if c is not None and c.usable)
         percussion = [n for n, _, _, c in report.sampled_checks if c is None]
         print(f"checked {len(report.sampled_checks) - len(percussion)} sampled drum kits: "
-              f"{usable} usable; percussion only, kept out of the drum role: "
-              f"{', '.join(percussion) or 'none'}")
+              f"{usable} usable, {len(report.partial_kits)} partial; percussion only, kept "
+              f"out of the drum role: {', '.join(percussion) or 'none'}")
         for name, fmt, _, check in report.sampled_checks:
             if name in report.partial_kits:
                 print(f"  partial {fmt}:{name}: no {', '.join(report.partial_kits[name])}; "
