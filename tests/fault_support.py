@@ -89,9 +89,37 @@ def _cmdline(pid: int) -> str:
         return f"pid {pid}"
 
 
+# What a kill may leave on disk, as the writers promise it (adtos.fileio.atomic_path):
+# a file under its final name is whole; a file being written lives under a hidden
+# temporary name carrying TMP_MARK (".train00024.k3j9.partial.flac") and may be torn
+# or empty after a kill; a resumed run removes those. Note that pathlib's `*`
+# matches hidden names too, so `glob("*.flac")` also finds a worker's temporary
+# file: the checks below go through `finals`, never through a bare glob.
+
+
+def is_temporary(path: Path) -> bool:
+    from adtos.fileio import TMP_MARK
+
+    return TMP_MARK in path.name
+
+
+def finals(folder: Path, pattern: str = "*") -> list[Path]:
+    """Files in `folder` matching `pattern` under their final names (sorted; [] when
+    the folder does not exist): what the writers promise is whole at any moment."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob(pattern) if p.is_file() and not is_temporary(p))
+
+
+def temporaries(folder: Path) -> list[Path]:
+    """Temporary files anywhere under `folder`: allowed after a kill, never after a
+    run that ended by itself."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and is_temporary(p))
+
+
 def final_files(folder: Path) -> dict[str, str]:
     """{relative path: sha256} of every file under its final (not temporary) name."""
     from adtos.fileio import sha256_file
 
     return {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*"))
-            if p.is_file() and ".partial" not in p.name and p.name != ".adtos.lock"}
+            if p.is_file() and not is_temporary(p) and p.name != ".adtos.lock"}

@@ -73,3 +73,33 @@ def write_hydrogen_kit(folder: Path, name: str = "TestKit", *, skip: tuple[str, 
         f"<name>{name}</name><author>Test Author</author><license>{licence}</license>"
         f"<instrumentList>{instruments}</instrumentList></drumkit_info>\n")
     return path
+
+
+SFZ_PIECES: dict[str, str] = {
+    "kick": "<group> group_label=kick key=36\n<region> sample=kick.wav\n",
+    "snare": "<group> group_label=snare key=38\n<region> sample=snare.wav\n",
+    "hat": "<group> group_label=closed hat key=42 group=1\n<region> sample=hh.wav\n"
+           "<group> group_label=open hat key=46 off_by=1\n<region> sample=oh.wav\n",
+    "tom": "<group> group_label=tom key=45\n<region> sample=tom.wav\n",
+    "crash": "<group> group_label=crash key=49\n<region> sample=crash.wav\n",
+}
+
+
+def write_sfz_kit(folder: Path, name: str = "kit.sfz", *,
+                  pieces: tuple[str, ...] = ("kick", "snare", "hat", "tom", "crash"),
+                  toms: str | None = None) -> Path:
+    """An SFZ kit that passes the kit check: a 55 Hz kick, a 200 Hz snare, noise hats,
+    a 120 Hz tom, a noise crash; only `pieces` (of SFZ_PIECES) are written, and `toms`
+    replaces the tom's <group> block (written before the crash's)."""
+    samples = folder / "samples"
+    one_shot(samples / "kick.wav", 55)
+    one_shot(samples / "snare.wav", 200)
+    one_shot(samples / "hh.wav", 0, 0.08, noise=True, seed=1)
+    one_shot(samples / "oh.wav", 0, 1.0, noise=True, seed=2)
+    one_shot(samples / "tom.wav", 120, 0.5)
+    one_shot(samples / "crash.wav", 0, 1.5, noise=True, seed=3)
+    blocks = [toms if piece == "tom" and toms is not None else SFZ_PIECES[piece]
+              for piece in pieces]
+    path = folder / name
+    path.write_text("<control> default_path=samples/\n" + "".join(blocks))
+    return path

@@ -64,3 +64,51 @@ def test_annotation_reading_example_runs_on_an_adtos_annotation(tmp_path):
     assert list(namespace["velocities"]) == [100, 90, 90, 110, 80]
     assert list(namespace["snare"]) == [0.5]
     assert list(namespace["onsets"]["smr_db"]) == [-3.1, -9.6, -9.9, -2.2, -15.0]
+
+
+def test_the_readmes_bring_your_own_kit_example_runs(tmp_path, monkeypatch):
+    """README, "Bring your own kit": the kit.toml as written over synthesized one-shots,
+    then the two commands as written, with options that keep the test short appended
+    (TimGM6mb alone instead of every installed soundfont, a small library)."""
+    import shlex
+    import tomllib
+
+    import pretty_midi
+
+    from adtos.presets import load_presets
+    from adtos.render.pipeline import check_soundfonts
+    from kit_fixtures import one_shot
+
+    section = (ROOT / "README.md").read_text().split("### Bring your own kit", 1)[1]
+    section = section.split("\n### ", 1)[0]
+    kit_toml = re.search(r"```toml\n(.*?)```", section, flags=re.DOTALL).group(1)
+    commands = re.search(r"\n```\n(adtos .*?)```", section, flags=re.DOTALL).group(1).splitlines()
+    assert len(commands) == 2 and all(c.startswith("adtos ") for c in commands)
+    kit = tmp_path / "my_kit"
+    kit.mkdir()
+    (kit / "kit.toml").write_text(kit_toml)
+    sounds = {"kick": dict(freq=55), "snare": dict(freq=200), "tom": dict(freq=120, seconds=0.5),
+              "hat_closed": dict(freq=0, seconds=0.08, noise=True),
+              "hat_open": dict(freq=0, seconds=1.0, noise=True),
+              "crash": dict(freq=0, seconds=1.5, noise=True)}
+    for instrument in tomllib.loads(kit_toml)["instrument"]:
+        for sample in instrument["samples"]:
+            one_shot(kit / sample, **next(v for k, v in sounds.items() if sample.startswith(k)))
+    shortcuts = {"presets": ["--soundfont", pretty_midi.__file__.replace("__init__.py",
+                                                                          "TimGM6mb.sf2"),
+                             "--drums", "16", "--other", "2", "--cache",
+                             str(tmp_path / "cache.json")]}
+    monkeypatch.delenv("ADTOS_KIT_PATH", raising=False)
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for command in commands:
+        argv = shlex.split(command)
+        argv += shortcuts.get(argv[1], [])
+        result = subprocess.run([sys.executable, "-m", "adtos", *argv[1:]], cwd=tmp_path,
+                                env=environment, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        if argv[1] == "kits":
+            assert "1 kits read (1 drum kits" in result.stdout and "check:" not in result.stdout
+    library = load_presets(tmp_path / "presets" / "mine.jsonl")
+    mine = [p for p in library if p.sampled and p.source["kit"] == str(kit.resolve())]
+    assert mine
+    check_soundfonts(mine)  # render finds the kit by its recorded path, no $ADTOS_KIT_PATH

@@ -20,6 +20,7 @@ import soundfile
 
 from adtos.cli import main
 from adtos.presets import Preset, load_presets, save_presets
+from fault_support import finals
 from test_build_e2e import CONFIG, tiny_presets
 from test_render_support import make_tracks, small_library
 
@@ -138,7 +139,7 @@ def test_a_full_disk_is_named_as_such_and_fails_the_run(tmp_path, capsys):
         assert code != 0
         assert f"no space left on {disk / 'out'}" in text, text
         assert "System error" not in text and "Traceback" not in text
-        for path in (disk / "out" / "audio").glob("*.flac"):  # what is there is whole
+        for path in finals(disk / "out" / "audio", "*.flac"):  # what is there is whole
             audio, rate = soundfile.read(path)
             assert abs(len(audio) / rate - 4.0) < 0.6
 

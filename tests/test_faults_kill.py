@@ -18,8 +18,8 @@ import pytest
 import soundfile
 
 from adtos.presets import save_presets
-from fault_support import (final_files, kill_and_check_no_survivors, needs_proc, run_adtos,
-                           start_adtos, wait_for)
+from fault_support import (final_files, finals, is_temporary, kill_and_check_no_survivors,
+                           needs_proc, run_adtos, start_adtos, temporaries, wait_for)
 from test_render_support import make_tracks, small_library
 
 pytestmark = [pytest.mark.faults, needs_proc]
@@ -32,32 +32,33 @@ def check_whole(out: Path) -> int:
     """Every file under a final name is whole; returns how many tracks are done.
 
     A track's audio must match the hash in its done-record; audio whose record
-    was not written yet must still decode to the end.
+    was not written yet must still decode to the end. Temporary (`.partial`)
+    files are what a kill may leave torn: they are not looked at here, and the
+    resumed run must remove them (checked at the end of each kill loop).
     """
     import pyarrow.parquet as pq
 
     from adtos.fileio import sha256_file
 
     records = {}
-    for path in (out / ".render").glob("*.json") if (out / ".render").is_dir() else []:
+    for path in finals(out / ".render", "*.json"):
         record = json.loads(path.read_text())
         if path.name != "settings.json":
             records[record["track_id"]] = record
-    for path in (out / "audio").glob("*.flac") if (out / "audio").is_dir() else []:
+    for path in finals(out / "audio", "*.flac"):
         if path.stem in records:
             assert sha256_file(path) == records[path.stem]["audio_sha256"], path
         else:
             audio, rate = soundfile.read(path)
             assert len(audio) > rate, path
     for path in out.rglob("*.parquet"):
-        if ".partial" not in path.name:
+        if not is_temporary(path):
             pq.read_metadata(path)
     return len(records)
 
 
 def records_done(out: Path) -> int:
-    records = out / ".render"
-    return sum(p.name != "settings.json" for p in records.glob("*.json")) if records.is_dir() else 0
+    return sum(p.name != "settings.json" for p in finals(out / ".render", "*.json"))
 
 
 def kill_loop(args: list, out: Path, log: Path, figures: dict, full_run_s: float) -> None:
@@ -115,6 +116,7 @@ def test_render_killed_at_random_moments_resumes_to_identical_output(tmp_path):
     done = run_adtos(*args(out))
     assert done.returncode == 0, done.stderr
     assert final_files(out) == final_files(tmp_path / "reference")
+    assert temporaries(out) == []  # what the kills left torn, the resume removed
     print(f"\nrender kill loop: {figures}, full run {full_run_s:.1f} s")
     assert figures["kills"] >= 2
 
@@ -138,6 +140,7 @@ def test_build_killed_at_random_moments_resumes_to_identical_output(tmp_path):
     done = run_adtos(*args(out))
     assert done.returncode == 0, done.stderr
     assert final_files(out) == final_files(tmp_path / "runs" / "reference")
+    assert temporaries(out) == []
     print(f"\nbuild kill loop: {figures}, full run {full_run_s:.1f} s")
     assert figures["kills"] >= 2
 

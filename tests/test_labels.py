@@ -136,3 +136,95 @@ def test_the_sweep_config_and_old_run_folders_take_a_policy(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(old))
     assert TrainConfig.from_json_file(tmp_path / "config.json").label_policy == "none"
     assert TrainConfig("a", "b", "c").label_policy == "default"
+
+
+# -- the grammar: every key has an effect (issue #21) -----------------------------------------
+
+def test_a_partial_policy_starts_from_the_default():
+    assert parse_policy("below=ignore") == DEFAULT_POLICY
+    soft = parse_policy("below=soft")
+    assert soft.min_db == DEFAULT_POLICY.min_db and soft.notes == DEFAULT_POLICY.notes
+    lower = parse_policy("min_db=-8")
+    assert lower.below == "ignore" and lower.min_db == {c: -8.0 for c in CLASSES}
+    assert lower.targets(track())[2].tolist() == [1, IGNORE, 1, IGNORE, IGNORE, 1]
+    assert parse_policy("44=HH") == LabelPolicy(below="ignore", min_db=DEFAULT_POLICY.min_db,
+                                                notes={44: "keep"})
+    # a class's own minimum wins over min_db, whichever comes first
+    assert parse_policy("SD=-3;min_db=-9").min_db == {**{c: -9.0 for c in CLASSES}, "SD": -3.0}
+    assert parse_policy("below=keep;44=drop") == LabelPolicy(notes={44: "drop"})
+
+
+@pytest.mark.parametrize("text, words", [
+    ("200=drop", "note 200 is not a MIDI note"),
+    ("56=drop", "note 56 is not a note of the 5-class vocabulary"),
+    ("43=HH", "note 43 is a TT note"),
+    ("44=SD", "note 44 is a HH note"),
+    ("below=keep;min_db=-5", "min_db would do nothing"),
+    ("below=keep;figure=level_db", "figure would do nothing"),
+    ("figure=level_db", "figure=level_db needs its own minimums"),
+    ("SD=-5;SD=-6", "SD is given twice"),
+    ("min_db=inf", "min_db needs a number in dB"),
+    ("below=", "is not KEY=VALUE"),
+    (";", "empty"),
+])
+def test_out_of_range_notes_and_settings_without_effect_are_refused(text, words):
+    with pytest.raises(ConfigError, match=words):
+        parse_policy(text)
+
+
+@pytest.mark.parametrize("text", ["default", "none", "below=soft;SD=-6;44=HH;46=ignore",
+                                  "below=drop;figure=level_db;min_db=-50;CY=-40",
+                                  "below=keep;44=drop"])
+def test_the_spelled_out_policy_reads_back_to_the_same_policy(text):
+    policy = parse_policy(text)
+    assert parse_policy(policy.describe()) == policy
+    assert LabelPolicy.from_dict(policy.to_dict()) == policy
+    assert parse_policy("default").describe() == "below=ignore;figure=smr_db;min_db=-5;44=ignore"
+
+
+# -- in a training run ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    from adtos.transcriber.toy import make_toy_dataset
+
+    return make_toy_dataset(tmp_path_factory.mktemp("toy") / "ds", tracks=2, seconds=2.0, seed=1)
+
+
+def test_the_resolved_policy_is_logged_at_the_start_and_stored_in_the_run(toy, tmp_path, caplog,
+                                                                          one_torch_thread):
+    import json
+    import logging
+
+    from adtos.transcriber.config import TrainConfig
+    from adtos.transcriber.train import train
+
+    caplog.set_level(logging.INFO, logger="adtos")
+    train(TrainConfig(train=str(toy), val=str(toy), out=str(tmp_path / "run"), max_steps=0,
+                      width=0.25, batch_size=2, snippet_seconds=0.5, workers=0,
+                      feature_workers=0, progress=False, label_policy="below=soft;44=HH"))
+    resolved = "below=soft;figure=smr_db;min_db=-5;44=keep"
+    first = [r.getMessage() for r in caplog.records if r.name.startswith("adtos")][0]
+    assert first == f"label policy: {resolved}"
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert results["label_policy"] == resolved
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["label_policy"] == "below=soft;44=HH"  # as given, for --resume
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--label-policy", "200=drop"], "note 200 is not a MIDI note"),
+    (["--label-policy", "below=sometimes"], "below must be one of"),
+    (["--test", "mdb=mdb:{missing}"], "missing"),
+])
+def test_an_argument_error_leaves_no_run_folder(toy, tmp_path, capsys, args, words):
+    from adtos.cli import main
+
+    run = tmp_path / "run"
+    args = [a.replace("{missing}", str(tmp_path / "missing")) for a in args]
+    code = main(["train", "--train", str(toy), "--val", str(toy), "--out", str(run),
+                 "--max-steps", "1", "--workers", "0", "--feature-workers", "0",
+                 "--no-progress", *args])
+    assert code == 2
+    assert words in capsys.readouterr().err
+    assert not run.exists()

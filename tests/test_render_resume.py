@@ -16,6 +16,7 @@ import soundfile
 from adtos.fileio import sha256_file
 from adtos.presets import save_presets
 from adtos.render import render_tracks
+from fault_support import finals, temporaries
 from test_render_support import make_tracks, small_library
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,7 +43,7 @@ def test_killed_render_resumes_without_redoing_finished_tracks(tmp_path):
     done = sorted(p.stem for p in records.glob("train*.json"))
     assert 2 <= len(done) < len(ids), "killed too late to test a resume"
     # Whatever is under a final name is whole.
-    for path in (out / "audio").glob("*.flac"):
+    for path in finals(out / "audio", "*.flac"):  # a worker's .partial.flac may be torn
         audio, sr = soundfile.read(path)
         assert abs(len(audio) / sr - 5.0) < 0.6  # 4 s of notes + release tail
     mtimes = {t: (out / "audio" / f"{t}.flac").stat().st_mtime_ns for t in done}
@@ -52,7 +53,7 @@ def test_killed_render_resumes_without_redoing_finished_tracks(tmp_path):
     assert sorted(report.skipped) == done
     assert sorted(report.rendered) == sorted(set(ids) - set(done)) and not report.failed
     assert {t: (out / "audio" / f"{t}.flac").stat().st_mtime_ns for t in done} == mtimes
-    assert not [p for p in out.rglob("*") if ".partial" in p.name]
+    assert temporaries(out) == []
     rows = pq.read_table(out / "render.parquet").to_pylist()
     assert [r["track_id"] for r in rows] == ids
     for row in rows:
@@ -76,3 +77,24 @@ def test_a_resumed_render_says_what_is_done_and_counts_from_there(tmp_path, caps
     bar = capsys.readouterr().err
     assert "render: 2 already done, 1 to render" in bar
     assert "2/3" in bar and "3/3" in bar and "0/1" not in bar
+
+
+def test_the_kill_checks_ignore_a_torn_temporary_file_and_read_every_final_one(tmp_path):
+    # The fault suite failed by chance when a kill landed while a worker wrote
+    # `.train00024.<random>.partial.flac`: pathlib's `*.flac` matches hidden
+    # names, and the torn file was decoded as if it were final.
+    from test_faults_kill import check_whole
+
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    soundfile.write(audio / "train00001.flac", [0.0] * 44100 * 2, 44100)
+    (audio / ".train00024.k3j9x.partial.flac").write_bytes(b"fLaC torn")
+    (tmp_path / ".render").mkdir()
+    (tmp_path / ".render" / ".train00024.a1b2.partial.json").write_text('{"track_')
+    assert check_whole(tmp_path) == 0
+    assert finals(audio, "*.flac") == [audio / "train00001.flac"]
+    assert [p.name for p in temporaries(tmp_path)] == [".train00024.a1b2.partial.json",
+                                                      ".train00024.k3j9x.partial.flac"]
+    (audio / "train00002.flac").write_bytes(b"torn under a final name")
+    with pytest.raises(Exception):  # a torn final file is still caught
+        check_whole(tmp_path)

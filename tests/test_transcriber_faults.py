@@ -79,6 +79,7 @@ def test_a_kill_anywhere_in_a_validations_save_resumes_to_the_same_run(
         if seen[name] != validation or name != target:
             return write(path, *args)
         if when == "during":  # a real kill leaves the temporary file behind
+            path.parent.mkdir(parents=True, exist_ok=True)  # as atomic_path makes it
             (path.parent / f".{path.stem}.x1y2.partial{path.suffix}").write_bytes(b"torn")
             raise Killed
         write(path, *args)

@@ -77,6 +77,9 @@ class GenerateSection:
     velocity_curves: bool = field(default=True, metadata=_meta(
         "soundfont drum presets draw a velocity curve (velocity_exponent in [1, 2]); "
         "false: each kit's own curve (mostly the SF2 default square law)"))
+    kits: list[str] = field(default_factory=list, metadata=_meta(
+        "sampled kits of your own to add (Hydrogen or kit.toml folders, .sfz files; "
+        "relative to the config's folder), as `adtos presets --kit`", path=True))
 
 
 @dataclass
@@ -411,7 +414,8 @@ def config_to_toml(config: BuildConfig, relative_to: str | os.PathLike | None = 
                 nested.append((f.name, value))
                 continue
             if f.metadata.get("path"):
-                value = path_text(value)
+                value = [path_text(v) for v in value] if isinstance(value, list) \
+                    else path_text(value)
             lines.append(f"{f.name} = {_toml_value(value)}")
         lines.append("")
         for name, sub in nested:

@@ -41,7 +41,7 @@ from adtos.build.card import render_card
 from adtos.build.config import BuildConfig, config_to_toml
 from adtos.build.manifest import build_manifest, write_manifest
 from adtos.build.sources import (index_step, library_counts, presets_step, read_given_index,
-                                 soundfont_paths)
+                                 soundfont_paths, user_kit_paths)
 from adtos.errors import ConfigError
 from adtos.fileio import atomic_path, folder_lock, remove_partials, write_text_atomic
 from adtos.presets import load_presets
@@ -163,6 +163,7 @@ def preflight(config: BuildConfig) -> None:
         except (OSError, ValueError) as error:
             raise ConfigError(f"{config.source}: [presets].library: {error}") from None
     soundfont_paths(config)
+    user_kit_paths(config)
     for split in SPLITS:
         try:
             assemble_options(config, split, max(1, getattr(config.tracks, split)))

@@ -124,6 +124,18 @@ def soundfont_paths(config: BuildConfig) -> list[Path] | None:
     return paths
 
 
+def user_kit_paths(config: BuildConfig) -> list[Path]:
+    """[presets.generate].kits as paths (relative to the config's folder); a missing
+    one is a ConfigError naming it, before any work."""
+    names = config.presets.generate.kits if config.presets.generate else []
+    paths = [config.resolve(name) for name in names]
+    missing = [f"{config.source}: [presets.generate].kits: {name!r}: no such file or folder "
+               f"({path})" for name, path in zip(names, paths) if not path.exists()]
+    if missing:
+        raise ConfigError("\n".join(missing))
+    return paths
+
+
 def presets_step(config: BuildConfig, out_dir: Path) -> list:
     """The preset library, kept as DIR/presets.jsonl so the dataset names what it used."""
     target = out_dir / "presets.jsonl"
@@ -145,7 +157,8 @@ def presets_step(config: BuildConfig, out_dir: Path) -> list:
                                            drums=generate.drums,
                                            other=generate.other, seed=config.dataset.seed,
                                            val_share=generate.val_share,
-                                           velocity_curves=generate.velocity_curves)
+                                           velocity_curves=generate.velocity_curves,
+                                           user_kits=user_kit_paths(config))
             save_presets(library, target)
     return load_presets(target)
 

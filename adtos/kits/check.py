@@ -16,9 +16,13 @@ from adtos.kits.model import Kit
 from adtos.presets.kitcheck import (CHECK_VELOCITY, HOLD_S, VOCAB_NOTES, KitCheck, judge_kit,
                                     judge_note, measure_note)
 from adtos.presets.model import Preset
-from adtos.vocab import GM_TO_CLASS
+from adtos.vocab import CLASSES, GM_TO_CLASS
 
 LEAD_S = 0.1  # silence before the note, for the onset measure
+# Classes a kit may lack entirely and still play drum presets, the missing pieces
+# taken from another kit (adtos.presets.library): half the kits people own are a
+# kick, a snare and a hi-hat. A kit without kick or snare is not a drum kit.
+FILLABLE_CLASSES: tuple[str, ...] = ("TT", "HH", "CY")
 
 
 def kit_preset(kit_name: str, format: str, **source) -> Preset:
@@ -44,10 +48,38 @@ def check_sampled_kit(kit: Kit, kit_name: str, sampler) -> KitCheck:
         instrument.notes.append(pretty_midi.Note(CHECK_VELOCITY, note, LEAD_S, LEAD_S + 0.01))
         if kit.instrument_for(note) is None:  # the kit has no instrument of this class
             audio = np.zeros((int(round((LEAD_S + HOLD_S + 0.01) * sr)), 2), dtype=np.float32)
-        else:
+        else:  # a sample that cannot be read is a KitError naming it (the sampler's)
             audio = sampler.render(preset, instrument, LEAD_S + HOLD_S + 0.01)
         check = measure_note(audio, sr, onset)
         check.note = note
         check.reason = judge_note(check, GM_TO_CLASS[note])
         result.notes[note] = check
     return judge_kit(result)
+
+
+def lacking_classes(kit: Kit, check: KitCheck) -> list[str]:
+    """The classes a partial kit lacks, when it is one: every class the check finds no
+    sounding note for has no instrument at all in the kit, and is one of
+    FILLABLE_CLASSES. [] for a whole kit, and for a kit whose failing class has an
+    instrument that does not sound right (that kit is excluded, not filled)."""
+    absent = [c for c in CLASSES
+              if all(kit.instrument_for(n) is None for n, label in GM_TO_CLASS.items()
+                     if label == c)]
+    missing = list(check.missing_classes)
+    if missing and all(c in absent and c in FILLABLE_CLASSES for c in missing):
+        return missing
+    return []
+
+
+def verdict(kit: Kit, check: KitCheck) -> str:
+    """One line on a checked drum kit: ok, partial, or why it cannot play drums."""
+    if check.usable:
+        text = "ok"
+    elif lacking := lacking_classes(kit, check):
+        text = (f"partial: no {', '.join(lacking)} (filled from another kit in a preset "
+                "library)")
+    else:
+        text = f"no sounding note for {', '.join(check.missing_classes)}"
+    failed = ", ".join(f"{c.note} ({c.reason})" for c in check.failures()
+                       if kit.instrument_for(c.note) is not None)
+    return text + (f"; failed notes: {failed}" if failed else "")

@@ -13,11 +13,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Find every sampled kit on the search path ($ADTOS_KIT_PATH, then Debian's "
         "Hydrogen folder /usr/share/hydrogen/data/drumkits) or in --kit-dir folders, map their "
         "instruments to GM notes through the name table, and print one line per kit. Kits that "
-        "cannot be read (a missing sample file, a corrupt drumkit.xml, an unsupported SFZ "
-        "opcode, no kick or no snare) are reported and skipped.",
+        "share a name are all listed, told apart by their folders. Kits that cannot be read (a "
+        "missing or empty sample file, a corrupt drumkit.xml, an unsupported SFZ opcode, no "
+        "kick or no snare) are reported and skipped; with --check, a sample that cannot be "
+        "decoded fails its kit's check and the others go on.",
     )
     parser.add_argument("--kit-dir", action="append", type=Path, metavar="DIR",
-                        help="a folder of kits to use instead of the search path (repeatable)")
+                        help="a folder of kits, or a kit's own folder, to use instead of the "
+                        "search path (repeatable)")
     parser.add_argument("--check", action="store_true",
                         help="also run the drum-kit check (every 5-class note rendered alone by "
                         "the native sampler and judged as soundfont kits are)")
@@ -32,9 +35,16 @@ def run(args: argparse.Namespace) -> int:
     from adtos.cli import CLIError
     from adtos.kits.library import load_kits, mapping_csv
 
+    from adtos.kits.library import find_kits
+    from adtos.kits.folder import KIT_FILE
+
     for folder in args.kit_dir or ():
         if not folder.is_dir():
             raise CLIError(f"--kit-dir {folder}: not a folder")
+        if not find_kits([folder]):
+            raise CLIError(f"--kit-dir {folder}: no kit found (a kit is a folder holding "
+                           f"drumkit.xml or {KIT_FILE}, or an .sfz file; looked in the folder "
+                           "and its sub-folders)")
     kits, errors = load_kits(args.kit_dir)
     rows = kit_rows(kits, check=args.check)
     header = f"{'kit':28s} {'format':8s} {'kind':10s} {'mapped':>6s} {'unmapped':>8s} {'layers':>6s}  missing  licence"
@@ -65,8 +75,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def kit_rows(kits, check: bool = False) -> list[dict]:
-    """One summary row per kit (and the kit check's verdict when `check`)."""
+    """One summary row per kit (and the kit check's verdict when `check`).
+
+    A kit whose check fails on a sample that cannot be read gets that failure as
+    its verdict; the other kits are still checked.
+    """
     from adtos.kits.library import kit_name
+    from adtos.kits.model import KitError
     from adtos.kits.names import missing_classes
 
     sampler = None
@@ -76,17 +91,16 @@ def kit_rows(kits, check: bool = False) -> list[dict]:
         sampler = KitSampler()
     rows = []
     for kit in kits:
-        name = kit_name(kit.format, kit.path)
+        name = kit.display_name or kit_name(kit.format, kit.path)
         verdict = ""
         if sampler is not None and kit.kind == "drums":
             from adtos.kits.check import check_sampled_kit
+            from adtos.kits.check import verdict as check_verdict
 
-            result = check_sampled_kit(kit, name, sampler)
-            failed = ", ".join(f"{c.note} ({c.reason})" for c in result.failures())
-            verdict = ("ok" if result.usable else
-                       f"no sounding note for {', '.join(result.missing_classes)}")
-            if failed:
-                verdict += f"; failed notes: {failed}"
+            try:
+                verdict = check_verdict(kit, check_sampled_kit(kit, name, sampler))
+            except KitError as error:
+                verdict = f"failed: {error}"
         rows.append({"kit": name, "format": kit.format, "kind": kit.kind, "title": kit.name,
                      "mapped": len(kit.mapped()), "unmapped": len(kit.unmapped()),
                      "layers": kit.layers,

@@ -9,8 +9,11 @@ Kits are found on a search path like soundfonts: `$ADTOS_KIT_PATH` (folders,
 hydrogen-drumkits, hydrogen-data), then the kit.toml files bundled with ADTOS
 (`adtos/kits/bundled`: a kit of sonic-pi-samples' CC0 one-shots). In each folder a kit is a sub-folder holding
 `drumkit.xml` (Hydrogen) or `kit.toml` (a one-shot folder), or an `.sfz` file
-(directly in the folder or one level down). A kit's name is its folder name
-(Hydrogen, folder kits) or its .sfz file name.
+(directly in the folder or one level down); a folder that holds `drumkit.xml` or
+`kit.toml` itself is that kit. A kit's name is its folder name (Hydrogen, folder
+kits) or its .sfz file name. A kit is identified by its file: kits that share a
+name are all read and listed (shown with their parent folders); a name finds the
+first of them on the search path, presets name the others by path.
 """
 
 from __future__ import annotations
@@ -44,21 +47,65 @@ BUNDLED_KIT_DIR = Path(__file__).parent / "bundled"
 
 
 def kit_search_dirs() -> list[Path]:
-    """$ADTOS_KIT_PATH first, then the Debian Hydrogen folder, then ADTOS's bundled kits."""
+    """$ADTOS_KIT_PATH first, then the Debian Hydrogen folder, then ADTOS's bundled kits.
+
+    An $ADTOS_KIT_PATH entry that is not a folder is a KitError naming it: a typo
+    there used to leave the user's kits out without a word.
+    """
     dirs = [Path(p) for p in os.environ.get(ENV_KIT_PATH, "").split(os.pathsep) if p]
+    for folder in dirs:
+        if not folder.is_dir():
+            raise KitError(f"${ENV_KIT_PATH} entry {folder}: "
+                           f"{'not a folder' if folder.exists() else 'no such folder'}; "
+                           f"fix or remove it (${ENV_KIT_PATH}={os.environ[ENV_KIT_PATH]})")
     return dirs + [Path(d) for d in DEBIAN_KIT_DIRS] + [BUNDLED_KIT_DIR]
 
 
-def find_kits(dirs: list[Path] | None = None) -> list[tuple[str, Path]]:
-    """(format, description file) of every kit in the search folders, first name wins."""
-    found: dict[str, tuple[str, Path]] = {}
+def _search_entries(dirs: list[Path] | None) -> list[Path]:
+    """The folders and files of the search folders that may be kits, in search order."""
+    entries = []
     for folder in kit_search_dirs() if dirs is None else dirs:
-        if not Path(folder).is_dir():
-            continue
-        for entry in sorted(Path(folder).iterdir()):
-            for fmt, path in _kit_files(entry):
-                found.setdefault(kit_name(fmt, path), (fmt, path))
+        folder = Path(folder)
+        if folder.is_dir():
+            entries += [folder] if _is_kit_folder(folder) else sorted(folder.iterdir())
+    return entries
+
+
+def find_kits(dirs: list[Path] | None = None) -> list[tuple[str, Path]]:
+    """(format, description file) of every kit in the search folders, in search order.
+
+    A kit is its file: kits that share a name (three `kit.sfz` in three folders)
+    are all found; one found twice (a folder on the path twice) counts once. A
+    folder that is itself a kit (holds drumkit.xml or kit.toml) is that kit.
+    """
+    found: dict[Path, tuple[str, Path]] = {}
+    for entry in _search_entries(dirs):
+        for fmt, path in _kit_files(entry):
+            found.setdefault(path.resolve(), (fmt, path))
     return list(found.values())
+
+
+def unread_kit_files(dirs: list[Path] | None = None) -> list[tuple[str, str]]:
+    """(file, reason) for the kit files in a kit folder that are not read because the
+    folder's drumkit.xml (or kit.toml) is the kit it holds: a folder that ships one
+    kit in two formats is read once, and the other files are named, not lost."""
+    unread, seen = [], set()
+    for entry in _search_entries(dirs):
+        kits = _kit_files(entry)
+        if not entry.is_dir() or not kits or kits[0][0] == "sfz":
+            continue
+        others = ([entry / KIT_FILE] if kits[0][0] == "hydrogen" and (entry / KIT_FILE).is_file()
+                  else []) + sorted(entry.glob("*.sfz"))
+        for path in others:
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                unread.append((str(path), f"not read: this folder's kit is {kits[0][1].name} "
+                               f"({kits[0][1]})"))
+    return unread
+
+
+def _is_kit_folder(folder: Path) -> bool:
+    return (folder / "drumkit.xml").is_file() or (folder / KIT_FILE).is_file()
 
 
 def _kit_files(entry: Path) -> list[tuple[str, Path]]:
@@ -76,6 +123,27 @@ def _kit_files(entry: Path) -> list[tuple[str, Path]]:
 def kit_name(fmt: str, path: Path) -> str:
     """How presets name a kit: the folder (Hydrogen, folder kits) or the .sfz file name."""
     return path.name if fmt == "sfz" else path.parent.name
+
+
+def display_names(found: list[tuple[str, Path]]) -> dict[Path, str]:
+    """A distinct name to show for each kit file: its kit name, or, where kits share
+    one, the name with as many parent folders as tell them apart ("a/kit.sfz")."""
+    def named(fmt: str, path: Path, depth: int) -> str:
+        kit = path if fmt == "sfz" else path.parent
+        return Path(*kit.parts[-depth - 1:]).as_posix()
+
+    names: dict[Path, str] = {}
+    groups: dict[str, list[tuple[str, Path]]] = {}
+    for fmt, path in found:
+        groups.setdefault(kit_name(fmt, path), []).append((fmt, path))
+    for name, members in groups.items():
+        depth = 0
+        while len({named(f, p, depth) for f, p in members}) < len(members) and \
+                depth < max(len(p.parts) for _, p in members):
+            depth += 1
+        for fmt, path in members:
+            names[path] = named(fmt, path, depth)
+    return names
 
 
 def resolve_kit(name: str, format: str | None = None) -> tuple[str, Path]:
@@ -158,17 +226,24 @@ def _map_notes(kit: Kit) -> None:
 
 
 def _drop_missing_samples(kit: Kit) -> None:
-    """A missing sample file of a 5-class instrument is an error (the kit would not
-    sound as its annotations say); another instrument (a cowbell) is dropped and
-    the kit keeps the rest, with a warning."""
+    """A missing or empty sample file of a 5-class instrument is an error (the kit
+    would not sound as its annotations say); another instrument (a cowbell) is
+    dropped and the kit keeps the rest, with a warning."""
     kept = []
     for instrument in kit.instruments:
         missing = [layer.sample for layer in instrument.layers if not layer.sample.is_file()]
-        if not missing:
+        # A 0-byte file (a failed copy or download) cannot be a sample either.
+        empty = [s for s in (layer.sample for layer in instrument.layers)
+                 if s.is_file() and s.stat().st_size == 0]
+        if not missing and not empty:
             kept.append(instrument)
             continue
-        where = (f"{kit.path}: instrument {instrument.name!r} names sample file "
-                 f"{missing[0].name!r}, which does not exist in {missing[0].parent}")
+        if missing:
+            where = (f"{kit.path}: instrument {instrument.name!r} names sample file "
+                     f"{missing[0].name!r}, which does not exist in {missing[0].parent}")
+        else:
+            where = (f"{kit.path}: instrument {instrument.name!r}: sample file {empty[0]} "
+                     "is empty (0 bytes)")
         if instrument.label is not None:
             raise KitError(where)
         kit.warnings.append(f"{where}; instrument dropped")
@@ -209,13 +284,29 @@ def load_kit(name: str, format: str | None = None) -> Kit:
 def load_kits(dirs: list[Path] | None = None) -> tuple[list[Kit], list[tuple[str, str]]]:
     """Every kit on the search path: (kits read, (file, reason) for each kit skipped).
 
-    Warnings of the kits read (instruments dropped) are in each `Kit.warnings`."""
-    kits, errors = [], []
-    for fmt, path in find_kits(dirs):
+    Every kit file found is in one list or the other. Each kit's `display_name`
+    tells it apart from the others; kits that share a name get a warning saying so.
+    Warnings of the kits read (instruments dropped, shared names) are in each
+    `Kit.warnings`."""
+    kits, errors = [], unread_kit_files(dirs)
+    found = find_kits(dirs)
+    shown = display_names(found)
+    for fmt, path in found:
         try:
-            kits.append(read_kit(path, fmt))
+            kit = read_kit(path, fmt)
         except KitError as error:
             errors.append((str(path), str(error)))
+            continue
+        kit.display_name = shown[path]
+        name = kit_name(fmt, path)
+        twins = [p for f, p in found if kit_name(f, p) == name]
+        if len(twins) > 1:
+            kit.warnings.insert(0, (
+                f"{len(twins)} kits are named {name!r} ({', '.join(shown[p] for p in twins)}); "
+                f"this one ({path}) is shown as {shown[path]!r}; a preset names "
+                + ("it by name" if twins[0] == path else "it by its path")
+                + " (the first one on the search path is the one a name finds)"))
+        kits.append(kit)
     return kits, errors
 
 
@@ -224,7 +315,8 @@ def mapping_rows(kits: list[Kit]) -> list[dict[str, object]]:
     rows = []
     for kit in kits:
         for instrument in kit.instruments:
-            rows.append({"kit": kit_name(kit.format, kit.path), "format": kit.format,
+            rows.append({"kit": kit.display_name or kit_name(kit.format, kit.path),
+                         "format": kit.format,
                          "kind": kit.kind, "licence": kit.licence, "author": kit.author,
                          "instrument": instrument.name,
                          "gm_note": "" if instrument.gm_note is None else instrument.gm_note,

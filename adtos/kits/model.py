@@ -79,6 +79,9 @@ class Kit:
     # the 5-class notes filled from a same-class instrument (adtos.kits.names.note_map).
     notes: dict[int, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # instruments dropped, and why
+    # How listings show the kit: its kit name, with parent folders where kits share
+    # one (adtos.kits.library.display_names); empty until a listing sets it.
+    display_name: str = ""
 
     def __post_init__(self) -> None:
         if self.format not in KIT_FORMATS:

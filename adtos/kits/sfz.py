@@ -23,6 +23,9 @@ silently ignoring, say, a filter or an envelope would render a different sound
 than the library's author intended. Instruments are the keys: names come from a
 label when there is one, else from the sample file name; a name the table does
 not map falls back to the region's key when that key is a GM drum note (35..81).
+Where regions overlap on a key, the region naming fewer keys plays it (a tom
+range lokey=41 hikey=50 leaves key=49 to the crash region), with a warning in
+`Kit.warnings`; regions of one width share a key as layers.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ def read_sfz_kit(path: str | os.PathLike) -> Kit:
     folder = path.parent / control.get("default_path", "").replace("\\", "/")
     note_offset = int(_int(control.get("note_offset", "0"), path, 0, "note_offset"))
     by_key: dict[int, tuple[str, list[Layer], _Region]] = {}
+    width: dict[int, int] = {}  # how many keys the region that holds a key spans
+    warnings: list[str] = []
     for region in regions:
         op = region.opcodes
         if "sample" not in op:
@@ -94,7 +99,23 @@ def read_sfz_kit(path: str | os.PathLike) -> Kit:
                           hi_vel=_int(op.get("hivel", "127"), path, region.line, "hivel"),
                           gain=gain, pitch=pitch + (key - center) * keytrack / 100,
                           seq_position=position, velocity_exponent=exponent)
-            entry = by_key.setdefault(key + note_offset, (name, [], region))
+            played = key + note_offset
+            # Where regions overlap, the one naming fewer keys wins the key: a tom
+            # range lokey=41 hikey=50 must not swallow the crash given as key=49.
+            # Regions of one width share it (velocity layers, round robin).
+            if played in by_key and width[played] != len(keys):
+                held_name, _, held = by_key[played]
+                wide, narrow = ((held, held_name), (region, name)) if width[played] > len(keys) \
+                    else ((region, name), (held, held_name))
+                warnings.append(
+                    f"{path}, line {wide[0].line}: the region of keys {_span(wide[0].opcodes)} "
+                    f"({wide[1]!r}) overlaps key {played}, which line {narrow[0].line} gives "
+                    f"({narrow[1]!r}); key {played} plays {narrow[1]!r}")
+                if width[played] < len(keys):
+                    continue
+                del by_key[played]
+            width[played] = len(keys)
+            entry = by_key.setdefault(played, (name, [], region))
             entry[1].append(layer)
     instruments = []
     for key, (name, layers, region) in sorted(by_key.items()):
@@ -106,7 +127,13 @@ def read_sfz_kit(path: str | os.PathLike) -> Kit:
             name=name, layers=layers, pan_left=min(1.0, 1.0 - pan), pan_right=min(1.0, 1.0 + pan),
             choke_group=group if group not in (None, "0") else None,
             choked_by=(off_by,) if off_by not in (None, "0") else (), source_note=key))
-    return Kit(name=path.stem, path=path, format="sfz", instruments=instruments)
+    return Kit(name=path.stem, path=path, format="sfz", instruments=instruments,
+               warnings=warnings)
+
+
+def _span(op: dict[str, str]) -> str:
+    """The keys a region names, as written (key=49, or lokey..hikey)."""
+    return op["key"] if "key" in op else f"{op.get('lokey', '0')}..{op.get('hikey', '127')}"
 
 
 def _parse(path: Path) -> tuple[list[_Region], dict[str, str]]:
@@ -128,6 +155,10 @@ def _parse(path: Path) -> tuple[list[_Region], dict[str, str]]:
             if not token:
                 continue
             if token.startswith("<"):
+                if not token.endswith(">"):
+                    opening = token.split()[0]
+                    raise KitError(f"{path}, line {number}: header '{opening}' is not closed "
+                                   f"(expected '{opening}>')")
                 header = token[1:-1].strip()
                 if header not in HEADERS:
                     raise KitError(f"{path}, line {number}: header <{header}> is not supported "

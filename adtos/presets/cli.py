@@ -42,11 +42,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="processes for the kit checks, one soundfont each (default: one "
                         "per CPU)")
+    parser.add_argument("--kit", action="append", type=Path, metavar="PATH", default=[],
+                        help="a sampled kit of your own to add (repeatable): a Hydrogen kit "
+                        "folder or its drumkit.xml, a kit.toml folder, or an .sfz file. Presets "
+                        "name it by its absolute path, so render finds it without "
+                        "$ADTOS_KIT_PATH; used with or without --soundfont; a kit that cannot "
+                        "be read is an error")
     parser.add_argument("--no-sampled-kits", action="store_true",
-                        help="leave sampled kits (Hydrogen, SFZ, kit.toml folders on the kit "
-                        "search path, see `adtos kits`) out of the drum presets; by default they "
-                        "are used, whole and with per-piece variation, unless --soundfont is "
-                        "given")
+                        help="leave the sampled kits of the kit search path (Hydrogen, SFZ, "
+                        "kit.toml folders on $ADTOS_KIT_PATH, Debian's Hydrogen kits, see "
+                        "`adtos kits`) out of the drum presets; by default they are used, whole "
+                        "and with per-piece variation, unless --soundfont is given (the run "
+                        "says so); --kit kits are used either way")
+    parser.add_argument("--sampled-kits", action="store_true",
+                        help="use the search path's sampled kits with --soundfont too")
     parser.add_argument("--variation-share", type=float, default=0.75, metavar="F",
                         help="share of the drum presets beyond the whole kits that are sampled "
                         "kits with per-piece variation (pitch, decay, tilt, saturation, gain, "
@@ -89,19 +98,30 @@ def run(args: argparse.Namespace) -> int:
     from adtos.presets.library import LibraryReport, build_preset_library
     from adtos.presets.model import save_presets
 
+    if args.sampled_kits and args.no_sampled_kits:
+        raise CLIError("--sampled-kits and --no-sampled-kits: give one or the other")
+    for path in args.kit:
+        if not path.exists():
+            raise CLIError(f"--kit {path}: no such file or folder")
     cache = None if args.no_cache else (args.cache or "auto")
     report = LibraryReport()
+    kits = None if args.no_sampled_kits else "search path" if args.sampled_kits else "auto"
+    if kits == "auto" and args.soundfont:
+        print("sampled kits of the kit search path: not used, as --soundfont is given "
+              "(--sampled-kits uses them too; --kit kits are used either way)")
     try:
         library = build_preset_library(args.soundfont, drums=args.drums, other=args.other,
                                        seed=args.seed, val_share=args.val_share, report=report,
-                                       cache=cache, workers=args.workers,
-                                       kits=None if args.no_sampled_kits else "auto",
+                                       cache=cache, workers=args.workers, kits=kits,
                                        variation_share=args.variation_share,
-                                       velocity_curves=not args.no_velocity_curves)
+                                       velocity_curves=not args.no_velocity_curves,
+                                       user_kits=args.kit)
     except ValueError as error:
         raise CLIError(str(error)) from error
     for path, reason in report.errors:
         print(f"skipped soundfont {path}: {reason}")
+    for path, reason in report.kit_errors:
+        print(f"skipped kit {path}: {reason}")
     save_presets(library, args.out)
     kits_csv = args.out.with_name(args.out.stem + ".kits.csv")
     _write_kit_report(report, kits_csv)
@@ -116,10 +136,13 @@ def run(args: argparse.Namespace) -> int:
         usable = sum(1 for *_, c in report.sampled_checks if c is not None and c.usable)
         percussion = [n for n, _, _, c in report.sampled_checks if c is None]
         print(f"checked {len(report.sampled_checks) - len(percussion)} sampled drum kits: "
-              f"{usable} usable; percussion only, kept out of the drum role: "
-              f"{', '.join(percussion) or 'none'}")
+              f"{usable} usable, {len(report.partial_kits)} partial; percussion only, kept "
+              f"out of the drum role: {', '.join(percussion) or 'none'}")
         for name, fmt, _, check in report.sampled_checks:
-            if check is not None and not check.usable:
+            if name in report.partial_kits:
+                print(f"  partial {fmt}:{name}: no {', '.join(report.partial_kits[name])}; "
+                      "its presets take them from another kit")
+            elif check is not None and not check.usable:
                 print(f"  excluded {fmt}:{name}: no sounding note for "
                       f"{', '.join(check.missing_classes)}")
     drums = [p for p in library if p.role == "drums"]
@@ -215,5 +238,12 @@ def _write_kit_report(report, path: Path) -> None:
     # Sampled kits: "<format>:<kit>" in the soundfont column, bank and program 0.
     for name, fmt, licence, check in report.sampled_checks:
         row = verdict(check) if check is not None else ["excluded (percussion only)", "", ""]
+        if name in report.partial_kits:
+            row[0] = ("partial (no " + "/".join(report.partial_kits[name])
+                      + "): filled from other kits")
         writer.writerow([f"{fmt}:{name}", 0, 0, name, *row, licence])
+    # Kits that could not be read or checked: the file, and why, in the status.
+    for kit_file, reason in report.kit_errors:
+        writer.writerow([f"kit:{kit_file}", 0, 0, Path(kit_file).name,
+                         f"skipped: {reason}", "", "", ""])
     write_text_atomic(path, buffer.getvalue())

@@ -1,9 +1,12 @@
 """Check every drum kit of a library build: cached, and in worker processes.
 
 Rendering 21 notes per kit for ~90 kits takes minutes, so verdicts are kept in
-a JSON cache keyed by soundfont file name, size and modification time, and the
-kits still to check run in worker processes, one soundfont per process (a
-soundfont is loaded once per process; MuseScore's SF3 takes seconds).
+a JSON cache keyed by the soundfont file's content (sha256), so that a
+reinstalled or copied soundfont (a new modification time, another folder) is
+not checked again; the hash itself is remembered per path, size and
+modification time, so a run whose soundfonts did not change reads no file
+whole. The kits still to check run in worker processes, one soundfont per
+process (a soundfont is loaded once per process; MuseScore's SF3 takes seconds).
 """
 
 from __future__ import annotations
@@ -27,10 +30,14 @@ from adtos.presets.synth import SoundfontBank
 class LibraryReport:
     """What building a library found: unreadable soundfonts and every kit check."""
 
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (soundfont or kit, reason)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (soundfont, reason)
     kit_checks: list[tuple[SoundfontPatch, KitCheck]] = field(default_factory=list)
     # Sampled kits (adtos.kits): (kit name, format, licence, check); None: percussion only
     sampled_checks: list[tuple[str, str, str, KitCheck | None]] = field(default_factory=list)
+    # Sampled kits that could not be read or checked: (kit file, reason)
+    kit_errors: list[tuple[str, str]] = field(default_factory=list)
+    # Partial sampled kits: kit name -> the classes their presets take from another kit
+    partial_kits: dict[str, list[str]] = field(default_factory=dict)
 
     def excluded_kits(self) -> list[tuple[SoundfontPatch, KitCheck]]:
         return [(p, c) for p, c in self.kit_checks if not c.usable]
@@ -54,7 +61,8 @@ def checked_kits(patches: list[SoundfontPatch], paths: list[Path], report: Libra
     a soundfont once (MuseScore's SF3 takes seconds to load).
     """
     cache = _load_cache(cache_path)
-    keys = {p.resolve().name: _file_key(p) for p in paths if p.is_file()}
+    hashes = cache.setdefault(HASHES, {})
+    keys = {p.resolve().name: _content_key(p, hashes) for p in paths if p.is_file()}
 
     def cache_key(patch: SoundfontPatch) -> str:
         return f"{keys.get(patch.soundfont, patch.soundfont)}:{patch.bank}:{patch.program}"
@@ -119,9 +127,22 @@ def _collect(font, checks, error, cache, failed_fonts, cache_key, bar) -> None:
         bar.update(len(checks))
 
 
-def _file_key(path: Path) -> str:
-    stat = path.stat()
-    return f"{path.name}:{stat.st_size}:{int(stat.st_mtime)}"
+# The cache's entry of remembered hashes: resolved path -> [size, mtime_ns, sha256].
+HASHES = "files"
+
+
+def _content_key(path: Path, hashes: dict[str, list]) -> str:
+    """"sha256:<hex>" of the file's content, hashed again only when its size or
+    modification time changed since the cache remembered it."""
+    from adtos.fileio import sha256_file
+
+    real = path.resolve()
+    stat = real.stat()
+    known = hashes.get(str(real))
+    if not (isinstance(known, list) and known[:2] == [stat.st_size, stat.st_mtime_ns]):
+        known = [stat.st_size, stat.st_mtime_ns, sha256_file(real)]
+        hashes[str(real)] = known
+    return f"sha256:{known[2]}"
 
 
 def _load_cache(path: str | os.PathLike | None) -> dict[str, Any]:

@@ -11,7 +11,9 @@ follows from the seed; ids are hashes of the definitions, so they are all distin
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,8 @@ from adtos.presets.kitcheck import KitCheck
 from adtos.presets.kitruns import LibraryReport, checked_kits, default_cache_path
 from adtos.presets.model import NOTE_PIECE, PIECE_CLASSES, PIECE_NOTES, Preset
 from adtos.presets.soundfonts import SoundfontPatch, find_soundfonts
+
+logger = logging.getLogger(__name__)
 
 PITCHED_FIRST = ("piano", "bass", "guitar", "lead", "bridge")
 TUNE_CENTS = 100.0  # composite-kit pieces are retuned by up to ± this
@@ -44,13 +48,20 @@ def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drum
                          progress: bool = True, sample_rate: int = 44100,
                          workers: int | None = None, kits: Any = "auto",
                          variation_share: float = VARIATION_SHARE,
-                         velocity_curves: bool = True) -> list[Preset]:
+                         velocity_curves: bool = True,
+                         user_kits: Sequence[str | os.PathLike] = ()) -> list[Preset]:
     """The preset library: `drums` drum presets and `other` pitched ones (see module doc).
 
     `kits` are the sampled drum kits (adtos.kits) to draw from: names or paths
     of kits, None for none, or "auto": every kit on the kit search path when
     `soundfonts` is None (the default library), none when soundfonts are given
-    explicitly. `variation_share` of the drum presets beyond the whole kits are
+    explicitly. `user_kits` are paths of kits the user names (`adtos presets --kit`,
+    `[presets.generate] kits`): used besides `kits`, with or without soundfonts,
+    named in the presets by absolute path (so that render finds them without
+    $ADTOS_KIT_PATH); one that cannot be read is a KitError. A partial sampled kit
+    (no toms, cymbals or hi-hat at all, `adtos.kits.check.lacking_classes`) plays
+    its missing pieces from a whole sampled kit of its pool, named in the preset's
+    `pieces` and name. `variation_share` of the drum presets beyond the whole kits are
     sampled kits with per-piece variation; the rest are soundfont composites.
     With `velocity_curves` every soundfont drum preset (FluidSynth plays it)
     draws a velocity curve too, as the varied sampled kits do
@@ -83,8 +94,10 @@ def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drum
                              sample_rate, workers) if drums else []
     if isinstance(kits, str) and kits == "auto":
         kits = "search path" if soundfonts is None else None
-    sampled = _checked_sampled_kits(kits, report, sample_rate, progress) if drums and kits \
-        else []
+        if kits is None and drums:
+            logger.info("sampled kits of the kit search path left out: soundfonts are given")
+    sampled = _checked_sampled_kits(kits, report, sample_rate, progress, user_kits) \
+        if drums and (kits or user_kits) else []
     entries = [_soundfont_entry(p, c) for p, c in font_kits] + sampled
     rng = np.random.default_rng(seed)
     if drums:
@@ -118,6 +131,9 @@ class KitEntry:
     # Sampled kits: GM note -> the names of every instrument mapped to it, where a
     # kit has more than one (two snares, three kicks); presets draw one of them.
     alternates: dict[int, list[str]] = field(default_factory=dict)
+    # A partial kit: the pieces (PIECE_CLASSES names) it has no instrument for,
+    # which its presets take from a whole kit of the pool (_fill_pieces).
+    fill: tuple[str, ...] = ()
 
     @property
     def piece_source(self) -> dict[str, Any]:
@@ -133,25 +149,36 @@ def _soundfont_entry(patch: SoundfontPatch, check: KitCheck) -> KitEntry:
 
 
 def _checked_sampled_kits(kits: Any, report: LibraryReport, sample_rate: int,
-                          progress: bool) -> list[KitEntry]:
-    """Read and check sampled drum kits; percussion-only kits stay out of the drum role."""
+                          progress: bool, user_kits: Sequence[str | os.PathLike] = ()
+                          ) -> list[KitEntry]:
+    """Read and check sampled drum kits; percussion-only kits stay out of the drum role.
+
+    Every kit is in `report.sampled_checks` or, when it cannot be read or
+    checked, in `report.kit_errors`."""
     from tqdm import tqdm
 
-    from adtos.kits.check import check_sampled_kit
+    from adtos.kits.check import check_sampled_kit, lacking_classes
     from adtos.kits.library import kit_name, load_kit, load_kits, resolve_kit
     from adtos.kits.model import KitError
     from adtos.kits.sampler import KitSampler
 
+    found = []
     if kits == "search path":
         found, errors = load_kits()
-        report.errors.extend(errors)
-    else:
-        found = []
+        report.kit_errors.extend(errors)
+    elif kits:
         for name in kits:
             try:
                 found.append(load_kit(str(name)))
             except KitError as error:
-                report.errors.append((str(name), str(error)))
+                report.kit_errors.append((str(name), str(error)))
+    # Kits the user named: by absolute path, whatever the search path holds.
+    named_by_path = set()
+    for path in user_kits:
+        kit = load_kit(str(Path(path).resolve()))  # KitError: the user asked for this kit
+        named_by_path.add(kit.path.resolve())
+        if all(k.path.resolve() != kit.path.resolve() for k in found):
+            found.append(kit)
     sampler = KitSampler(sample_rate)
     entries = []
     for kit in tqdm(found, desc="checking sampled kits", unit="kit", disable=not progress):
@@ -160,18 +187,22 @@ def _checked_sampled_kits(kits: Any, report: LibraryReport, sample_rate: int,
             on_path = resolve_kit(name, kit.format)[1].resolve() == kit.path.resolve()
         except KitError:
             on_path = False
-        if not on_path:
-            name = str(kit.path if kit.format == "sfz" else kit.path.parent)
+        if not on_path or kit.path.resolve() in named_by_path:
+            folder = kit.path if kit.format == "sfz" else kit.path.parent
+            name = str(folder.resolve() if kit.path.resolve() in named_by_path else folder)
         if kit.kind != "drums":
             report.sampled_checks.append((name, kit.format, kit.licence, None))
             continue
         try:
             check = check_sampled_kit(kit, name, sampler)
         except KitError as error:  # a sample file that cannot be read, say
-            report.errors.append((str(kit.path), str(error)))
+            report.kit_errors.append((str(kit.path), str(error)))
             continue
         report.sampled_checks.append((name, kit.format, kit.licence, check))
-        if check.usable:
+        lacking = lacking_classes(kit, check)
+        if lacking:
+            report.partial_kits[name] = lacking
+        if check.usable or lacking:
             source = {"type": "kit", "format": kit.format, "kit": name}
             alternates: dict[int, list[str]] = {}
             for instrument in kit.instruments:
@@ -179,8 +210,9 @@ def _checked_sampled_kits(kits: Any, report: LibraryReport, sample_rate: int,
                     alternates.setdefault(instrument.gm_note, []).append(instrument.name)
             alternates = {n: names for n, names in sorted(alternates.items()) if len(names) > 1
                           and n not in check.remap}
+            pieces = tuple(p for p, c in PIECE_CLASSES.items() if c in lacking)
             entries.append(KitEntry(source, kit_name(kit.format, kit.path), check, "sampled",
-                                    alternates))
+                                    alternates, pieces))
     return entries
 
 
@@ -231,8 +263,17 @@ def _pool_presets(kits: list[KitEntry], count: int, rng: np.random.Generator,
     presets: dict[str, Preset] = {}
     if count <= 0 or not kits:
         return []
+    wholes = [k for k in kits if k.family == "sampled" and not k.fill]
+    partial = [k for k in kits if k.fill]
+    if partial and not wholes:
+        logger.warning(f"partial kits {', '.join(k.name for k in partial)} left out of a pool: "
+                       "it has no whole sampled kit to take their missing pieces from")
+        kits = [k for k in kits if not k.fill]
+        if not kits:
+            return []
     for index in list(rng.permutation(len(kits)))[:count]:
         preset = _kit_preset(kits[int(index)], random_effect_chain(rng, "drums"))
+        preset = _fill_pieces(preset, kits, rng)
         presets.setdefault(preset.id, preset)
     families = {f: [k for k in kits if k.family == f] for f in ("soundfont", "sampled")}
     attempts = 0
@@ -247,8 +288,39 @@ def _pool_presets(kits: list[KitEntry], count: int, rng: np.random.Generator,
             preset = varied_kit(families["sampled"], rng)
         else:
             preset = composite_kit(families["soundfont"] or families["sampled"], rng)
+        preset = _fill_pieces(preset, kits, rng)
         presets.setdefault(preset.id, preset)
     return list(presets.values())
+
+
+def _fill_pieces(preset: Preset, kits: list[KitEntry], rng: np.random.Generator) -> Preset:
+    """A preset on a partial kit, with each piece the kit lacks (and no composite
+    piece replaced) taken from a whole sampled kit of `kits`, drawn; the preset's
+    name says which, and why. Any other preset is returned as it is, and draws
+    nothing from `rng` (libraries without partial kits are unchanged)."""
+    if not preset.sampled:
+        return preset
+    base = next(k for k in kits if k.source == {key: preset.source[key]
+                                                for key in ("type", "format", "kit")})
+    missing = [piece for piece in base.fill if piece not in preset.pieces]
+    if not missing:
+        return preset
+    donors = [k for k in kits if k.family == "sampled" and not k.fill]
+    data = preset.to_json()
+    pieces, remap, labels = dict(data.get("pieces") or {}), dict(preset.remap), []
+    for piece in missing:
+        donor = donors[int(rng.integers(len(donors)))]
+        pieces[piece] = {**donor.piece_source, "tune_cents": 0.0, "gain_db": 0.0}
+        for note in PIECE_NOTES[piece]:
+            remap.pop(note, None)
+            if note in donor.check.remap:
+                remap[note] = donor.check.remap[note]
+        labels.append(f"{piece} from {donor.name}")
+    varied = " (varied)" if preset.name.endswith(" (varied)") else ""
+    name = preset.name[:len(preset.name) - len(varied)]
+    data.update(id="", pieces=pieces, remap={str(k): v for k, v in sorted(remap.items())},
+                name=f"{name}, {', '.join(labels)} (the kit has none){varied}")
+    return Preset.from_json(data)
 
 
 def composite_kit(kits: list[KitEntry], rng: np.random.Generator,
@@ -262,7 +334,8 @@ def composite_kit(kits: list[KitEntry], rng: np.random.Generator,
     """
     base_index = int(rng.integers(len(kits)))
     base = kits[base_index]
-    others = [i for i in range(len(kits)) if i != base_index]
+    # A partial kit lends no piece (it may lack the one drawn); _fill_pieces fills its own.
+    others = [i for i in range(len(kits)) if i != base_index and not kits[i].fill]
     n_pieces = int(rng.integers(MIN_PIECES, min(MAX_PIECES, len(others)) + 1)) \
         if len(others) >= MIN_PIECES else len(others)
     piece_names = sorted(rng.choice(list(PIECE_CLASSES), size=n_pieces, replace=False).tolist(),

@@ -134,9 +134,10 @@ def register(subparsers) -> None:
                    help="which annotated onsets are taught, from the per-onset audibility of "
                         "ADTOS renders: 'default' (onsets under the mix, signal-to-mask ratio "
                         "< -5 dB, and the pedal hi-hat 44 are ignored in the loss), 'none' "
-                        "(every onset), or settings such as "
-                        "'below=soft;figure=smr_db;min_db=-10;SD=-6;44=HH' "
-                        "(below: drop, soft or ignore; NOTE=HH, drop or ignore). Applies to "
+                        "(every onset), or settings changing the default, such as "
+                        "'below=soft;min_db=-10;SD=-6;44=HH' (below: drop, soft, ignore or "
+                        "keep; figure: smr_db or level_db; NOTE: keep, drop, ignore or its own "
+                        "class). Logged at the start and kept in results.json; applies to "
                         "the train and val sets (docs/transcriber.md) (default %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run_train)

@@ -22,6 +22,26 @@ in 13 tracks though it is 13 % of GMD's onsets.
 
 Tracks without the figures (real sets, older builds) keep every onset, and
 a note action applies only where the track knows its GM notes.
+
+The command-line grammar (`parse_policy`, `adtos train --label-policy`), in
+which every key has an effect:
+
+    default | none | KEY=VALUE[;KEY=VALUE...]
+
+Settings start from DEFAULT_POLICY and change only what they name (so
+`below=soft` alone is the default with soft targets, and `44=HH` alone the
+default teaching the pedal hi-hat); each key at most once:
+
+- below=drop|soft|ignore: what happens to an onset under its class's minimum;
+  below=keep: no minimum at all (then no minimum or figure may be given);
+- figure=smr_db|level_db: the figure the minimums apply to; level_db needs its
+  own minimums (the default's -5 dB is a signal-to-mask ratio);
+- min_db=X: every class's minimum in dB; BD=X ... CY=X one class's (wins over
+  min_db, in any order);
+- NOTE=keep|drop|ignore, or NOTE=its own class (44=HH: keep): a GM note of the
+  5-class vocabulary, whatever its level. A note outside the vocabulary (never
+  a target) or another class than the note's own (43=HH: moving a tom to the
+  hi-hats) is refused.
 """
 
 from __future__ import annotations
@@ -31,13 +51,27 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from adtos.errors import ConfigError
-from adtos.vocab import CLASSES, UNDER_MIX_SMR_DB
+from adtos.vocab import CLASSES, GM_TO_CLASS, UNDER_MIX_SMR_DB
 
 ACTIONS = ("drop", "soft", "ignore")
 NOTE_ACTIONS = ("keep", "drop", "ignore")
 FIGURES = ("smr_db", "level_db")
 IGNORE = -1.0  # a target value: this frame and class are left out of the loss
 IGNORE_FRAMES = 2  # ±20 ms at 100 fps around an ignored onset: within the 50 ms match window
+
+
+def _vocabulary_note(note) -> int:
+    """A GM note of the 5-class vocabulary, or ConfigError saying what it is instead."""
+    try:
+        number = int(note)
+    except (TypeError, ValueError):
+        raise ConfigError(f"label policy: {note!r} is not a GM note number") from None
+    if number not in GM_TO_CLASS:
+        what = ("not a MIDI note (0..127)" if not 0 <= number <= 127 else
+                "not a note of the 5-class vocabulary, so never a target")
+        raise ConfigError(f"label policy: note {number} is {what}; expected one of "
+                          f"{', '.join(map(str, sorted(GM_TO_CLASS)))}")
+    return number
 
 
 @dataclass(frozen=True)
@@ -61,13 +95,38 @@ class LabelPolicy:
         object.__setattr__(self, "min_db", {c: float(v) for c, v in self.min_db.items()})
         notes = {}
         for note, action in self.notes.items():
-            if action == "HH":  # the pedal hi-hat's natural reading: its class
+            note = _vocabulary_note(note)
+            own = GM_TO_CLASS[note]
+            if action == own:  # the note's own class: kept as it is (44=HH)
                 action = "keep"
+            if action in CLASSES:
+                raise ConfigError(f"label policy: {note}={action}: note {note} is a {own} note; "
+                                  f"a note can be kept as its own class ({note}={own}), not "
+                                  f"moved to another; expected {', '.join(NOTE_ACTIONS)} or {own}")
             if action not in NOTE_ACTIONS:
-                raise ConfigError(f"label policy: note {note} maps to {action!r}; expected "
-                                  f"{', '.join(NOTE_ACTIONS)} (or HH)")
-            notes[int(note)] = action
+                raise ConfigError(f"label policy: {note}={action}: expected "
+                                  f"{', '.join(NOTE_ACTIONS)} or the note's class {own}")
+            notes[note] = action
         object.__setattr__(self, "notes", notes)
+
+    def describe(self) -> str:
+        """The policy in the command-line grammar, every setting spelled out (what a
+        run logs and records): `parse_policy` reads it back to the same targets."""
+        if self == NO_POLICY:
+            return "none"
+        parts = [f"below={self.below}"]
+        if self.below != "keep":
+            parts.append(f"figure={self.figure}")
+            minimums = [self.min_db.get(c) for c in CLASSES]
+            if None not in minimums and len(set(minimums)) == 1:
+                parts.append(f"min_db={minimums[0]:g}")
+            else:  # a class without a minimum has none: -inf
+                parts += [f"{c}={self.min_db.get(c, -np.inf):g}" for c in CLASSES]
+        # Notes the default acts on are spelled out even when kept, since the
+        # grammar starts from the default.
+        for note in sorted(set(self.notes) | set(DEFAULT_POLICY.notes)):
+            parts.append(f"{note}={self.notes.get(note, 'keep')}")
+        return ";".join(parts)
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -121,38 +180,59 @@ DEFAULT_POLICY = LabelPolicy(below="ignore", figure="smr_db",
 
 
 def parse_policy(text: str) -> LabelPolicy:
-    """A policy from the command line: `none`, `default`, or `;`-separated settings,
-    e.g. "below=ignore;figure=smr_db;min_db=-10;SD=-6;44=ignore".
-
-    `min_db=X` sets every class, `CLASS=X` one class, `NOTE=ACTION` a GM note.
-    """
+    """A policy from the command line: `none`, `default`, or `;`-separated settings
+    on top of the default, e.g. "below=soft;min_db=-10;SD=-6;44=HH" (the grammar is
+    in the module docstring). ConfigError names the setting that is wrong."""
     text = text.strip()
     if text in ("none", "keep"):
         return NO_POLICY
     if text == "default":
         return DEFAULT_POLICY
-    fields: dict = {"min_db": {}, "notes": {}}
+    given: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in text.split(";"))):
         key, sep, value = part.partition("=")
         key, value = key.strip(), value.strip()
-        if not sep:
+        if not sep or not key or not value:
             raise ConfigError(f"label policy {text!r}: {part!r} is not KEY=VALUE")
+        if key not in ("below", "figure", "min_db", *CLASSES) and not key.lstrip("-").isdigit():
+            raise ConfigError(f"label policy {text!r}: unknown key {key!r} (below, figure, "
+                              f"min_db, a class {'/'.join(CLASSES)}, or a GM note number)")
+        if key in given:
+            raise ConfigError(f"label policy {text!r}: {key} is given twice")
+        given[key] = value
+    if not given:
+        raise ConfigError("label policy: empty; give default, none, or KEY=VALUE settings")
+
+    def decibels(key: str) -> float:
         try:
-            if key in ("below", "figure"):
-                fields[key] = value
-            elif key == "min_db":
-                fields["min_db"].update({c: float(value) for c in CLASSES})
-            elif key in CLASSES:
-                fields["min_db"][key] = float(value)
-            elif key.isdigit():
-                fields["notes"][int(key)] = value
-            else:
-                raise ConfigError(f"label policy {text!r}: unknown key {key!r} (below, figure, "
-                                  f"min_db, a class {'/'.join(CLASSES)}, or a GM note number)")
+            value = float(given[key])
         except ValueError:
+            value = float("nan")
+        if not np.isfinite(value):
             raise ConfigError(f"label policy {text!r}: {key} needs a number in dB, "
-                              f"got {value!r}") from None
-    return LabelPolicy(**fields)
+                              f"got {given[key]!r}")
+        return value
+
+    below = given.get("below", DEFAULT_POLICY.below)
+    figure = given.get("figure", DEFAULT_POLICY.figure)
+    minimums = [k for k in ("min_db", *CLASSES) if k in given]
+    if below == "keep":
+        extra = [k for k in ("figure", *minimums) if k in given]
+        if extra:
+            raise ConfigError(f"label policy {text!r}: below=keep teaches every onset "
+                              f"whatever its level, so {', '.join(extra)} would do nothing")
+        min_db: dict[str, float] = {}
+    else:
+        if figure != DEFAULT_POLICY.figure and not minimums:
+            raise ConfigError(f"label policy {text!r}: figure={figure} needs its own minimums "
+                              "(min_db=X or CLASS=X): the default's are signal-to-mask ratios")
+        min_db = dict(DEFAULT_POLICY.min_db)
+        if "min_db" in given:
+            min_db = {c: decibels("min_db") for c in CLASSES}
+        min_db.update({c: decibels(c) for c in CLASSES if c in given})
+    notes = dict(DEFAULT_POLICY.notes)
+    notes.update({int(k): v for k, v in given.items() if k.lstrip("-").isdigit()})
+    return LabelPolicy(below=below, figure=figure, min_db=min_db, notes=notes)
 
 
 def masked_bce(logits, targets, pos_weight: float = 1.0):

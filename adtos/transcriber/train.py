@@ -37,7 +37,7 @@ from adtos.transcriber.data import SnippetBatches, batch_loader
 from adtos.transcriber.evaluate import (evaluate_sets, predict_prepared, save_thresholds,
                                         tune_thresholds)
 from adtos.transcriber.features import DEFAULT_SETTINGS
-from adtos.transcriber.labels import masked_bce
+from adtos.transcriber.labels import masked_bce, parse_policy
 from adtos.transcriber.schedule import learning_rate
 from adtos.transcriber.sources import prepare_set, prepare_tests
 from adtos.vocab import CLASSES
@@ -111,7 +111,12 @@ def _check_disjoint(config: TrainConfig, train_tracks, val_tracks) -> None:
 
 
 def _check_writable(folder: Path) -> None:
-    """Fail now, not after hours of training, when the run folder cannot be written."""
+    """Fail now, not after hours of training, when the run folder cannot be written.
+
+    The folders made for the test are removed again (the run's writes make them
+    when needed), so a run refused by a later check leaves no empty folder behind.
+    """
+    made = [p for p in (folder, folder / "checkpoints") if not p.exists()]
     try:
         (folder / "checkpoints").mkdir(parents=True, exist_ok=True)
         write_text_atomic(folder / "checkpoints" / ".write-test", "")
@@ -119,6 +124,12 @@ def _check_writable(folder: Path) -> None:
     except OSError as error:
         raise RunFolderError(f"cannot write the run folder {folder}: "
                              f"{error.strerror or error}") from None
+    finally:
+        for path in reversed(made):
+            try:
+                path.rmdir()
+            except OSError:
+                pass
 
 
 def validation_loss(model, tracks, device: str) -> np.ndarray:
@@ -439,6 +450,7 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
         raise FileExistsError(f"{folder} already holds a training run; resume it "
                               "(adtos train --resume) or choose a new --out folder")
     device = resolve_device(config.device)
+    policy = parse_policy(config.label_policy)  # a bad policy fails before any folder exists
 
     # 1. everything that can fail, before the long work
     _check_writable(folder)
@@ -448,6 +460,8 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     val_tracks, _ = prepare_set(config, config.val, "val")
     _check_disjoint(config, train_tracks, val_tracks)
     tests = prepare_tests(config, config.tests)
+    # After the checks (an argument error stays one line), before the first step.
+    logger.info(f"label policy: {policy.describe()}")
 
     # 2. model and optimizer
     torch.manual_seed(config.seed)
@@ -517,6 +531,7 @@ def final_evaluation(run: Run, tests: dict[str, tuple]) -> TrainResult:
         stopped_by=state.stopped_by)
     write_text_atomic(run.folder / "results.json", json.dumps(
         {"result": asdict(result), "best_step": state.best_step,
+         "label_policy": parse_policy(config.label_policy).describe(),
          "thresholds": dict(zip(CLASSES, thresholds)), "sets": results}, indent=2) + "\n")
     return result
 
