@@ -17,9 +17,10 @@ from adtos.transcriber.toy import make_toy_dataset
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-# Small enough for `make test`: 5 training tracks of 6 s, 40 steps of 8 snippets of 1 s.
+# Small enough for `make test`: 5 training tracks of 6 s, 40 steps of 8 snippets of 1 s,
+# at one learning rate for both recipes, so that only the model and its start differ.
 SMALL = dict(width=0.25, max_steps=40, val_every=10, batch_size=8, snippet_seconds=1.0,
-             warmup_steps=5, workers=0, feature_workers=0, progress=False)
+             learning_rate=0.002, warmup_steps=5, workers=0, feature_workers=0, progress=False)
 
 
 @pytest.fixture(scope="module")
