@@ -41,8 +41,12 @@ def model_dir(name: str | os.PathLike) -> Path:
 
 
 def export_model(run_dir: str | os.PathLike, out_dir: str | os.PathLike,
-                 name: str | None = None) -> Path:
-    """Write a finished run's best model as a packaged model folder; return the folder."""
+                 name: str | None = None, about: str = "") -> Path:
+    """Write a finished run's best model as a packaged model folder; return the folder.
+
+    `about` (Markdown) is added to the model card: what the training data is, how
+    the model was chosen, its licence.
+    """
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     for needed in ("checkpoints/best.pt", "thresholds.json", "config.json", "results.json"):
         if not (run_dir / needed).is_file():
@@ -56,12 +60,12 @@ def export_model(run_dir: str | os.PathLike, out_dir: str | os.PathLike,
     results = json.loads((run_dir / "results.json").read_text())
     write_text_atomic(out_dir / "README.md", model_card(name or out_dir.name, results,
                                                         json.loads((run_dir / "config.json")
-                                                                   .read_text())))
+                                                                   .read_text()), about))
     return out_dir
 
 
-def model_card(name: str, results: dict, config: dict) -> str:
-    """A short model card from the run's results.json and config.json."""
+def model_card(name: str, results: dict, config: dict, about: str = "") -> str:
+    """A short model card from the run's results.json and config.json, then `about`."""
     result = results["result"]
     lines = [f"# {name}", "",
              "A CRNN drum transcriber (5 classes: BD, SD, TT, HH, CY) trained by `adtos train`.", "",
@@ -70,8 +74,11 @@ def model_card(name: str, results: dict, config: dict) -> str:
              f"- width {config.get('width')}, {result['params']:,} parameters, "
              f"{result['steps']} steps (best at step {results.get('best_step')}), "
              f"stopped by {result.get('stopped_by') or 'the end of training'}",
-             f"- batch {config.get('batch_size')} × {config.get('snippet_seconds')} s, "
-             f"learning rate {config.get('learning_rate')}, seed {config.get('seed')}",
+             f"- recipe `{config.get('recipe', 'paper')}`: batch {config.get('batch_size')} × "
+             f"{config.get('snippet_seconds')} s, learning rate {config.get('learning_rate')}, "
+             f"{config.get('gru_layers', 3)} GRU layer(s), spectral-flux channel "
+             f"{'on' if config.get('flux') else 'off'}, seed {config.get('seed')}; "
+             f"label policy `{config.get('label_policy', 'none')}`",
              "- peak-picking thresholds tuned on the validation set only: "
              + ", ".join(f"{c} {results['thresholds'][c]:.2f}" for c in CLASSES), "",
              "## Figures (onset F within 50 ms, summed over tracks; BCE per frame)", "",
@@ -85,4 +92,6 @@ def model_card(name: str, results: dict, config: dict) -> str:
                      + f" | {f['all']['f_measure']:.3f} |")
     lines += ["", "Use: `adtos transcribe --model NAME AUDIO… --out DIR`, or from Python "
               "`DrumTranscriber.from_model(NAME)(\"song.wav\")`.", ""]
+    if about:
+        lines += [about.strip(), ""]
     return "\n".join(lines)
