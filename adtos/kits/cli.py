@@ -86,7 +86,7 @@ def kit_rows(kits, check: bool = False) -> list[dict]:
 
     sampler = None
     if check:
-        from adtos.kits.sampler import KitSampler
+        from adtos.presets.sampler import KitSampler
 
         sampler = KitSampler()
     rows = []
@@ -94,8 +94,8 @@ def kit_rows(kits, check: bool = False) -> list[dict]:
         name = kit.display_name or kit_name(kit.format, kit.path)
         verdict = ""
         if sampler is not None and kit.kind == "drums":
-            from adtos.kits.check import check_sampled_kit
-            from adtos.kits.check import verdict as check_verdict
+            from adtos.presets.kitcheck import check_sampled_kit
+            from adtos.presets.kitcheck import verdict as check_verdict
 
             try:
                 verdict = check_verdict(kit, check_sampled_kit(kit, name, sampler))

@@ -230,7 +230,7 @@ def _write_kit_report(report, path: Path) -> None:
         status = "ok" if check.usable else "excluded (no " + "/".join(check.missing_classes) + ")"
         return [status, failed, remap]
 
-    from adtos.build.card import SOUNDFONT_LICENCES
+    from adtos.presets.soundfonts import SOUNDFONT_LICENCES
 
     for patch, check in report.kit_checks:
         writer.writerow([patch.soundfont, patch.bank, patch.program, patch.name, *verdict(check),

@@ -138,7 +138,7 @@ def render_hit(bank: Any, preset: Preset, note: int, velocity: int = HIT_VELOCIT
     instrument = pretty_midi.Instrument(program=0, is_drum=True)
     instrument.notes.append(pretty_midi.Note(velocity=velocity, pitch=note, start=0.0, end=0.1))
     if preset.sampled:  # as the renderer does: sampled kits by the native sampler
-        from adtos.kits.sampler import worker_sampler
+        from adtos.presets.sampler import worker_sampler
 
         return worker_sampler(sample_rate).render(preset, instrument, WINDOW / sample_rate)
     return bank.render(preset, instrument, WINDOW / sample_rate)

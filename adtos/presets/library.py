@@ -59,7 +59,7 @@ def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drum
     `[presets.generate] kits`): used besides `kits`, with or without soundfonts,
     named in the presets by absolute path (so that render finds them without
     $ADTOS_KIT_PATH); one that cannot be read is a KitError. A partial sampled kit
-    (no toms, cymbals or hi-hat at all, `adtos.kits.check.lacking_classes`) plays
+    (no toms, cymbals or hi-hat at all, `adtos.presets.kitcheck.lacking_classes`) plays
     its missing pieces from a whole sampled kit of its pool, named in the preset's
     `pieces` and name. `variation_share` of the drum presets beyond the whole kits are
     sampled kits with per-piece variation; the rest are soundfont composites.
@@ -157,10 +157,10 @@ def _checked_sampled_kits(kits: Any, report: LibraryReport, sample_rate: int,
     checked, in `report.kit_errors`."""
     from tqdm import tqdm
 
-    from adtos.kits.check import check_sampled_kit, lacking_classes
+    from adtos.presets.kitcheck import check_sampled_kit, lacking_classes
     from adtos.kits.library import kit_name, load_kit, load_kits, resolve_kit
     from adtos.kits.model import KitError
-    from adtos.kits.sampler import KitSampler
+    from adtos.presets.sampler import KitSampler
 
     found = []
     if kits == "search path":

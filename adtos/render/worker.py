@@ -20,7 +20,7 @@ import numpy as np
 
 from adtos.fileio import sha256_file, write_bytes_atomic, write_text_atomic
 from adtos.render.assign import PRESET_COLUMN, VOICES
-from adtos.kits.sampler import sum_groups
+from adtos.presets.sampler import sum_groups
 from adtos.render.audibility import DrumPart, annotate_audibility, render_groups
 from adtos.render.inputs import load_voices, midi_with_voices
 from adtos.render.loudness import (SilentStemError, WeightedBus, guard_clipping,
@@ -233,7 +233,7 @@ def _render_dry(bank, preset, instrument, duration: float, sample_rate: int) -> 
     on its own sample), everything else by FluidSynth (note-ons on its blocks; moving
     notes already on a block boundary leaves them where they are)."""
     if getattr(preset, "sampled", False):
-        from adtos.kits.sampler import worker_sampler
+        from adtos.presets.sampler import worker_sampler
 
         return worker_sampler(sample_rate).render(preset, instrument, duration, planar=True)
     return bank.render(preset, _on_nearest_block(instrument, sample_rate), duration, planar=True)
@@ -302,7 +302,7 @@ def _render_drum_groups(bank, preset, played, n_samples: int, sample_rate: int
     long: the native sampler draws its hits once and splits them; a FluidSynth kit
     renders each group's notes (already on block boundaries) alone."""
     if getattr(preset, "sampled", False):
-        from adtos.kits.sampler import worker_sampler
+        from adtos.presets.sampler import worker_sampler
 
         groups = worker_sampler(sample_rate).render_groups(preset, played,
                                                            n_samples / sample_rate)
