@@ -424,3 +424,13 @@ def worker_sampler(sample_rate: int) -> KitSampler:
     if sample_rate not in _SAMPLERS:
         _SAMPLERS[sample_rate] = KitSampler(sample_rate)
     return _SAMPLERS[sample_rate]
+
+
+def preset_player(preset: Preset, bank, sample_rate: int):
+    """What plays `preset`: this process's native sampler for a sampled kit
+    (`Preset.sampled`), else `bank` (FluidSynth's SoundfontBank). Both take
+    `render(preset, instrument, duration, planar=False)`; the renderer and the
+    diversity report choose the same way here."""
+    if getattr(preset, "sampled", False):
+        return worker_sampler(sample_rate)
+    return bank

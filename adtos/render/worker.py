@@ -20,12 +20,13 @@ import numpy as np
 
 from adtos.fileio import sha256_file, write_bytes_atomic, write_text_atomic
 from adtos.render.assign import PRESET_COLUMN, VOICES
-from adtos.presets.sampler import sum_groups
+from adtos.presets.sampler import preset_player, sum_groups, worker_sampler
 from adtos.render.audibility import DrumPart, annotate_audibility, render_groups
 from adtos.render.inputs import load_voices, midi_with_voices
 from adtos.render.loudness import (SilentStemError, WeightedBus, guard_clipping,
                                    normalize_stem_gain)
 from adtos.render.mix import MixDraw, MixOptions, mix_stems
+from adtos.render.planar import fit_length
 
 # Audio continues after the last note ends (release, cymbal decay, reverb).
 RELEASE_TAIL_S = 1.0
@@ -218,8 +219,10 @@ def _render_voice(job: TrackJob, options: RenderOptions, bank, voice: str, instr
         groups = _render_drum_groups(bank, preset, played, n_samples, sr)
         dry = sum_groups(groups, n_samples)
     else:
-        dry = _fit_length(_render_dry(bank, preset, played, duration, sr), n_samples)
-    wet = _fit_length(apply_effects(preset, dry, sr, planar=True), n_samples)
+        # sampled kits by the native sampler, everything else by FluidSynth (`bank`)
+        dry = fit_length(preset_player(preset, bank, sr).render(preset, played, duration,
+                                                                planar=True), n_samples)
+    wet = fit_length(apply_effects(preset, dry, sr, planar=True), n_samples)
     try:  # normalize_stem takes (samples, channels): the transposed view, no copy
         stem, before, after, gain = normalize_stem_gain(
             wet.T, sr, options.target_lufs, accompaniment if voice != "drums" else None)
@@ -280,16 +283,6 @@ def _as_played(preset, instrument, sample_rate: int):
     return _on_nearest_block(instrument, sample_rate)
 
 
-def _render_dry(bank, preset, played, duration: float, sample_rate: int) -> np.ndarray:
-    """The voice without effects, planar, from its notes as played (`_as_played`):
-    sampled kits by the native sampler, everything else by FluidSynth."""
-    if getattr(preset, "sampled", False):
-        from adtos.presets.sampler import worker_sampler
-
-        return worker_sampler(sample_rate).render(preset, played, duration, planar=True)
-    return bank.render(preset, played, duration, planar=True)
-
-
 DRUM_STEM_NAMES = {"-": "other"}  # file names of the drum groups: BD, SD, TT, HH, CY, other
 DRUM_STEMS_DIR = "drum_stems"
 
@@ -318,7 +311,7 @@ def write_drum_stems(out: Path, job: TrackJob, options: RenderOptions,
     from adtos.presets.effects import apply_effects
 
     preset, sr, n = job.presets["drums"], options.sample_rate, drum_stem.shape[1]
-    processed = {name: _fit_length(apply_effects(preset, audio, sr, planar=True), n) * gain
+    processed = {name: fit_length(apply_effects(preset, audio, sr, planar=True), n) * gain
                  for name, audio in sorted(groups.items())}
     total = np.zeros_like(drum_stem)
     for audio in processed.values():
@@ -353,11 +346,9 @@ def _render_drum_groups(bank, preset, played, n_samples: int, sample_rate: int
     long: the native sampler draws its hits once and splits them; a FluidSynth kit
     renders each group's notes (already on block boundaries) alone."""
     if getattr(preset, "sampled", False):
-        from adtos.presets.sampler import worker_sampler
-
         groups = worker_sampler(sample_rate).render_groups(preset, played,
                                                            n_samples / sample_rate)
-        return {name: _fit_length(audio, n_samples) for name, audio in groups.items()}
+        return {name: fit_length(audio, n_samples) for name, audio in groups.items()}
     return render_groups(partial(bank.render, preset, planar=True), played, n_samples,
                          sample_rate)
 
@@ -381,16 +372,6 @@ def _on_nearest_block(instrument, sample_rate: int):
         start = block * FLUID_BLOCK / sample_rate
         moved.notes.append(type(note)(note.velocity, note.pitch, start, max(note.end, start + 1e-4)))
     return moved
-
-
-def _fit_length(audio: np.ndarray, n_samples: int) -> np.ndarray:
-    """Trim or zero-pad planar (2, n) audio to exactly n_samples frames."""
-    audio = np.asarray(audio, dtype=np.float32)
-    if audio.ndim == 1:
-        audio = np.stack([audio, audio])
-    if audio.shape[1] >= n_samples:
-        return audio[:, :n_samples]
-    return np.pad(audio, ((0, 0), (0, n_samples - audio.shape[1])))
 
 
 def _write_audio(path: Path, planar: np.ndarray, sample_rate: int, fmt: str) -> None:
