@@ -12,11 +12,11 @@ See docs/presets.md ("Sampled kits") for the formats and the name table.
 from __future__ import annotations
 
 from adtos.kits.library import (ENV_KIT_PATH, find_kits, kit_name, kit_search_dirs, load_kit,
-                                load_kits, mapping_csv, mapping_rows, read_kit, resolve_kit)
+                                load_kits, mapping_rows, read_kit, resolve_kit)
 from adtos.kits.model import KIT_FORMATS, Instrument, Kit, KitError, Layer
 from adtos.kits.names import assign_notes, classify_name
 
 __all__ = ["ENV_KIT_PATH", "KIT_FORMATS", "Instrument", "Kit", "KitError", "Layer",
            "assign_notes", "classify_name", "find_kits", "kit_name", "kit_search_dirs",
-           "load_kit", "load_kits", "mapping_csv", "mapping_rows", "read_kit", "resolve_kit"]
+           "load_kit", "load_kits", "mapping_rows", "read_kit", "resolve_kit"]
 
