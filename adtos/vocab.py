@@ -48,7 +48,7 @@ def gm_class(note: int) -> str | None:
 
 # The drum part is rendered once per group: its 5-class label, or OTHER_GROUP for
 # the notes outside the vocabulary (kept in the audio). The dry drum stem is the
-# sum of the groups (adtos.render.audibility, adtos.kits.sampler).
+# sum of the groups (adtos.render.audibility, adtos.presets.sampler).
 OTHER_GROUP = "-"
 DRUM_GROUPS: tuple[str, ...] = (*CLASSES, OTHER_GROUP)
 

@@ -48,14 +48,14 @@ MIX = ["--balance-db", "-12", "0", "--master", "--master-lufs", "-18", "-8"]  # 
 
 # (label, function names as pstats shows them, file fragment) for the profile table.
 PROFILE_STEPS = [
-    ("sampler: render (hits, variation, mix)", "render", "kits/sampler.py"),
-    ("sampler: render_groups (the same, per group)", "render_groups", "kits/sampler.py"),
+    ("sampler: render (hits, variation, mix)", "render", "presets/sampler.py"),
+    ("sampler: render_groups (the same, per group)", "render_groups", "presets/sampler.py"),
     ("  variation (vary_one_shot, before #23)", "vary_one_shot", "presets/variation.py"),
     ("  variation (shape_one_shot)", "shape_one_shot", "presets/variation.py"),
     ("  saturate", "saturate", "presets/variation.py"),
     ("    tilt", "tilt_spectrum", "presets/variation.py"),
     ("    change_decay", "change_decay", "presets/variation.py"),
-    ("  pitch_shift", "pitch_shift", "kits/sampler.py"),
+    ("  pitch_shift", "pitch_shift", "presets/sampler.py"),
     ("  load_kit", "load_kit", "kits/library.py"),
     ("FluidSynth: SoundfontBank.render", "render", "presets/synth.py"),
     ("  sfload", "sfload", "fluidsynth.py"),

@@ -106,7 +106,7 @@ def main() -> None:
     parser.add_argument("--sf2", default="Black_Pearl_4_LV2.sf2")
     args = parser.parse_args()
 
-    from adtos.kits import KitSampler
+    from adtos.presets.sampler import KitSampler
     from adtos.presets.model import Preset
     from adtos.presets.soundfonts import resolve_soundfont
     from adtos.presets.synth import SoundfontBank

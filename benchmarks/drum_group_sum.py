@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
 
-    from adtos.kits.sampler import sum_groups
+    from adtos.presets.sampler import sum_groups
     from adtos.presets import load_presets
     from adtos.presets.synth import SoundfontBank
     from adtos.render.audibility import render_groups

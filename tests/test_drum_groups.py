@@ -1,5 +1,5 @@
 """One drum render per track: the dry drum stem is the sum of its class groups, and the
-audibility measure reads those groups (adtos.kits.sampler, adtos.render.audibility)."""
+audibility measure reads those groups (adtos.presets.sampler, adtos.render.audibility)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import pretty_midi
 import pytest
 import soundfile
 
-from adtos.kits import KitSampler
-from adtos.kits.sampler import sum_groups
+from adtos.presets.sampler import KitSampler, sum_groups
 from adtos.presets.model import Preset
 from adtos.presets.synth import SoundfontBank
 from adtos.render import render_tracks

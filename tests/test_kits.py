@@ -199,8 +199,8 @@ def test_a_percussion_kit_is_not_a_drum_kit(tmp_path):
         + "</instrumentList></drumkit_info>")
     kit = read_kit(folder / "drumkit.xml", "hydrogen")
     assert kit.kind == "percussion"
-    from adtos.kits import KitSampler
-    from adtos.kits.check import kit_preset
+    from adtos.presets.sampler import KitSampler
+    from adtos.presets.kitcheck import kit_preset
 
     with pytest.raises(KitError, match="percussion kit, not a drum kit"):
         KitSampler().render(kit_preset(str(folder), "hydrogen"), pretty_midi.Instrument(0), 1.0)
@@ -242,8 +242,8 @@ def test_every_installed_hydrogen_kit_loads_and_percussion_kits_are_kept_apart()
 
 @needs_hydrogen
 def test_the_kit_check_passes_a_recorded_kit_and_excludes_one_without_cymbals():
-    from adtos.kits import KitSampler
-    from adtos.kits.check import check_sampled_kit
+    from adtos.presets.sampler import KitSampler
+    from adtos.presets.kitcheck import check_sampled_kit
 
     sampler = KitSampler()
     rock = check_sampled_kit(read_kit(HYDROGEN_DIR / "GMRockKit" / "drumkit.xml", "hydrogen"),

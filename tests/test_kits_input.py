@@ -105,7 +105,7 @@ def test_an_unclosed_sfz_header_is_named_as_such(tmp_path):
 # -- partial kits -----------------------------------------------------------------------------
 
 def test_a_kick_snare_hat_kit_plays_with_toms_and_cymbals_from_another_kit(tmp_path):
-    from adtos.kits import KitSampler
+    from adtos.presets.sampler import KitSampler
     from adtos.presets.library import LibraryReport, build_preset_library
 
     small = write_sfz_kit(tmp_path / "Small", "Small.sfz", pieces=("kick", "snare", "hat"))

@@ -9,8 +9,8 @@ import pretty_midi
 import pytest
 import soundfile
 
-from adtos.kits import KitError, KitSampler
-from adtos.kits.sampler import pitch_shift
+from adtos.kits import KitError
+from adtos.presets.sampler import KitSampler, pitch_shift
 from adtos.presets.model import Preset
 from kit_fixtures import SR, one_shot, write_hydrogen_kit
 
@@ -164,7 +164,7 @@ def test_pitch_shift_matches_scipy_resampling_on_a_recorded_sample():
 
 
 def test_trim_starts_the_sample_at_its_attack_and_fades_the_lead_in():
-    from adtos.kits.sampler import ONSET_LEAD_S, trim
+    from adtos.presets.sampler import ONSET_LEAD_S, trim
 
     rng = np.random.default_rng(0)
     rustle = 10 ** (-45 / 20) * rng.uniform(-1, 1, (2, int(0.010 * SR)))  # 10 ms, -45 dB
@@ -183,7 +183,7 @@ def test_every_installed_drum_kit_starts_every_class_note_within_2ms():
     """Each 5-class note of every installed drum kit, soft and hard, alone: its onset (the
     alignment test's measure, 2 % of the peak) within 2 ms of the note-on."""
     from adtos.kits import load_kits
-    from adtos.kits.check import kit_preset
+    from adtos.presets.kitcheck import kit_preset
     from adtos.vocab import GM_TO_CLASS
 
     sampler = KitSampler(SR)

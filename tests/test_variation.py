@@ -9,7 +9,7 @@ import pretty_midi
 import pytest
 from kit_fixtures import SR, one_shot, write_hydrogen_kit
 
-from adtos.kits.sampler import KitSampler
+from adtos.presets.sampler import KitSampler
 from adtos.presets.model import Preset
 from adtos.presets.variation import (change_decay, check_variation, draw_variation, saturate,
                                      spectral_centroid, tilt_spectrum)

@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from adtos.cli import CLIError
-    from adtos.kits.library import load_kits, mapping_csv
+    from adtos.kits.library import load_kits, mapping_rows
 
     from adtos.kits.library import find_kits
     from adtos.kits.folder import KIT_FILE
@@ -63,13 +63,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(kits)} kits read ({sum(k.kind == 'drums' for k in kits)} drum kits, "
           f"{sum(k.kind == 'percussion' for k in kits)} percussion), {len(errors)} skipped")
     if args.out is not None:
-        from adtos.fileio import write_text_atomic
-        from adtos.kits.library import rows_csv
+        from adtos.fileio import write_csv_atomic
 
-        write_text_atomic(args.out / "kits.csv", rows_csv(rows, list(rows[0]) if rows else ["kit"]))
-        write_text_atomic(args.out / "instruments.csv", mapping_csv(kits))
-        write_text_atomic(args.out / "kit_errors.csv",
-                          rows_csv([{"file": p, "reason": r} for p, r in errors], ["file", "reason"]))
+        instruments = mapping_rows(kits)
+        write_csv_atomic(args.out / "kits.csv", list(rows[0]) if rows else ["kit"], rows)
+        write_csv_atomic(args.out / "instruments.csv",
+                         list(instruments[0]) if instruments else ["kit"], instruments)
+        write_csv_atomic(args.out / "kit_errors.csv", ["file", "reason"], errors)
         print(f"wrote {args.out / 'kits.csv'}, instruments.csv and kit_errors.csv")
     return 0
 
@@ -86,7 +86,7 @@ def kit_rows(kits, check: bool = False) -> list[dict]:
 
     sampler = None
     if check:
-        from adtos.kits.sampler import KitSampler
+        from adtos.presets.sampler import KitSampler
 
         sampler = KitSampler()
     rows = []
@@ -94,8 +94,8 @@ def kit_rows(kits, check: bool = False) -> list[dict]:
         name = kit.display_name or kit_name(kit.format, kit.path)
         verdict = ""
         if sampler is not None and kit.kind == "drums":
-            from adtos.kits.check import check_sampled_kit
-            from adtos.kits.check import verdict as check_verdict
+            from adtos.presets.kitcheck import check_sampled_kit
+            from adtos.presets.kitcheck import verdict as check_verdict
 
             try:
                 verdict = check_verdict(kit, check_sampled_kit(kit, name, sampler))

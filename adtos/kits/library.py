@@ -18,8 +18,6 @@ first of them on the search path, presets name the others by path.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 from pathlib import Path
@@ -120,17 +118,36 @@ def _kit_files(entry: Path) -> list[tuple[str, Path]]:
     return [("sfz", p) for p in sorted(entry.glob("*.sfz"))]
 
 
+def kit_location(fmt: str, path: Path) -> Path:
+    """A kit's own place: the .sfz file, or the folder holding its description file."""
+    return path if fmt == "sfz" else path.parent
+
+
 def kit_name(fmt: str, path: Path) -> str:
     """How presets name a kit: the folder (Hydrogen, folder kits) or the .sfz file name."""
-    return path.name if fmt == "sfz" else path.parent.name
+    return kit_location(fmt, path).name
+
+
+def kit_reference(kit: Kit, absolute: bool = False) -> str:
+    """How a preset's source names `kit`: by its name (kit_name) where that name finds
+    this very kit on the search path, else by its place (kit_location), made absolute
+    when `absolute` (a kit the user gave by path, whatever the search path holds)."""
+    name = kit_name(kit.format, kit.path)
+    try:
+        on_path = resolve_kit(name, kit.format)[1].resolve() == kit.path.resolve()
+    except KitError:
+        on_path = False
+    if on_path and not absolute:
+        return name
+    place = kit_location(kit.format, kit.path)
+    return str(place.resolve() if absolute else place)
 
 
 def display_names(found: list[tuple[str, Path]]) -> dict[Path, str]:
     """A distinct name to show for each kit file: its kit name, or, where kits share
     one, the name with as many parent folders as tell them apart ("a/kit.sfz")."""
     def named(fmt: str, path: Path, depth: int) -> str:
-        kit = path if fmt == "sfz" else path.parent
-        return Path(*kit.parts[-depth - 1:]).as_posix()
+        return Path(*kit_location(fmt, path).parts[-depth - 1:]).as_posix()
 
     names: dict[Path, str] = {}
     groups: dict[str, list[tuple[str, Path]]] = {}
@@ -323,17 +340,3 @@ def mapping_rows(kits: list[Kit]) -> list[dict[str, object]]:
                          "class": instrument.label or "", "layers": len(instrument.layers)})
     return rows
 
-
-def mapping_csv(kits: list[Kit]) -> str:
-    """`mapping_rows` as CSV text: what is mapped and what stays unmapped, per kit."""
-    rows = mapping_rows(kits)
-    return rows_csv(rows, list(rows[0]) if rows else ["kit"])
-
-
-def rows_csv(rows: list[dict[str, object]], fields: list[str]) -> str:
-    """Dict rows as CSV text (header first), for the kit reports."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()

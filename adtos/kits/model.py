@@ -1,7 +1,7 @@
 """The sampled-kit object model: a Kit holds Instruments, an Instrument holds Layers.
 
 Every reader (Hydrogen drumkit.xml, SFZ, a folder of one-shots with kit.toml)
-produces this model, and the native sampler (`adtos.kits.sampler`) plays it.
+produces this model, and the native sampler (`adtos.presets.sampler`) plays it.
 Velocities are MIDI velocities (0..127, inclusive ranges); gains are linear
 amplitude factors; pitch is in semitones.
 """

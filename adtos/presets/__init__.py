@@ -6,6 +6,7 @@
 
     bank = SoundfontBank(44100)                       # what the renderer uses
     dry = bank.render(preset, instrument, duration)   # float32 (n, 2)
+    sampler = KitSampler(44100)                       # the same for sampled kits ("kit" source)
     wet = apply_effects(preset, dry, 44100)
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from adtos.presets.model import PIECE_CLASSES, PIECE_NOTES, ROLES, Preset, load_presets, save_presets
 
 __all__ = ["PIECE_CLASSES", "PIECE_NOTES", "ROLES", "Preset", "load_presets", "save_presets",
-           "SoundfontBank", "apply_effects", "discover_presets", "build_preset_library",
+           "SoundfontBank", "KitSampler", "apply_effects", "discover_presets", "build_preset_library",
            "check_drum_kit"]
 
 
@@ -23,6 +24,9 @@ def __getattr__(name: str):
     if name == "SoundfontBank":
         from adtos.presets.synth import SoundfontBank
         return SoundfontBank
+    if name == "KitSampler":  # scipy and soundfile load on first use
+        from adtos.presets.sampler import KitSampler
+        return KitSampler
     if name == "apply_effects":
         from adtos.presets.effects import apply_effects
         return apply_effects

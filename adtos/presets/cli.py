@@ -214,15 +214,10 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _write_kit_report(report, path: Path) -> None:
-    import csv
-    import io
+    from adtos.fileio import write_csv_atomic
+    from adtos.presets.soundfonts import SOUNDFONT_LICENCES
 
-    from adtos.fileio import write_text_atomic
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["soundfont", "bank", "program", "name", "status", "failed_notes", "remap",
-                     "licence"])
+    rows = []
 
     def verdict(check) -> list[str]:
         failed = " ".join(f"{c.note}:{c.reason}" for c in check.failures())
@@ -230,20 +225,19 @@ def _write_kit_report(report, path: Path) -> None:
         status = "ok" if check.usable else "excluded (no " + "/".join(check.missing_classes) + ")"
         return [status, failed, remap]
 
-    from adtos.build.card import SOUNDFONT_LICENCES
-
     for patch, check in report.kit_checks:
-        writer.writerow([patch.soundfont, patch.bank, patch.program, patch.name, *verdict(check),
-                         SOUNDFONT_LICENCES.get(patch.soundfont, "")])
+        rows.append([patch.soundfont, patch.bank, patch.program, patch.name, *verdict(check),
+                     SOUNDFONT_LICENCES.get(patch.soundfont, "")])
     # Sampled kits: "<format>:<kit>" in the soundfont column, bank and program 0.
     for name, fmt, licence, check in report.sampled_checks:
         row = verdict(check) if check is not None else ["excluded (percussion only)", "", ""]
         if name in report.partial_kits:
             row[0] = ("partial (no " + "/".join(report.partial_kits[name])
                       + "): filled from other kits")
-        writer.writerow([f"{fmt}:{name}", 0, 0, name, *row, licence])
+        rows.append([f"{fmt}:{name}", 0, 0, name, *row, licence])
     # Kits that could not be read or checked: the file, and why, in the status.
     for kit_file, reason in report.kit_errors:
-        writer.writerow([f"kit:{kit_file}", 0, 0, Path(kit_file).name,
-                         f"skipped: {reason}", "", "", ""])
-    write_text_atomic(path, buffer.getvalue())
+        rows.append([f"kit:{kit_file}", 0, 0, Path(kit_file).name,
+                     f"skipped: {reason}", "", "", ""])
+    write_csv_atomic(path, ["soundfont", "bank", "program", "name", "status", "failed_notes",
+                            "remap", "licence"], rows)

@@ -34,6 +34,7 @@ from tqdm import tqdm
 from adtos.fileio import write_csv_atomic
 from adtos.plotting import pyplot, save_figure
 from adtos.presets.model import NOTE_PIECE, Preset
+from adtos.presets.sampler import preset_player
 
 # The pieces measured: the most common GM note of each, as in the issue that
 # introduced this report (closed and open hi-hat apart: they are different sounds).
@@ -137,11 +138,8 @@ def render_hit(bank: Any, preset: Preset, note: int, velocity: int = HIT_VELOCIT
 
     instrument = pretty_midi.Instrument(program=0, is_drum=True)
     instrument.notes.append(pretty_midi.Note(velocity=velocity, pitch=note, start=0.0, end=0.1))
-    if preset.sampled:  # as the renderer does: sampled kits by the native sampler
-        from adtos.kits.sampler import worker_sampler
-
-        return worker_sampler(sample_rate).render(preset, instrument, WINDOW / sample_rate)
-    return bank.render(preset, instrument, WINDOW / sample_rate)
+    # as the renderer does: sampled kits by the native sampler, the others by `bank`
+    return preset_player(preset, bank, sample_rate).render(preset, instrument, WINDOW / sample_rate)
 
 
 @dataclass

@@ -18,6 +18,13 @@ alone and must show:
 
 A note that fails is remapped to a passing note of the same class in that kit;
 a kit with a class that has no passing note is excluded.
+
+Sampled kits get the same check (`check_sampled_kit`): each of the 21 notes of
+the 5-class vocabulary is played alone at velocity 100 by the native sampler
+(`adtos.presets.sampler`), without per-hit variation, and judged by the same
+measures and thresholds. A sampled kit with a class that has no passing note
+cannot be a whole drum kit (it can still lend the pieces that pass to composite
+kits, and a kit lacking only FILLABLE_CLASSES is filled from another kit).
 """
 
 from __future__ import annotations
@@ -27,11 +34,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from adtos.kits.model import Kit
 from adtos.kits.names import PREFERRED_NOTES  # the notes a remap prefers, per class
 from adtos.presets.model import Preset
 from adtos.vocab import CLASSES, GM_TO_CLASS
 
 if TYPE_CHECKING:
+    from adtos.presets.sampler import KitSampler
     from adtos.presets.synth import SoundfontBank
 
 VOCAB_NOTES: tuple[int, ...] = tuple(sorted(GM_TO_CLASS))
@@ -178,3 +187,71 @@ def judge_kit(result: KitCheck) -> KitCheck:
                 result.remap[note] = passing[0]
     result.remap = dict(sorted(result.remap.items()))
     return result
+
+
+# Sampled kits (check_sampled_kit).
+LEAD_S = 0.1  # silence before the note, for the onset measure
+# Classes a kit may lack entirely and still play drum presets, the missing pieces
+# taken from another kit (adtos.presets.library): half the kits people own are a
+# kick, a snare and a hi-hat. A kit without kick or snare is not a drum kit.
+FILLABLE_CLASSES: tuple[str, ...] = ("TT", "HH", "CY")
+
+
+def kit_preset(kit_name: str, format: str, **source) -> Preset:
+    """A drum preset playing a sampled kit as it is (no per-hit variation unless asked)."""
+    fields = {"hit_gain_db": 0.0, "hit_detune_cents": 0.0, **source}
+    return Preset(role="drums", source={"type": "kit", "format": format, "kit": kit_name,
+                                        **fields})
+
+
+def check_sampled_kit(kit: Kit, kit_name: str, sampler: KitSampler) -> KitCheck:
+    """Render each vocabulary note of a sampled kit alone and judge it.
+
+    The result's `soundfont` field holds "<format>:<kit name>" (bank and program 0).
+    """
+    import pretty_midi  # lazy, as in check_drum_kit
+
+    preset = kit_preset(str(kit.path), kit.format)  # by path: the kit may be off the search path
+    sr = sampler.sample_rate
+    result = KitCheck(f"{kit.format}:{kit_name}", 0, 0)
+    onset = int(round(LEAD_S * sr))
+    for note in VOCAB_NOTES:
+        instrument = pretty_midi.Instrument(0, is_drum=True)
+        instrument.notes.append(pretty_midi.Note(CHECK_VELOCITY, note, LEAD_S, LEAD_S + 0.01))
+        if kit.instrument_for(note) is None:  # the kit has no instrument of this class
+            audio = np.zeros((int(round((LEAD_S + HOLD_S + 0.01) * sr)), 2), dtype=np.float32)
+        else:  # a sample that cannot be read is a KitError naming it (the sampler's)
+            audio = sampler.render(preset, instrument, LEAD_S + HOLD_S + 0.01)
+        check = measure_note(audio, sr, onset)
+        check.note = note
+        check.reason = judge_note(check, GM_TO_CLASS[note])
+        result.notes[note] = check
+    return judge_kit(result)
+
+
+def lacking_classes(kit: Kit, check: KitCheck) -> list[str]:
+    """The classes a partial kit lacks, when it is one: every class the check finds no
+    sounding note for has no instrument at all in the kit, and is one of
+    FILLABLE_CLASSES. [] for a whole kit, and for a kit whose failing class has an
+    instrument that does not sound right (that kit is excluded, not filled)."""
+    absent = [c for c in CLASSES
+              if all(kit.instrument_for(n) is None for n, label in GM_TO_CLASS.items()
+                     if label == c)]
+    missing = list(check.missing_classes)
+    if missing and all(c in absent and c in FILLABLE_CLASSES for c in missing):
+        return missing
+    return []
+
+
+def verdict(kit: Kit, check: KitCheck) -> str:
+    """One line on a checked drum kit: ok, partial, or why it cannot play drums."""
+    if check.usable:
+        text = "ok"
+    elif lacking := lacking_classes(kit, check):
+        text = (f"partial: no {', '.join(lacking)} (filled from another kit in a preset "
+                "library)")
+    else:
+        text = f"no sounding note for {', '.join(check.missing_classes)}"
+    failed = ", ".join(f"{c.note} ({c.reason})" for c in check.failures()
+                       if kit.instrument_for(c.note) is not None)
+    return text + (f"; failed notes: {failed}" if failed else "")

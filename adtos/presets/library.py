@@ -59,7 +59,7 @@ def build_preset_library(soundfonts: list[str | os.PathLike] | None = None, drum
     `[presets.generate] kits`): used besides `kits`, with or without soundfonts,
     named in the presets by absolute path (so that render finds them without
     $ADTOS_KIT_PATH); one that cannot be read is a KitError. A partial sampled kit
-    (no toms, cymbals or hi-hat at all, `adtos.kits.check.lacking_classes`) plays
+    (no toms, cymbals or hi-hat at all, `adtos.presets.kitcheck.lacking_classes`) plays
     its missing pieces from a whole sampled kit of its pool, named in the preset's
     `pieces` and name. `variation_share` of the drum presets beyond the whole kits are
     sampled kits with per-piece variation; the rest are soundfont composites.
@@ -157,10 +157,10 @@ def _checked_sampled_kits(kits: Any, report: LibraryReport, sample_rate: int,
     checked, in `report.kit_errors`."""
     from tqdm import tqdm
 
-    from adtos.kits.check import check_sampled_kit, lacking_classes
-    from adtos.kits.library import kit_name, load_kit, load_kits, resolve_kit
+    from adtos.presets.kitcheck import check_sampled_kit, lacking_classes
+    from adtos.kits.library import kit_name, kit_reference, load_kit, load_kits
     from adtos.kits.model import KitError
-    from adtos.kits.sampler import KitSampler
+    from adtos.presets.sampler import KitSampler
 
     found = []
     if kits == "search path":
@@ -182,14 +182,8 @@ def _checked_sampled_kits(kits: Any, report: LibraryReport, sample_rate: int,
     sampler = KitSampler(sample_rate)
     entries = []
     for kit in tqdm(found, desc="checking sampled kits", unit="kit", disable=not progress):
-        name = kit_name(kit.format, kit.path)
-        try:  # presets name a kit on the search path by name, any other kit by its path
-            on_path = resolve_kit(name, kit.format)[1].resolve() == kit.path.resolve()
-        except KitError:
-            on_path = False
-        if not on_path or kit.path.resolve() in named_by_path:
-            folder = kit.path if kit.format == "sfz" else kit.path.parent
-            name = str(folder.resolve() if kit.path.resolve() in named_by_path else folder)
+        # by name on the search path, any other kit (or one the user named) by its path
+        name = kit_reference(kit, absolute=kit.path.resolve() in named_by_path)
         if kit.kind != "drums":
             report.sampled_checks.append((name, kit.format, kit.licence, None))
             continue

@@ -156,7 +156,7 @@ class Preset:
 
 SOURCE_TYPES: tuple[str, ...] = ("soundfont", "kit")
 KIT_SOURCE_FORMATS: tuple[str, ...] = ("hydrogen", "sfz", "folder")
-# Per-hit variation of the native sampler (adtos.kits.sampler): each hit's gain is
+# Per-hit variation of the native sampler (adtos.presets.sampler): each hit's gain is
 # drawn uniformly within +-hit_gain_db and its pitch within +-hit_detune_cents
 # (in steps of DETUNE_STEP_CENTS). A drummer's strokes at one velocity differ by
 # about a dB; a few cents keep repeated hits from being bit-identical copies.

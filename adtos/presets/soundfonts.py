@@ -21,6 +21,25 @@ DEBIAN_SOUNDFONT_DIRS = ("/usr/share/sounds/sf2", "/usr/share/sounds/sf3", "/usr
 SOUNDFONT_SUFFIXES = (".sf2", ".sf3")
 ENV_SEARCH_PATH = "ADTOS_SOUNDFONT_PATH"
 
+# Licences of the soundfonts Debian packages ship, from each package's
+# /usr/share/doc/<package>/copyright; read by the dataset card (adtos.build.card)
+# and the kit report of `adtos presets`.
+SOUNDFONT_LICENCES: dict[str, str] = {
+    "FluidR3_GM.sf2": "MIT — Frank Wen (Debian fluid-soundfont-gm)",
+    "FluidR3_GS.sf2": "MIT — Frank Wen (Debian fluid-soundfont-gs)",
+    "MuseScore_General.sf3": "MIT, parts public domain/CC0 — S. Christian Collins et al. "
+                             "(Debian musescore-general-soundfont)",
+    "MuseScore_General_Full.sf3": "MIT, parts public domain/CC0 — S. Christian Collins et al. "
+                                  "(Debian musescore-general-soundfont)",
+    "TimGM6mb.sf2": "GPL-2 — Tim Brechbill (Debian timgm6mb-soundfont; also bundled "
+                    "with pretty_midi)",
+    "Black_Pearl_4_LV2.sf2": "CC BY-SA 3.0 — Glen MacArthur, AVL Drumkits "
+                             "(Debian avldrums.lv2-soundfont)",
+    "Red_Zeppelin_4_LV2.sf2": "CC BY-SA 3.0 — Glen MacArthur, AVL Drumkits "
+                              "(Debian avldrums.lv2-soundfont)",
+    "sf_GMbank.sf2": "public domain — Csound's sf_GMbank (Debian csound-soundfont)",
+}
+
 _PHDR_RECORD = struct.Struct("<20sHHHIII")  # name, program, bank, bag index, library, genre, morphology
 
 

@@ -21,7 +21,7 @@ law, velocity 30 at -25 dB). A soundfont drum preset carries that curve alone,
 which FluidSynth plays by a remapped velocity (adtos.presets.synth.curve_velocity).
 
 The DSP is plain functions on one-shot arrays, (channels, n) float32; the
-native sampler (adtos.kits.sampler) shapes each sample once per pitch and
+native sampler (adtos.presets.sampler) shapes each sample once per pitch and
 parameter set (`shape_one_shot`: decay and tilt) and keeps it; every per-hit
 detune step pitch-shifts that copy and saturates it, not once per hit. The ranges are in
 `PIECE_RANGES`, chosen and checked as docs/presets.md, "Per-piece variation",

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from adtos.annotations import EXTRA_COLUMNS
+from adtos.render.planar import fit_length
 from adtos.vocab import PEDAL_HIHAT, UNDER_MIX_SMR_DB, drum_group
 
 HIT_WINDOW_S = 0.050      # what is heard of a hit's attack: the first 50 ms
@@ -277,15 +278,8 @@ def render_groups(render: Callable, instrument, n_samples: int,
     for name in sorted(set(groups.tolist())):
         part = copy.copy(instrument)
         part.notes = [n for n, g in zip(instrument.notes, groups) if g == name]
-        rendered[str(name)] = _fit(render(part, duration), n_samples)
+        rendered[str(name)] = fit_length(render(part, duration), n_samples)
     return rendered
-
-
-def _fit(audio: np.ndarray, n: int) -> np.ndarray:
-    audio = np.asarray(audio, dtype=np.float32)
-    if audio.shape[1] >= n:
-        return audio[:, :n]
-    return np.pad(audio, ((0, 0), (0, n - audio.shape[1])))
 
 
 def match_notes(times: np.ndarray, notes: np.ndarray, instrument,

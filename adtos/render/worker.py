@@ -20,12 +20,13 @@ import numpy as np
 
 from adtos.fileio import sha256_file, write_bytes_atomic, write_text_atomic
 from adtos.render.assign import PRESET_COLUMN, VOICES
-from adtos.kits.sampler import sum_groups
+from adtos.presets.sampler import preset_player, sum_groups, worker_sampler
 from adtos.render.audibility import DrumPart, annotate_audibility, render_groups
 from adtos.render.inputs import load_voices, midi_with_voices
 from adtos.render.loudness import (SilentStemError, WeightedBus, guard_clipping,
                                    normalize_stem_gain)
 from adtos.render.mix import MixDraw, MixOptions, mix_stems
+from adtos.render.planar import fit_length
 
 # Audio continues after the last note ends (release, cymbal decay, reverb).
 RELEASE_TAIL_S = 1.0
@@ -119,9 +120,52 @@ def _last_frame(error: Exception) -> str:
 
 def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
     """Render, write and record one track; return its render.parquet row."""
-    from adtos.presets.effects import apply_effects
+    midi, instruments, wanted = _read_track(job, options)
+    # The length comes from the whole track, not the rendered voices, so the
+    # 1-voice and 4-voice variants of a track have the same duration.
+    duration = midi.get_end_time() + RELEASE_TAIL_S
+    n_samples = int(round(duration * options.sample_rate))
+    record = _blank_record(job)
+    # The balance measures the accompaniment's sum: summed from the stems' K-weighted
+    # signals, which their normalization computes anyway, it needs no filter pass of its own.
+    accompaniment = WeightedBus() if options.mix.balance_db is not None else None
+    stems: dict[str, np.ndarray] = {}
+    drums: _DrumsRendered | None = None  # what the audibility measure and drum stems need
+    for voice in wanted:
+        stems[voice], drum_voice = _render_voice(job, options, bank, voice, instruments[voice],
+                                                 duration, n_samples, accompaniment, record)
+        drums = drum_voice or drums
+    mix, gain, mix_columns, stem_gains = mix_stems(
+        stems, options.sample_rate, job.mix, options.mix,
+        {v: record[f"{v}_lufs_after"] for v in stems}, accompaniment)
+    record.update(mix_columns)
+    # Measured on the stems at their level in the mix (the drawn balance applied), before
+    # the master bus or the clipping guard. Both treat drums and accompaniment alike:
+    # the guard is one gain, the bus one linear EQ and one gain envelope on their sum, so
+    # the signal-to-mask ratio holds within the envelope's change over a hit's window
+    # (measured: the listener hears 59.0 % of hits with the bus, 58.4 % without, RESULTS);
+    # level_db is the hit's level in the stem, before the bus.
+    annotation = annotate_audibility(job.annotation_path, drums.part if drums else None, stems,
+                                     options.sample_rate, stem_gains)
+    out = Path(options.out_dir)
+    if options.drum_stems and drums is not None:
+        # The drum stem as it enters the mix (before the master bus and clip guard).
+        mix_gain = np.float32(stem_gains["drums"])
+        record.update(write_drum_stems(out, job, options, drums.part.groups,
+                                       stems["drums"] * mix_gain, drums.gain * mix_gain))
+    if options.stems:
+        _write_stems(out, job, options, stems, stem_gains, record)
+    final_audio = audio_path(out, job.track_id, options.fmt)
+    _write_audio(final_audio, mix, options.sample_rate, options.fmt)
+    _write_annotations_and_midi(out, job, annotation, wanted, set(instruments))
+    record.update(_mix_record(wanted, mix, gain, n_samples, options, final_audio))
+    # Written last: a track counts as done only once everything above exists.
+    write_text_atomic(record_path(out, job.track_id), json.dumps(record, sort_keys=True))
+    return record
 
-    sr = options.sample_rate
+
+def _read_track(job: TrackJob, options: RenderOptions) -> tuple[Any, dict[str, Any], list[str]]:
+    """The track's MIDI, its voices' instruments, and the voices to render (VOICES order)."""
     if not job.annotation_path.is_file():
         raise FileNotFoundError(f"annotation file missing: {job.annotation_path}")
     if not job.midi_path.is_file():
@@ -131,81 +175,82 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
     if not wanted:
         raise ValueError(f"no voice to render: the MIDI has {sorted(instruments) or 'no named voice'}, "
                          f"asked for {list(options.voices or VOICES)}")
-    # The length comes from the whole track, not the rendered voices, so the
-    # 1-voice and 4-voice variants of a track have the same duration.
-    duration = midi.get_end_time() + RELEASE_TAIL_S
-    n_samples = int(round(duration * sr))
+    return midi, instruments, wanted
 
+
+def _blank_record(job: TrackJob) -> dict[str, Any]:
+    """The track's record with every voice's columns empty (a voice not rendered stays so)."""
     record: dict[str, Any] = {"track_id": job.track_id, "split": job.split}
     for voice in VOICES:
         record[PRESET_COLUMN[voice]] = None
         record[f"{voice}_lufs_before"] = None
         record[f"{voice}_lufs_after"] = None
         record[f"{voice}_stem_gain"] = None
-    # Audio stays planar, (channels, samples), from the synthesizer to the mix:
-    # effects and loudness work per channel, and each transposing copy of a
-    # 60 s stem costs about as much as a filter.
-    stems: dict[str, np.ndarray] = {}
-    drum_part = None  # what the audibility measure needs of the drum voice
-    # The balance measures the accompaniment's sum: summed from the stems' K-weighted
-    # signals, which their normalization computes anyway, it needs no filter pass of its own.
-    accompaniment = WeightedBus() if options.mix.balance_db is not None else None
-    for voice in wanted:
-        preset = job.presets.get(voice)
-        if preset is None:
-            raise ValueError(job.missing.get(voice, f"no preset for voice {voice}"))
-        played = instruments[voice] if getattr(preset, "sampled", False) \
-            else _on_nearest_block(instruments[voice], sr)
-        if voice == "drums":
-            # One render per class group; the dry stem is their sum, so the audibility
-            # measure (and --drum-stems) reads the very hits of the stem.
-            groups = _render_drum_groups(bank, preset, played, n_samples, sr)
-            dry = sum_groups(groups, n_samples)
-        else:
-            dry = _fit_length(_render_dry(bank, preset, played, duration, sr), n_samples)
-        wet = _fit_length(apply_effects(preset, dry, sr, planar=True), n_samples)
-        try:  # normalize_stem takes (samples, channels): the transposed view, no copy
-            stem, before, after, gain = normalize_stem_gain(
-                wet.T, sr, options.target_lufs, accompaniment if voice != "drums" else None)
-        except SilentStemError as error:
-            raise ValueError(f"silent stem {voice} with preset {preset.id} ({error})") from None
-        stems[voice] = stem.T
-        if voice == "drums":
-            drum_part = DrumPart(groups, instruments[voice], played, dry)
-            drum_gain = gain
-        record[PRESET_COLUMN[voice]] = preset.id
-        record[f"{voice}_lufs_before"] = before
-        record[f"{voice}_lufs_after"] = after
-    mix, gain, mix_columns, stem_gains = mix_stems(
-        stems, sr, job.mix, options.mix, {v: record[f"{v}_lufs_after"] for v in stems},
-        accompaniment)
-    record.update(mix_columns)
-    # Measured on the stems at their level in the mix (the drawn balance applied), before
-    # the master bus or the clipping guard. Both treat drums and accompaniment alike:
-    # the guard is one gain, the bus one linear EQ and one gain envelope on their sum, so
-    # the signal-to-mask ratio holds within the envelope's change over a hit's window
-    # (measured: the listener hears 59.0 % of hits with the bus, 58.4 % without, RESULTS);
-    # level_db is the hit's level in the stem, before the bus.
-    annotation = annotate_audibility(job.annotation_path, drum_part, stems, sr, stem_gains)
+    return record
 
-    out = Path(options.out_dir)
-    if options.drum_stems and drum_part is not None:
-        # The drum stem as it enters the mix (before the master bus and clip guard).
-        mix_gain = np.float32(stem_gains["drums"])
-        record.update(write_drum_stems(out, job, options, drum_part.groups,
-                                       stems["drums"] * mix_gain, drum_gain * mix_gain))
-    if options.stems:
-        for voice in wanted:
-            # Stems are written at their level in the mix before the master bus
-            # (the balance applied, not the mix gain); a stem that alone exceeds
-            # the ceiling is scaled to fit.
-            stem, stem_gain = guard_clipping(stems[voice] * np.float32(stem_gains[voice]))
-            record[f"{voice}_stem_gain"] = stem_gain
-            _write_audio(out / "stems" / job.track_id / f"{voice}.{options.fmt}", stem, sr, options.fmt)
-    final_audio = audio_path(out, job.track_id, options.fmt)
-    _write_audio(final_audio, mix, sr, options.fmt)
 
-    all_voices = set(instruments)
+@dataclass(frozen=True)
+class _DrumsRendered:
+    part: DrumPart  # the drum voice's groups, notes and dry stem (audibility, drum stems)
+    gain: Any  # the drum stem's loudness-normalization gain
+
+
+def _render_voice(job: TrackJob, options: RenderOptions, bank, voice: str, instrument,
+                  duration: float, n_samples: int, accompaniment: WeightedBus | None,
+                  record: dict[str, Any]) -> tuple[np.ndarray, _DrumsRendered | None]:
+    """One voice's stem, planar: synthesis, the preset's effects, loudness normalization.
+
+    Fills the voice's preset and loudness columns of `record`; returns the stem and,
+    for the drums, what the audibility measure and the drum stems need.
+    Audio stays planar, (channels, samples), from the synthesizer to the mix:
+    effects and loudness work per channel, and each transposing copy of a 60 s
+    stem costs about as much as a filter.
+    """
+    from adtos.presets.effects import apply_effects
+
+    sr = options.sample_rate
+    preset = job.presets.get(voice)
+    if preset is None:
+        raise ValueError(job.missing.get(voice, f"no preset for voice {voice}"))
+    played = _as_played(preset, instrument, sr)
+    if voice == "drums":
+        # One render per class group; the dry stem is their sum, so the audibility
+        # measure (and --drum-stems) reads the very hits of the stem.
+        groups = _render_drum_groups(bank, preset, played, n_samples, sr)
+        dry = sum_groups(groups, n_samples)
+    else:
+        # sampled kits by the native sampler, everything else by FluidSynth (`bank`)
+        dry = fit_length(preset_player(preset, bank, sr).render(preset, played, duration,
+                                                                planar=True), n_samples)
+    wet = fit_length(apply_effects(preset, dry, sr, planar=True), n_samples)
+    try:  # normalize_stem takes (samples, channels): the transposed view, no copy
+        stem, before, after, gain = normalize_stem_gain(
+            wet.T, sr, options.target_lufs, accompaniment if voice != "drums" else None)
+    except SilentStemError as error:
+        raise ValueError(f"silent stem {voice} with preset {preset.id} ({error})") from None
+    record[PRESET_COLUMN[voice]] = preset.id
+    record[f"{voice}_lufs_before"] = before
+    record[f"{voice}_lufs_after"] = after
+    drums = _DrumsRendered(DrumPart(groups, instrument, played, dry), gain) if voice == "drums" \
+        else None
+    return stem.T, drums
+
+
+def _write_stems(out: Path, job: TrackJob, options: RenderOptions, stems: dict[str, np.ndarray],
+                 stem_gains: dict[str, float], record: dict[str, Any]) -> None:
+    """stems/<id>/<voice>.<fmt>, each voice at its level in the mix before the master
+    bus (the balance applied, not the mix gain); a stem that alone exceeds the
+    ceiling is scaled to fit (its `<voice>_stem_gain` column)."""
+    for voice, audio in stems.items():
+        stem, stem_gain = guard_clipping(audio * np.float32(stem_gains[voice]))
+        record[f"{voice}_stem_gain"] = stem_gain
+        _write_audio(out / "stems" / job.track_id / f"{voice}.{options.fmt}", stem,
+                     options.sample_rate, options.fmt)
+
+
+def _write_annotations_and_midi(out: Path, job: TrackJob, annotation: bytes, wanted: list[str],
+                                all_voices: set[str]) -> None:
+    """annotations/<id>.txt and .mid (the drum part alone), midi/<id>.mid (the voices rendered)."""
     write_bytes_atomic(out / "annotations" / f"{job.track_id}.txt", annotation)
     write_bytes_atomic(out / "annotations" / f"{job.track_id}.mid",
                        midi_with_voices(job.midi_path, {"drums"}))
@@ -213,30 +258,29 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
                        job.midi_path.read_bytes() if set(wanted) == all_voices
                        else midi_with_voices(job.midi_path, set(wanted)))
 
-    record.update({
+
+def _mix_record(wanted: list[str], mix: np.ndarray, gain: float, n_samples: int,
+                options: RenderOptions, final_audio: Path) -> dict[str, Any]:
+    """The record's columns on the mix as written."""
+    return {
         "voices": ",".join(wanted),
         "mix_gain": gain,
         "mix_gain_db": float(20.0 * np.log10(gain)),
         "mix_peak": float(np.max(np.abs(mix))),
-        "duration": n_samples / sr,
-        "sample_rate": sr,
+        "duration": n_samples / options.sample_rate,
+        "sample_rate": options.sample_rate,
         "format": options.fmt,
         "audio_sha256": sha256_file(final_audio),
-    })
-    # Written last: a track counts as done only once everything above exists.
-    write_text_atomic(record_path(out, job.track_id), json.dumps(record, sort_keys=True))
-    return record
+    }
 
 
-def _render_dry(bank, preset, instrument, duration: float, sample_rate: int) -> np.ndarray:
-    """The voice without effects, planar: sampled kits by the native sampler (each hit
-    on its own sample), everything else by FluidSynth (note-ons on its blocks; moving
-    notes already on a block boundary leaves them where they are)."""
+def _as_played(preset, instrument, sample_rate: int):
+    """The notes as the voice's player plays them: the native sampler starts each hit
+    on its own sample; FluidSynth starts a note on its block, so the note-ons move to
+    the nearest block boundary (`_on_nearest_block`). The one place the renderer aligns."""
     if getattr(preset, "sampled", False):
-        from adtos.kits.sampler import worker_sampler
-
-        return worker_sampler(sample_rate).render(preset, instrument, duration, planar=True)
-    return bank.render(preset, _on_nearest_block(instrument, sample_rate), duration, planar=True)
+        return instrument
+    return _on_nearest_block(instrument, sample_rate)
 
 
 DRUM_STEM_NAMES = {"-": "other"}  # file names of the drum groups: BD, SD, TT, HH, CY, other
@@ -267,7 +311,7 @@ def write_drum_stems(out: Path, job: TrackJob, options: RenderOptions,
     from adtos.presets.effects import apply_effects
 
     preset, sr, n = job.presets["drums"], options.sample_rate, drum_stem.shape[1]
-    processed = {name: _fit_length(apply_effects(preset, audio, sr, planar=True), n) * gain
+    processed = {name: fit_length(apply_effects(preset, audio, sr, planar=True), n) * gain
                  for name, audio in sorted(groups.items())}
     total = np.zeros_like(drum_stem)
     for audio in processed.values():
@@ -302,11 +346,9 @@ def _render_drum_groups(bank, preset, played, n_samples: int, sample_rate: int
     long: the native sampler draws its hits once and splits them; a FluidSynth kit
     renders each group's notes (already on block boundaries) alone."""
     if getattr(preset, "sampled", False):
-        from adtos.kits.sampler import worker_sampler
-
         groups = worker_sampler(sample_rate).render_groups(preset, played,
                                                            n_samples / sample_rate)
-        return {name: _fit_length(audio, n_samples) for name, audio in groups.items()}
+        return {name: fit_length(audio, n_samples) for name, audio in groups.items()}
     return render_groups(partial(bank.render, preset, planar=True), played, n_samples,
                          sample_rate)
 
@@ -330,16 +372,6 @@ def _on_nearest_block(instrument, sample_rate: int):
         start = block * FLUID_BLOCK / sample_rate
         moved.notes.append(type(note)(note.velocity, note.pitch, start, max(note.end, start + 1e-4)))
     return moved
-
-
-def _fit_length(audio: np.ndarray, n_samples: int) -> np.ndarray:
-    """Trim or zero-pad planar (2, n) audio to exactly n_samples frames."""
-    audio = np.asarray(audio, dtype=np.float32)
-    if audio.ndim == 1:
-        audio = np.stack([audio, audio])
-    if audio.shape[1] >= n_samples:
-        return audio[:, :n_samples]
-    return np.pad(audio, ((0, 0), (0, n_samples - audio.shape[1])))
 
 
 def _write_audio(path: Path, planar: np.ndarray, sample_rate: int, fmt: str) -> None:

@@ -37,9 +37,9 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 
-from adtos.kits.check import kit_preset
+from adtos.presets.kitcheck import kit_preset
 from adtos.kits.library import kit_name, load_kits
-from adtos.kits.sampler import KitSampler
+from adtos.presets.sampler import KitSampler
 from adtos.presets.kitcheck import judge_note, measure_note
 from adtos.presets.model import NOTE_PIECE, Preset
 from adtos.presets.variation import PIECE_RANGES, spectral_centroid

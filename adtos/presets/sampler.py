@@ -46,13 +46,12 @@ import numpy as np
 
 from adtos.kits.library import load_kit
 from adtos.kits.model import Instrument, Kit, KitError, Layer
-from adtos.presets.model import NOTE_PIECE
-from adtos.vocab import GM_TO_CLASS, drum_group
+from adtos.presets.model import Preset
+from adtos.presets.variation import saturate, shape_one_shot
+from adtos.vocab import GM_TO_CLASS, NOTE_PIECE, drum_group
 
 if TYPE_CHECKING:
     import pretty_midi
-
-    from adtos.presets.model import Preset
 
 CHOKE_FADE_S = 0.01  # a choked cymbal is damped by a hand: ~10 ms, not a click
 # A new hit of the same instrument fades out the ring of the previous one over
@@ -115,8 +114,6 @@ class KitSampler:
         then pitch-shifts that shaped copy and saturates it (a tanh per sample):
         no spectral work per detune step.
         """
-        from adtos.presets.variation import saturate, shape_one_shot
-
         shape = tuple(params.get(k, d) for k, d in (("decay", 1.0), ("tilt", 0.0),
                                                     ("drive_db", 0.0)))
         if shape == (1.0, 0.0, 0.0):
@@ -427,3 +424,13 @@ def worker_sampler(sample_rate: int) -> KitSampler:
     if sample_rate not in _SAMPLERS:
         _SAMPLERS[sample_rate] = KitSampler(sample_rate)
     return _SAMPLERS[sample_rate]
+
+
+def preset_player(preset: Preset, bank, sample_rate: int):
+    """What plays `preset`: this process's native sampler for a sampled kit
+    (`Preset.sampled`), else `bank` (FluidSynth's SoundfontBank). Both take
+    `render(preset, instrument, duration, planar=False)`; the renderer and the
+    diversity report choose the same way here."""
+    if getattr(preset, "sampled", False):
+        return worker_sampler(sample_rate)
+    return bank
