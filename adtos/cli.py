@@ -25,7 +25,7 @@ STAGE_CLI_MODULES = (
     "adtos.index.cli",
     "adtos.assemble.cli",
     "adtos.presets.cli",
-    "adtos.kits.cli",
+    "adtos.presets.kits_cli",
     "adtos.render.cli",
     "adtos.build.cli",
     "adtos.stats.cli",
@@ -41,7 +41,7 @@ STAGE_CLI_MODULES = (
 COMMAND_MODULES = {
     "index": "adtos.index.cli", "make-loops": "adtos.index.cli",
     "assemble": "adtos.assemble.cli",
-    "presets": "adtos.presets.cli", "kits": "adtos.kits.cli",
+    "presets": "adtos.presets.cli", "kits": "adtos.presets.kits_cli",
     "render": "adtos.render.cli",
     "build": "adtos.build.cli", "subset": "adtos.build.cli",
     "stats": "adtos.stats.cli",

@@ -47,16 +47,15 @@ KNOWN_VIOLATIONS: set[tuple[str, str]] = set()
 
 
 def is_command_module(name: str) -> bool:
-    """A stage's `cli.py` (adtos.<stage>.cli): the house's top layer, not its package's floor.
+    """A module that registers commands (adtos.cli.STAGE_CLI_MODULES): nothing imports it.
 
-    A command module parses arguments and calls the library: it may import library
-    modules of any floor (`adtos kits --check` runs the kit check and the native
-    sampler, which are preset players in adtos.presets, on the kits it lists), and
-    nothing imports it (adtos.cli loads it by name). The floor rule and the two-way
-    rule apply to the library modules; the cycle rule to every module.
+    It sits on its stage's floor like every other module of the stage, so the floor
+    and two-way rules hold for it too: `adtos kits`, which renders kits with the
+    native sampler (a preset player), is registered by adtos.presets.kits_cli.
     """
-    parts = name.split(".")
-    return len(parts) == 3 and parts[0] == "adtos" and parts[2] == "cli"
+    from adtos.cli import STAGE_CLI_MODULES
+
+    return name in STAGE_CLI_MODULES
 
 
 def module_names() -> list[str]:
@@ -155,12 +154,10 @@ def floor_of(name: str) -> str:
 
 
 def upward_imports(graph: dict[str, set[str]], floors: tuple[str, ...]) -> set[tuple[str, str]]:
-    """(importer, imported) pairs where the imported module sits on a higher floor.
-
-    A stage's command module (is_command_module) is the top layer: its imports never go up."""
+    """(importer, imported) pairs where the imported module sits on a higher floor."""
     level = {floor: i for i, floor in enumerate(floors)}
     return {(name, target) for name, targets in graph.items() for target in targets
-            if not is_command_module(name) and level[floor_of(target)] > level[floor_of(name)]}
+            if level[floor_of(target)] > level[floor_of(name)]}
 
 
 def test_floors_name_every_package_once():
@@ -188,12 +185,12 @@ def test_no_two_packages_import_each_other_beyond_the_known_violations():
     graph = {name: imported_modules(name, known) - {t for n, t in KNOWN_VIOLATIONS if n == name}
              for name in names}
     packages = {(floor_of(n), floor_of(t)) for n, targets in graph.items() for t in targets
-                if floor_of(n) != floor_of(t) and not is_command_module(n)}
+                if floor_of(n) != floor_of(t)}
     assert sorted((a, b) for a, b in packages if (b, a) in packages) == []
 
 
 def test_no_module_imports_a_command_module():
-    """The stages' cli.py are the top layer: adtos.cli loads them by name, nothing imports them."""
+    """The command modules are loaded by name by adtos.cli; no module imports them."""
     names = module_names()
     known = set(names)
     found = sorted((name, target) for name in names for target in imported_modules(name, known)
@@ -205,8 +202,9 @@ def test_upward_imports_are_found():
     graph = {"adtos.kits.x": {"adtos.presets.y", "adtos.vocab"}, "adtos.presets.y": {"adtos.kits.x"},
              "adtos.vocab": set()}
     assert upward_imports(graph, ("vocab", "kits", "presets")) == {("adtos.kits.x", "adtos.presets.y")}
-    graph["adtos.kits.cli"] = {"adtos.presets.y"}  # a command module is the top layer
-    assert upward_imports(graph, ("vocab", "kits", "presets")) == {("adtos.kits.x", "adtos.presets.y")}
+    graph["adtos.kits.cli"] = {"adtos.presets.y"}  # a command module is held to its floor too
+    assert upward_imports(graph, ("vocab", "kits", "presets")) == {
+        ("adtos.kits.x", "adtos.presets.y"), ("adtos.kits.cli", "adtos.presets.y")}
 
 
 def test_cycle_finder_finds_a_cycle():
