@@ -10,7 +10,9 @@ of a run are printed (pytest -s) and recorded in docs/reliability.md.
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
 import time
 from pathlib import Path
 
@@ -160,10 +162,18 @@ def test_a_second_process_on_the_same_folder_stops_with_one_line(tmp_path, comma
         args = ["build", tmp_path / "tiny.toml", "--out", tmp_path / "out", "--workers", "1"]
     out, log = tmp_path / "out", tmp_path / "log"
     first = start_adtos(*args, log=log)
-    wait_for(lambda: any((out / ".render").glob("train*.json")), first, log,
-             what="the first rendered track")
-    second = run_adtos(*args)
-    assert second.returncode == 2
+    # Once the lock file names the first process it holds the lock; it is frozen there,
+    # so that it still holds it when the second starts however fast its own work goes
+    # (waiting for its first rendered track raced a render that finished all 8 first).
+    lock = out / ".adtos.lock"
+    wait_for(lambda: lock.is_file() and f"(pid {first.pid})" in lock.read_text(), first, log,
+             what="the folder lock")
+    os.kill(first.pid, signal.SIGSTOP)
+    try:
+        second = run_adtos(*args)
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+    assert second.returncode == 2, second.stderr
     lines = [line for line in second.stderr.splitlines() if "error" in line]
     assert lines == [f"adtos {command}: error: {out} is being written by adtos {command} "
                      f"(pid {first.pid}); wait for it to end, or write into another folder"]
