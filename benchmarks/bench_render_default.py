@@ -22,6 +22,9 @@ with `--profile` a cProfile table of one drums render (cumulative seconds of
 the steps the issue #23 profile named). `--build N` also times the default
 config's whole build (configs/adtos.toml, N training tracks of `--seconds`, no
 validation tracks, `--workers 1`, one process) in hours of audio per CPU-hour.
+
+Recorded in benchmarks/results/render.md, section "The default render path at the
+speed of its parts (issue #23)"; summary rows #23 render.
 """
 
 from __future__ import annotations
