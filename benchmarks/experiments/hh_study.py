@@ -24,8 +24,13 @@ nothing here is tuned, and no threshold is chosen on a real set):
     python benchmarks/experiments/hh_study.py new=adtos:runs/data/new \\
         mdb=mdb:../shared/data/mdb_drums --run RUN_DIR --out runs/hh_study
 
-Writes OUT/targets.csv, OUT/sound.csv, OUT/model.csv and prints them; the answer is
-recorded in benchmarks/RESULTS.md ("Why hi-hats and cymbals do not transfer").
+Writes OUT/targets.csv, OUT/sound.csv, OUT/model.csv and prints them.
+
+Answer (benchmarks/results/transcriber.md, "Why hi-hats and cymbals do not
+transfer"): the default policy ignores 54 % of the training hi-hats; a real
+hi-hat in MDB's mixes rises 0.037 above 5 kHz (median), a hat the policy teaches
+0.138, one it ignores 0.029; on real hats the model stays silent (median HH
+activation 0.009), it does not call them another class.
 """
 
 from __future__ import annotations
