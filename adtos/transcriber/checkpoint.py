@@ -86,10 +86,11 @@ def model_from_checkpoint(checkpoint: dict, path: str | os.PathLike = "checkpoin
     if width is not None and float(info["width"]) != float(width):
         raise CheckpointError(f"{path}: the checkpoint has width {info['width']}, the run asks "
                               f"for width {width}; use the same --width or a new run folder")
-    # A checkpoint written before the CPU recipe's options is the paper's model.
+    # A checkpoint written before the CPU recipe's options lacks them: CRNN's defaults,
+    # the paper's model, fill in.
+    architecture = {key: info[key] for key in ("gru_layers", "flux", "input_norm") if key in info}
     model = CRNN(width=float(info["width"]), n_bands=int(info["n_bands"]),
-                 n_classes=len(info["classes"]), gru_layers=int(info.get("gru_layers", 3)),
-                 flux=bool(info.get("flux", False)), input_norm=bool(info.get("input_norm", False)))
+                 n_classes=len(info["classes"]), **architecture)
     try:
         model.load_state_dict(checkpoint["model"])
     except RuntimeError as error:

@@ -64,11 +64,9 @@ class TrainConfig:
     def from_recipe(cls, recipe: str = "paper", **options) -> "TrainConfig":
         """A config from a named recipe's settings (RECIPES), with `options` over them;
         an option given as None takes the recipe's value."""
-        if recipe not in RECIPES:
-            raise ConfigError(f"unknown training recipe {recipe!r}; expected one of "
-                              f"{', '.join(RECIPES)}")
         given = {name: value for name, value in options.items() if value is not None}
-        return cls(**{**RECIPES[recipe], **given, "recipe": recipe})
+        # an unknown name gets no settings here and is refused by __post_init__
+        return cls(**{**RECIPES.get(recipe, {}), **given, "recipe": recipe})
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
