@@ -9,6 +9,8 @@
 #              --label-policy none (every onset taught)
 #   new        configs/adtos.toml as it is; default label policy
 #   nokits     new, presets from `adtos presets --no-sampled-kits` (recorded kits off)
+#   hats       new, hi-hats and cymbals drawn 0 to 12 dB lower and 0 to 9 dB darker above 5 kHz
+#              against the rest of the kit, per track (render.cymbals_db, cymbals_shelf_db)
 #   novar      new, presets from `adtos presets --variation-share 0` (per-piece variation off:
 #              the sampled kits stay whole, the other drum presets are soundfont composites)
 #   nolead     new with --set tracks.lead=false (the bridge voice stays)
@@ -191,6 +193,8 @@ build_args() {
         nolead)    echo "$configs/adtos.toml --set tracks.lead=false" ;;
         nobalance) echo "$configs/adtos.toml --set render.balance_db=[]" ;;
         nomaster)  echo "$configs/adtos.toml --set render.master=false" ;;
+        # hi-hats and cymbals drawn lower and darker against the kit (the hi-hat study's lever)
+        hats)      echo "$configs/adtos.toml --set render.cymbals_db=[-12.0,0.0] --set render.cymbals_shelf_db=[-9.0,0.0]" ;;
         *) echo "unknown dataset: $name" >&2; return 2 ;;
     esac
 }

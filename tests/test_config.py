@@ -232,3 +232,13 @@ def test_velocity_curve_ablation_changes_only_the_preset_library():
     for section in ("dataset", "presets"):
         base.pop(section), ablation.pop(section)
     assert ablation == base
+
+
+def test_the_cymbals_lever_is_read_and_a_bad_range_named(tmp_path):
+    config = load_config(write(tmp_path, GOOD + "\n[render]\ncymbals_db = [-12.0, 0.0]\n"))
+    options = config.render.mix_options()
+    assert options.cymbals_db == (-12.0, 0.0) and options.cymbals_shelf_db is None
+    message = problems_of(tmp_path, GOOD + "\n[render]\ncymbals_shelf_db = [0.0, -9.0]\n")
+    assert "build.toml: [render].cymbals_shelf_db: expected [low, high]" in message
+    message = problems_of(tmp_path, GOOD + "\n[render]\ncymbals_db = [-3.0]\n")
+    assert "[render].cymbals_db and cymbals_shelf_db: expected [] or [low, high]" in message

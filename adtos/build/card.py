@@ -273,4 +273,11 @@ def _mix_lines(rows: list[dict], columns: set[str]) -> list[str]:
     else:
         lines.append("- no master bus: the mix is the sum of the stems, scaled down only if it "
                      "would clip")
+    cymbals, shelf = spread("cymbals_db"), spread("cymbals_shelf_db")
+    if cymbals or shelf:
+        parts = [f"gain {v[0]:+.1f} to {v[-1]:+.1f} dB (median {v[len(v) // 2]:+.1f})" if v else None
+                 for v in (cymbals, shelf)]
+        lines.append("- hi-hats and cymbals against the rest of the kit, drawn per track: "
+                     + "; ".join(p.replace("gain", name, 1) for p, name in
+                                 zip(parts, ("gain", "5 kHz shelf")) if p))
     return lines

@@ -125,11 +125,20 @@ class RenderSection:
         "master bus: EQ, glue compression, limiter to a drawn loudness"))
     master_lufs: list[float] = field(default_factory=lambda: [-18.0, -8.0], metadata=_meta(
         "integrated loudness of the master in LUFS, [low, high], drawn per track"))
+    cymbals_db: list[float] = field(default_factory=list, metadata=_meta(
+        "hi-hats and cymbals against the rest of the kit in dB, [low, high], drawn per "
+        "track; [] = as the kit has them"))
+    cymbals_shelf_db: list[float] = field(default_factory=list, metadata=_meta(
+        "high shelf at 5 kHz on the hi-hats and cymbals in dB, [low, high], drawn per "
+        "track (negative: darker); [] = none"))
 
     def mix_options(self):
         """The render's MixOptions (adtos.render.mix) for this section."""
         return MixOptions(balance_db=tuple(self.balance_db) if self.balance_db else None,
-                          master=self.master, master_lufs=tuple(self.master_lufs))
+                          master=self.master, master_lufs=tuple(self.master_lufs),
+                          cymbals_db=tuple(self.cymbals_db) if self.cymbals_db else None,
+                          cymbals_shelf_db=tuple(self.cymbals_shelf_db)
+                          if self.cymbals_shelf_db else None)
 
 
 @dataclass
@@ -352,6 +361,9 @@ def _check_semantics(config: BuildConfig, problems: list[str], source: str) -> N
     elif len(render.master_lufs) != 2:
         problems.append(f"{source}: [render].master_lufs: expected [low, high] in LUFS, "
                         f"got {render.master_lufs}")
+    elif any(len(value) not in (0, 2) for value in (render.cymbals_db, render.cymbals_shelf_db)):
+        problems.append(f"{source}: [render].cymbals_db and cymbals_shelf_db: expected [] or "
+                        f"[low, high] in dB, got {render.cymbals_db} and {render.cymbals_shelf_db}")
     else:
         try:
             render.mix_options()

@@ -6,8 +6,8 @@ Columns (docs/ARCHITECTURE.md, "Dataset folder"):
     drum_preset, piano_preset, bass_preset, guitar_preset, lead_preset,
     bridge_preset (null for a voice not rendered), voices (list, as rendered),
     quantized, tempo, meter, key, genre, duration (s),
-    balance_db, master_lufs_target, master_lufs (the drawn mix, null where a
-    lever is off; adtos.render.mix),
+    balance_db, master_lufs_target, master_lufs, cymbals_db, cymbals_shelf_db
+    (the drawn mix, null where a lever is off; adtos.render.mix),
     audio (path relative to the dataset), audio_sha256, base (the dataset this
     one is a variant of; null for a base build),
     onsets_<C> and under_mix_<C> per class C (BD, SD, TT, HH, CY): onsets, and
@@ -33,7 +33,7 @@ PRESET_COLUMNS = ("drum_preset", "piano_preset", "bass_preset", "guitar_preset",
                   "bridge_preset")
 VOICE_OF_COLUMN = dict(zip(PRESET_COLUMNS, ("drums", "piano", "bass", "guitar", "lead", "bridge")))
 # The drawn mix of each track, copied from render.parquet.
-MIX_COLUMNS = ("balance_db", "master_lufs_target", "master_lufs")
+MIX_COLUMNS = ("balance_db", "master_lufs_target", "master_lufs", "cymbals_db", "cymbals_shelf_db")
 
 MANIFEST_SCHEMA = pa.schema([
     ("track_id", pa.string()),

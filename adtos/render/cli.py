@@ -66,6 +66,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--master-lufs", type=float, nargs=2, metavar=("LOW", "HIGH"),
                         default=None, help="with --master: range of the master's integrated "
                         "loudness in LUFS (default -18 -8)")
+    parser.add_argument("--cymbals-db", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                        help="draw the hi-hats' and cymbals' gain against the rest of the kit per "
+                        "track in [LOW, HIGH] dB (e.g. -12 0); labels follow (docs/render.md, Mix)")
+    parser.add_argument("--cymbals-shelf-db", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                        help="draw a high shelf at 5 kHz on the hi-hats and cymbals per track in "
+                        "[LOW, HIGH] dB (e.g. -9 0: darker)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the preset assignment and the drawn mix (default 0)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -84,10 +90,14 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("--master-lufs is for --master")
     try:
         mix = MixOptions(balance_db=tuple(args.balance_db) if args.balance_db else None,
-                         master=args.master, master_lufs=tuple(args.master_lufs or DEFAULT_MASTER_LUFS))
+                         master=args.master, master_lufs=tuple(args.master_lufs or DEFAULT_MASTER_LUFS),
+                         cymbals_db=tuple(args.cymbals_db) if args.cymbals_db else None,
+                         cymbals_shelf_db=tuple(args.cymbals_shelf_db) if args.cymbals_shelf_db else None)
     except ValueError as error:
-        raise CLIError(str(error).replace("balance_db", "--balance-db")
-                       .replace("master_lufs", "--master-lufs")) from error
+        message = str(error)
+        for name in ("balance_db", "master_lufs", "cymbals_shelf_db", "cymbals_db"):
+            message = message.replace(f"{name}:", f"--{name.replace('_', '-')}:")
+        raise CLIError(message) from error
     try:
         report = render_tracks(args.tracks_dir, args.presets, args.out, voices=args.voices,
                                workers=args.workers, executor=args.executor, address=args.address,

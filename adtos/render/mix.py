@@ -10,6 +10,14 @@ also mastered, so an optional master bus follows: a high-pass, two shelving
 EQs, a glue compressor and a limiter, with the output gain found so that the
 master reaches a drawn integrated loudness (ITU-R BS.1770 / EBU R128).
 
+Within the drum stem, an optional lever sets the hi-hats and cymbals against the
+rest of the kit (`cymbals_db`, `cymbals_shelf_db`): their level and a high shelf
+drawn per track, applied to the HH and CY groups before they are summed into the
+dry stem, so the audibility measure and the labels see them as the mix has them.
+Rendered kits keep each piece at its sample's recorded level; real mixes set the
+overheads and the hi-hat microphone by ear, usually well under the kick and
+snare (benchmarks/results/transcriber.md, "Why hi-hats and cymbals do not transfer").
+
 Every parameter of a track is drawn from its own seeded Generator, all of them
 whether or not a lever is on, so switching one lever off (an ablation) leaves
 the others' draws, and every other track, exactly as they were. None of the
@@ -55,6 +63,14 @@ LIMITER_THRESHOLD_DB = -1.0
 MASTER_STEPS = 8
 DRIVE_OVERSHOOT = 2.0
 MASTER_STEP_MARGIN_LU = 0.1
+# Hi-hats and cymbals against the rest of the kit: the drum groups the lever
+# applies to, and the corner of its high shelf (the band where the hi-hat study
+# found renders brighter than real mixes). Draw ranges when a range is not given
+# (drawn all the same, so that turning the lever on changes no other draw).
+CYMBAL_GROUPS = ("HH", "CY")
+CYMBAL_SHELF_HZ = 5000.0
+DEFAULT_CYMBALS_DB = (-12.0, 0.0)
+DEFAULT_CYMBALS_SHELF_DB = (-9.0, 0.0)
 # Streams of the per-track Generator: mix draws never share numbers with another stage.
 _MIX_STREAM = 0x6D6978
 
@@ -67,19 +83,29 @@ class MixOptions:
         uniformly per track; None keeps every stem at the target loudness.
     master: run the master bus (EQ, glue compression, limiter).
     master_lufs: (low, high) range of the master's integrated loudness, LUFS.
+    cymbals_db: (low, high) range of the hi-hats' and cymbals' gain against the
+        rest of the kit, dB, drawn per track; None leaves them as the kit has them.
+    cymbals_shelf_db: (low, high) range of a high shelf on them (CYMBAL_SHELF_HZ),
+        dB, drawn per track (negative: darker); None: no shelf.
     """
 
     balance_db: tuple[float, float] | None = None
     master: bool = False
     master_lufs: tuple[float, float] = DEFAULT_MASTER_LUFS
+    cymbals_db: tuple[float, float] | None = None
+    cymbals_shelf_db: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
-        if self.balance_db is not None:
-            low, high = (float(v) for v in self.balance_db)
-            if not (np.isfinite(low) and np.isfinite(high) and -40.0 <= low <= high <= 40.0):
-                raise ValueError(f"balance_db: expected [low, high] in -40..40 LU with low <= high, "
-                                 f"got {list(self.balance_db)}")
-            object.__setattr__(self, "balance_db", (low, high))
+        for name, limit, unit in (("balance_db", 40.0, "LU"), ("cymbals_db", 40.0, "dB"),
+                                  ("cymbals_shelf_db", 24.0, "dB")):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            low, high = (float(v) for v in value)
+            if not (np.isfinite(low) and np.isfinite(high) and -limit <= low <= high <= limit):
+                raise ValueError(f"{name}: expected [low, high] in -{limit:g}..{limit:g} {unit} "
+                                 f"with low <= high, got {list(value)}")
+            object.__setattr__(self, name, (low, high))
         low, high = (float(v) for v in self.master_lufs)
         if not (np.isfinite(low) and np.isfinite(high) and -40.0 <= low <= high <= -3.0):
             raise ValueError(f"master_lufs: expected [low, high] in -40..-3 LUFS with low <= high, "
@@ -87,8 +113,17 @@ class MixOptions:
         object.__setattr__(self, "master_lufs", (low, high))
 
     def to_dict(self) -> dict:
-        return {"balance_db": list(self.balance_db) if self.balance_db else None,
-                "master": self.master, "master_lufs": list(self.master_lufs)}
+        out = {"balance_db": list(self.balance_db) if self.balance_db else None,
+               "master": self.master, "master_lufs": list(self.master_lufs)}
+        # only when on: a render made before the lever existed resumes under the same settings
+        for name in ("cymbals_db", "cymbals_shelf_db"):
+            if getattr(self, name) is not None:
+                out[name] = list(getattr(self, name))
+        return out
+
+    @property
+    def shapes_cymbals(self) -> bool:
+        return self.cymbals_db is not None or self.cymbals_shelf_db is not None
 
 
 @dataclass(frozen=True)
@@ -104,6 +139,8 @@ class MixDraw:
     comp_release_ms: float
     comp_above_db: float
     limiter_release_ms: float
+    cymbals_db: float = 0.0
+    cymbals_shelf_db: float = 0.0
 
 
 def draw_mix(track_id: str, seed: int, options: MixOptions) -> MixDraw:
@@ -120,7 +157,43 @@ def draw_mix(track_id: str, seed: int, options: MixOptions) -> MixDraw:
         comp_release_ms=float(rng.uniform(*COMP_RELEASE_MS)),
         comp_above_db=float(rng.uniform(*COMP_ABOVE_LOUDNESS_DB)),
         limiter_release_ms=float(rng.uniform(*LIMITER_RELEASE_MS)),
+        # drawn last: the draws above are those of renders made before this lever
+        cymbals_db=float(rng.uniform(*(options.cymbals_db or DEFAULT_CYMBALS_DB))),
+        cymbals_shelf_db=float(rng.uniform(*(options.cymbals_shelf_db or DEFAULT_CYMBALS_SHELF_DB))),
     )
+
+
+def shape_cymbals(groups: dict[str, np.ndarray], draw: MixDraw | None, options: MixOptions,
+                  sample_rate: int) -> dict[str, np.ndarray]:
+    """The dry drum groups with the hi-hats and cymbals (CYMBAL_GROUPS) at the track's
+    drawn gain and high shelf; the other groups, and every group when the lever is
+    off, are returned as they are (the same arrays)."""
+    if not options.shapes_cymbals:
+        return groups
+    if draw is None:
+        raise ValueError("the cymbals lever needs the track's drawn mix parameters")
+    shaped = dict(groups)
+    gain = np.float32(10.0 ** (draw.cymbals_db / 20.0)) if options.cymbals_db is not None else None
+    shelf = None
+    if options.cymbals_shelf_db is not None:
+        shelf = high_shelf(draw.cymbals_shelf_db, 1.0 / np.sqrt(2.0), CYMBAL_SHELF_HZ, sample_rate)
+    for name in CYMBAL_GROUPS:
+        if name not in shaped:
+            continue
+        audio = shaped[name]
+        if shelf is not None:
+            import scipy.signal  # lazy, as in master_bus
+
+            audio = scipy.signal.sosfilt(shelf[None, :], audio, axis=1).astype(np.float32)
+        shaped[name] = audio * gain if gain is not None else audio
+    return shaped
+
+
+def cymbal_columns(draw: MixDraw | None, options: MixOptions) -> dict[str, float | None]:
+    """render.parquet's cymbals columns: the drawn values applied, None for a lever off."""
+    return {"cymbals_db": draw.cymbals_db if draw and options.cymbals_db is not None else None,
+            "cymbals_shelf_db": draw.cymbals_shelf_db
+            if draw and options.cymbals_shelf_db is not None else None}
 
 
 # The render.parquet columns a mix writes (None where a lever is off).
@@ -131,6 +204,8 @@ MIX_COLUMNS: dict[str, str] = {
     "master_lufs": "float64",            # integrated loudness of the written master
     "master_drive_db": "float64",        # gain into the limiter that reached the target
     "master_params": "string",           # the drawn EQ, compressor and limiter settings (JSON)
+    "cymbals_db": "float64",             # hi-hats and cymbals against the kit, dB, as applied
+    "cymbals_shelf_db": "float64",       # their high shelf at CYMBAL_SHELF_HZ, dB, as applied
 }
 
 

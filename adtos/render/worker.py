@@ -25,7 +25,7 @@ from adtos.render.audibility import DrumPart, annotate_audibility, render_groups
 from adtos.render.inputs import load_voices, midi_with_voices
 from adtos.render.loudness import (SilentStemError, WeightedBus, guard_clipping,
                                    normalize_stem_gain)
-from adtos.render.mix import MixDraw, MixOptions, mix_stems
+from adtos.render.mix import MixDraw, MixOptions, cymbal_columns, mix_stems, shape_cymbals
 from adtos.render.planar import fit_length
 
 # Audio continues after the last note ends (release, cymbal decay, reverb).
@@ -139,6 +139,8 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
         stems, options.sample_rate, job.mix, options.mix,
         {v: record[f"{v}_lufs_after"] for v in stems}, accompaniment)
     record.update(mix_columns)
+    if drums is not None:
+        record.update(cymbal_columns(job.mix, options.mix))
     # Measured on the stems at their level in the mix (the drawn balance applied), before
     # the master bus or the clipping guard. Both treat drums and accompaniment alike:
     # the guard is one gain, the bus one linear EQ and one gain envelope on their sum, so
@@ -216,7 +218,8 @@ def _render_voice(job: TrackJob, options: RenderOptions, bank, voice: str, instr
     if voice == "drums":
         # One render per class group; the dry stem is their sum, so the audibility
         # measure (and --drum-stems) reads the very hits of the stem.
-        groups = _render_drum_groups(bank, preset, played, n_samples, sr)
+        groups = shape_cymbals(_render_drum_groups(bank, preset, played, n_samples, sr),
+                               job.mix, options.mix, sr)
         dry = sum_groups(groups, n_samples)
     else:
         # sampled kits by the native sampler, everything else by FluidSynth (`bank`)
