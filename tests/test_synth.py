@@ -417,3 +417,27 @@ def test_an_sf3_loaded_on_demand_renders_as_one_loaded_whole():
     start = time.process_time()  # decoded once: a render again costs no decoding
     on_demand.render(presets[0][0], groove, 2.0)
     assert time.process_time() - start < 0.5
+
+
+def test_an_sf3_piece_of_a_composite_kit_stays_held(capfd):
+    """A composite kit lends TimGM6mb first, so MuseScore's SF3 is renumbered when it
+    is lent second: its preset must still be held by the SF3 keeper (selected by
+    name), with no FluidSynth error line and no decoding on the next render."""
+    import time
+
+    from adtos.presets.soundfonts import resolve_soundfont
+
+    try:
+        resolve_soundfont("MuseScore_General_Full.sf3")
+    except FileNotFoundError:
+        pytest.skip("musescore-general-soundfont not installed")
+    fresh = SoundfontBank(SR, soundfonts=[TIMGM])
+    composite = kit(0, pieces={"cymbals": {"soundfont": "MuseScore_General_Full.sf3", "bank": 128,
+                                           "program": 25, "tune_cents": 0.0, "gain_db": 0.0}})
+    first = fresh.render(composite, drum_groove(), 2.0)
+    assert ("MuseScore_General_Full.sf3", 128, 25) in fresh._held
+    start = time.process_time()
+    again = fresh.render(composite, drum_groove(), 2.0)
+    assert time.process_time() - start < 0.5
+    np.testing.assert_array_equal(first, again)
+    assert "fluidsynth: error" not in capfd.readouterr().err

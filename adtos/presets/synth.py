@@ -130,6 +130,9 @@ class SoundfontBank:
                                        ctypes.c_void_p, ctypes.c_void_p)
         self._unset_program = _bind("fluid_synth_unset_program", ctypes.c_int, ctypes.c_void_p,
                                     ctypes.c_int)
+        self._select_by_name = _bind("fluid_synth_program_select_by_sfont_name", ctypes.c_int,
+                                     ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p,
+                                     ctypes.c_int, ctypes.c_int)
         self._keeper = self._new_synth()
         self._sf3_keeper = None  # compressed soundfonts, loaded on demand (see soundfont_path)
         self._held: OrderedDict[tuple[str, int, int], int] = OrderedDict()  # preset -> channel
@@ -228,8 +231,17 @@ class SoundfontBank:
             _, channel = self._held.popitem(last=False)
         else:
             channel = len(self._held)
+        # By the soundfont's name, not its id: lending a soundfont to a render's
+        # synthesizer (fluid_synth_add_sfont) renumbers it, so after the first lend
+        # the keeper's own id no longer finds it. Selecting by id failed then (a
+        # "fluidsynth: error: There is no preset ..." line), the preset was not
+        # held, and its samples were decoded again for every render.
         with self._quiet():
-            self._sf3_keeper.program_select(channel, self._sfids_kept[soundfont], bank, program)
+            status = self._select_by_name(self._sf3_keeper.synth, channel,
+                                          str(self._paths[soundfont]).encode(), bank, program)
+        if status != 0:
+            raise SoundfontError(f"soundfont {soundfont} has no preset at bank {bank} "
+                                 f"program {program}")
         self._held[key] = channel
 
     def velocity_law(self, soundfont: str, bank: int, program: int) -> float:
