@@ -8,11 +8,12 @@
 #              before the sampled kits), 4 voices, flat mix, no master; trained with
 #              --label-policy none (every onset taught)
 #   new        configs/adtos.toml as it is; default label policy
-#   nokits     new, presets from `adtos presets --no-sampled-kits` (recorded kits off)
+#   nokits     new, presets/default.jsonl without its recorded-kit drum presets
+#              (tools/derive_library.py --no-sampled-kits: the 178 soundfont kits stay)
 #   hats       new, hi-hats and cymbals drawn 0 to 12 dB lower and 0 to 9 dB darker above 5 kHz
 #              against the rest of the kit, per track (render.cymbals_db, cymbals_shelf_db)
-#   novar      new, presets from `adtos presets --variation-share 0` (per-piece variation off:
-#              the sampled kits stay whole, the other drum presets are soundfont composites)
+#   novar      new, presets/default.jsonl with the recorded kits' per-piece variation removed
+#              (tools/derive_library.py --no-variation: each kit as recorded)
 #   nolead     new with --set tracks.lead=false (the bridge voice stays)
 #   nobalance  new with --set render.balance_db=[] (every stem at the same loudness)
 #   nomaster   new with --set render.master=false
@@ -24,8 +25,8 @@
 #   dev machine:  presets build pack
 #   any machine:  setup (GPU machine: wheels + unpack)  untrained train sweep report
 #
-#   presets  the two ablation preset libraries into $WORK/presets (seconds; sampled kits
-#            are checked once, about a minute)
+#   presets  the two ablation preset libraries into $WORK/presets, derived from
+#            presets/default.jsonl (seconds)
 #   build    every dataset of $DATASETS into $DATA/<name>, $TRAIN_TRACKS + $VAL_TRACKS tracks
 #            of $DURATION s (the configs' relative paths are staged in $WORK so that they
 #            resolve to $ADTOS_SHARED_DATA)
@@ -168,8 +169,10 @@ dataset_policy() { [ "$1" = baseline ] && echo none || echo default; }
 presets() {
     stamp presets
     mkdir -p "$WORK/presets"
-    adtos presets --no-sampled-kits --out "$WORK/presets/nokits.jsonl"
-    adtos presets --variation-share 0 --out "$WORK/presets/novar.jsonl"
+    # derived from the committed library, so that only the lever differs from `new`
+    # (`adtos presets --no-sampled-kits` would draw every preset again)
+    "$PYTHON" tools/derive_library.py presets/default.jsonl "$WORK/presets/nokits.jsonl" --no-sampled-kits
+    "$PYTHON" tools/derive_library.py presets/default.jsonl "$WORK/presets/novar.jsonl" --no-variation
 }
 
 # The configs' library paths are relative (../../shared/data/...); stage copies where they

@@ -75,6 +75,7 @@ def test_read_patches_lists_every_preset_of_timgm():
     (0, 19, "Church Organ", "bridge"),
     (0, 89, "Warm Pad", "bridge"),
     (0, 46, "Harp", "other"),
+    (0, 43, "Contrabass", "other"),          # FluidR3's is silent from A#3 up: no melody voice
     (18, 19, "Church Organ 2 Expr.", "other"),  # silent without a breath controller
     (0, 122, "Seashore", "other"),
     (8, 116, "Concert Bass Drum", "other"),

@@ -35,7 +35,10 @@ _FAMILY_NAMES = {
 }
 # GM program families of the lead and bridge roles (0-based programs).
 LEAD_PROGRAMS = frozenset([*range(52, 55), 56, *range(64, 88)])  # voices, trumpet, reeds, pipes, synth leads
-BRIDGE_PROGRAMS = frozenset([*range(16, 24), *range(40, 46), *range(48, 52), *range(88, 96)])  # organs, strings, pads
+# The contrabass (43) is no bridge voice: POP909's BRIDGE lines sit around C4-C6,
+# and FluidR3's Contrabass is silent from A#3 (MIDI 58) up: a silent stem failed a track.
+BRIDGE_PROGRAMS = frozenset([*range(16, 24), 40, 41, 42, 44, 45, *range(48, 52),
+                             *range(88, 96)])  # organs, strings, pads
 _LEAD_NAME = re.compile(r"choir|\bvoice\b|\bvox\b|\baahs?\b|\boohs?\b|\bsax|flute|\blead\b",
                         re.IGNORECASE)
 _BRIDGE_NAME = re.compile(r"organ|strings?\b|\bpad\b|ensemble|violin|viola|cello",
