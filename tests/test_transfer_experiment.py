@@ -7,6 +7,7 @@ import csv
 import importlib.util
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from adtos.presets import load_presets
@@ -64,3 +65,24 @@ def test_report_tables_and_one_minus_f(tmp_path):
     with merged.open() as f:
         (row,) = list(csv.DictReader(f))
     assert float(row["one_minus_f_mdb"]) == 0.7
+
+
+def test_derived_lever_libraries_change_only_the_lever(tmp_path):
+    """tools/derive_library.py: no sampled kits drops exactly the recorded-kit drum
+    presets; no variation strips their per-piece variation and keeps everything else."""
+    for flag, name in (("--no-sampled-kits", "nokits"), ("--no-variation", "novar")):
+        subprocess.run([sys.executable, str(REPO / "tools" / "derive_library.py"),
+                        str(REPO / "presets" / "default.jsonl"), str(tmp_path / f"{name}.jsonl"),
+                        flag], check=True, capture_output=True)
+    library = load_presets(REPO / "presets" / "default.jsonl")
+    nokits, novar = (load_presets(tmp_path / f"{n}.jsonl") for n in ("nokits", "novar"))
+    kits = [p for p in library if p.role == "drums" and p.source["type"] == "kit"]
+    assert kits and len(nokits) == len(library) - len(kits)
+    assert {p.id for p in nokits} == {p.id for p in library} - {p.id for p in kits}
+    varied = [p for p in kits if "pieces" in p.variation]
+    assert varied and not any("pieces" in p.variation for p in novar)
+    unvaried = {p.id for p in library if p not in varied}
+    assert unvaried <= {p.id for p in novar}  # every other preset kept as it was
+    stripped = {p.id: p for p in novar if p.id not in unvaried}
+    assert all(p.source["type"] == "kit" and "velocity_exponent" in p.variation
+               for p in stripped.values())
