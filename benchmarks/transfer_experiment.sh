@@ -37,6 +37,7 @@
 #   untrained  --max-steps 0 on baseline and new (thresholds tuned on their own validation)
 #   train    one `adtos train` per entry of $RUNS_SPEC ("run:dataset:policy", policy '-'
 #            meaning the default) with $TRAIN_OPTIONS, seeds $SEEDS, each tested on MDB Drums
+#            (full mixes, `mdb`, and the drum-only stems, `mdbdrums`)
 #   sweep    `adtos sweep $SWEEP_CONFIG` on baseline and new, sizes $SWEEP_SIZES, widths
 #            $SWEEP_WIDTHS, seeds $SEEDS, into $SWEEP_OUT/<dataset>-s<seed>
 #   report   tools/transfer_report.py: tables (per-class F, P, R, BCE on MDB and on the
@@ -162,6 +163,14 @@ mdb_spec() {
     elif [ -d "$DATA/mdb_drums" ]; then echo "mdb=mdb:$DATA/mdb_drums"
     else echo "mdb=mdb:${ADTOS_SHARED_DATA:?set MDB or ADTOS_SHARED_DATA}/mdb_drums"; fi
 }
+# MDB Drums' drum-only stems, same annotations: what the accompaniment hides vs what the
+# model misses in the drums themselves
+# (absent where MDB travelled packed, without them)
+mdb_drum_only_tests() {
+    local path
+    path=$(mdb_spec | sed 's/^mdb=mdb://')
+    [ -d "$path/audio/drum_only" ] && echo "--test mdbdrums=mdb_drum_only:$path" || true
+}
 policy_of() { [ "$1" = "-" ] && echo default || echo "$1"; }
 # baseline is trained without the audibility policy, as before it existed
 dataset_policy() { [ "$1" = baseline ] && echo none || echo default; }
@@ -266,7 +275,7 @@ run_train() {
     mkdir -p "$RUNS/logs"
     # shellcheck disable=SC2086
     limited "$PYTHON" -m adtos train --train "$DATA/$dataset" --val "$DATA/$dataset" \
-        --test "$(mdb_spec)" --out "$RUNS/$name" --device "$DEVICE" --label-policy "$policy" \
+        --test "$(mdb_spec)" $(mdb_drum_only_tests) --out "$RUNS/$name" --device "$DEVICE" --label-policy "$policy" \
         --no-progress $TRAIN_OPTIONS "$@" >"$RUNS/logs/$name.log" 2>&1
     tail -n 16 "$RUNS/logs/$name.log"
     echo "$name wall: $((SECONDS - start)) s"

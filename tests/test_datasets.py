@@ -192,6 +192,11 @@ def test_mdb_drums_on_shared_data(shared_data):
     assert len(rock.original_labels) >= rock.onsets.size
     drums = load_dataset("mdb", shared_data / "mdb_drums", mix="drum_only")
     assert drums[0].audio_path.parent.name == "drum_only"
+    # the stems as a dataset kind of their own, for --test NAME=mdb_drum_only:PATH
+    from adtos.datasets.registry import DatasetSpec
+    stems = DatasetSpec.parse(f"stems=mdb_drum_only:{shared_data / 'mdb_drums'}").load()
+    assert [t.audio_path.name for t in stems] == [t.audio_path.name for t in drums]
+    assert all(np.array_equal(a.onsets, b.onsets) for a, b in zip(stems, ds))
     assert sum(ds.metadata["dropped_labels"].values()) == sum(
         label == "OT" for t in ds for label in t.original_labels)
 

@@ -51,6 +51,14 @@ def test_report_tables_and_one_minus_f(tmp_path):
         "sets": {"val": _set(0.5, 0.09), "mdb": _set(0.25, 0.07)}}))
     rows = report.run_rows(tmp_path / "runs")
     assert len(rows) == 2 * 6
+    # a set added later by `adtos evaluate` joins; one the training tested stays its own
+    (run / "evaluation.json").write_text(json.dumps({"mdbdrums": _set(0.125, 0.05),
+                                                     "mdb": _set(0.9, 0.01)}))
+    later = report.run_rows(tmp_path / "runs")
+    assert len(later) == 3 * 6
+    assert {r["f"] for r in later if r["set"] == "mdb"} == {0.25}
+    assert {r["f"] for r in later if r["set"] == "mdbdrums"} == {0.125}
+    (run / "evaluation.json").unlink()
     table = report.markdown(rows)
     assert table.splitlines()[2].startswith("| new-s0 | mdb | 200 (150) |")  # MDB rows first
     assert "**0.250**" in table and "0.0700" in table

@@ -31,7 +31,12 @@ def run_rows(runs: Path) -> list[dict]:
     for path in sorted(runs.glob("*/results.json")):
         data = json.loads(path.read_text())
         config = json.loads((path.parent / "config.json").read_text())
-        for set_name, result in data["sets"].items():
+        sets = dict(data["sets"])
+        evaluation = path.parent / "evaluation.json"  # `adtos evaluate` after training
+        if evaluation.is_file():
+            for set_name, result in json.loads(evaluation.read_text()).items():
+                sets.setdefault(set_name, result)
+        for set_name, result in sets.items():
             for name in (*CLASSES, "all"):
                 onsets = result["onsets"][name]
                 rows.append({

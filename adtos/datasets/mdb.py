@@ -49,6 +49,13 @@ def read_mdb_drums(path: str | os.PathLike, mix: str = "full_mix", subset=None,
     return finish_dataset(name or root.name, "mdb", root, tracks, skipped)
 
 
+def read_mdb_drum_only(path: str | os.PathLike, subset=None, name: str | None = None) -> Dataset:
+    """MDB Drums' drum-only stems with the same annotations (kind `mdb_drum_only`):
+    beside the full mixes, they tell what a model misses because of the
+    accompaniment from what it misses in the drums themselves."""
+    return read_mdb_drums(path, mix="drum_only", subset=subset, name=name)
+
+
 def _read_track(root: Path, track_id: str, mix: str) -> Track:
     times, raw = read_onset_file(root / "annotations" / "class" / f"{track_id}_class.txt")
     onsets, labels, dropped, unknown = map_labels(times, raw, MDB_CLASSES)

@@ -14,6 +14,7 @@ from adtos.datasets.track import Dataset
 READERS: dict[str, str] = {
     "adtos": "adtos.datasets.adtos_reader:read_adtos",
     "mdb": "adtos.datasets.mdb:read_mdb_drums",
+    "mdb_drum_only": "adtos.datasets.mdb:read_mdb_drum_only",
     "enst": "adtos.datasets.enst:read_enst_drums",
     "rbma13": "adtos.datasets.rbma:read_rbma13",
     "adtof": "adtos.datasets.adtof:read_adtof",
