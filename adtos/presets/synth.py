@@ -140,7 +140,6 @@ class SoundfontBank:
         self._loaded: dict[str, int] = {}  # soundfont name -> the keeper's soundfont object
         self._synth = None  # the synthesizer of the render in progress
         self._sfids: dict[str, int] = {}
-        self._sfids_kept: dict[str, int] = {}  # soundfont name -> its id in its keeper
         self._velocity_laws: dict[str, dict[tuple[int, int], float]] = {}
 
     def _new_synth(self, reverb: bool = False, chorus: bool = False, gain: float = 0.4,
@@ -196,7 +195,6 @@ class SoundfontBank:
                 raise SoundfontError(f"FluidSynth could not load soundfont {path}")
             self._paths[name] = path
             self._loaded[name] = self._get_sfont(keeper.synth, sfid)
-            self._sfids_kept[name] = sfid
         return self._paths[name]
 
     def _keeper_for(self, path: Path):
