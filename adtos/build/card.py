@@ -273,11 +273,10 @@ def _mix_lines(rows: list[dict], columns: set[str]) -> list[str]:
     else:
         lines.append("- no master bus: the mix is the sum of the stems, scaled down only if it "
                      "would clip")
-    cymbals, shelf = spread("cymbals_db"), spread("cymbals_shelf_db")
-    if cymbals or shelf:
-        parts = [f"gain {v[0]:+.1f} to {v[-1]:+.1f} dB (median {v[len(v) // 2]:+.1f})" if v else None
-                 for v in (cymbals, shelf)]
+    cymbals = [f"{label} {v[0]:+.1f} to {v[-1]:+.1f} dB (median {v[len(v) // 2]:+.1f})"
+               for label, v in (("gain", spread("cymbals_db")),
+                                ("5 kHz shelf", spread("cymbals_shelf_db"))) if v]
+    if cymbals:
         lines.append("- hi-hats and cymbals against the rest of the kit, drawn per track: "
-                     + "; ".join(p.replace("gain", name, 1) for p, name in
-                                 zip(parts, ("gain", "5 kHz shelf")) if p))
+                     + "; ".join(cymbals))
     return lines

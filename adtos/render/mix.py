@@ -49,6 +49,7 @@ DEFAULT_MASTER_LUFS = (-18.0, -8.0)
 # would use on a finished mix.
 HIGHPASS_HZ = 30.0
 LOW_SHELF_HZ, HIGH_SHELF_HZ = 120.0, 8000.0
+SHELF_Q = 1.0 / np.sqrt(2.0)  # pedalboard's default Q for its shelves
 SHELF_DB = (-3.0, 3.0)
 COMP_RATIO = (1.5, 4.0)
 COMP_ATTACK_MS = (5.0, 30.0)
@@ -172,24 +173,24 @@ def shape_cymbals(groups: dict[str, np.ndarray], draw: MixDraw | None, options: 
         return groups
     if draw is None:
         raise ValueError("the cymbals lever needs the track's drawn mix parameters")
+    import scipy.signal  # lazy, as in master_bus
+
+    shelf = (high_shelf(draw.cymbals_shelf_db, SHELF_Q, CYMBAL_SHELF_HZ, sample_rate)[None, :]
+             if options.cymbals_shelf_db is not None else None)
     shaped = dict(groups)
-    gain = np.float32(10.0 ** (draw.cymbals_db / 20.0)) if options.cymbals_db is not None else None
-    shelf = None
-    if options.cymbals_shelf_db is not None:
-        shelf = high_shelf(draw.cymbals_shelf_db, 1.0 / np.sqrt(2.0), CYMBAL_SHELF_HZ, sample_rate)
     for name in CYMBAL_GROUPS:
         if name not in shaped:
             continue
         audio = shaped[name]
         if shelf is not None:
-            import scipy.signal  # lazy, as in master_bus
-
-            audio = scipy.signal.sosfilt(shelf[None, :], audio, axis=1).astype(np.float32)
-        shaped[name] = audio * gain if gain is not None else audio
+            audio = scipy.signal.sosfilt(shelf, audio, axis=1).astype(np.float32)
+        if options.cymbals_db is not None:
+            audio = audio * np.float32(10.0 ** (draw.cymbals_db / 20.0))
+        shaped[name] = audio
     return shaped
 
 
-def cymbal_columns(draw: MixDraw | None, options: MixOptions) -> dict[str, float | None]:
+def _cymbal_columns(draw: MixDraw | None, options: MixOptions) -> dict[str, float | None]:
     """render.parquet's cymbals columns: the drawn values applied, None for a lever off."""
     return {"cymbals_db": draw.cymbals_db if draw and options.cymbals_db is not None else None,
             "cymbals_shelf_db": draw.cymbals_shelf_db
@@ -231,6 +232,8 @@ def mix_stems(stems: dict[str, np.ndarray], sample_rate: int, draw: MixDraw | No
         if level is None and (options.master or (options.balance_db is not None and voice == "drums")):
             levels[voice] = integrated_loudness(stems[voice].T, sample_rate)
     columns: dict = dict.fromkeys(MIX_COLUMNS)
+    if "drums" in stems:
+        columns.update(_cymbal_columns(draw, options))
     gains = dict.fromkeys(stems, 1.0)
     others = [voice for voice in stems if voice != "drums"]
     if options.balance_db is not None and "drums" in stems and others:
@@ -326,10 +329,9 @@ def master_eq(draw: MixDraw, sample_rate: int) -> np.ndarray:
     """The master bus EQ as float32 second-order sections: the high-pass and the two
     drawn shelves (the designs of pedalboard's HighpassFilter, LowShelfFilter and
     HighShelfFilter, in one filter pass instead of three)."""
-    q = 1.0 / np.sqrt(2.0)  # pedalboard's default Q for its shelves
     return np.array([first_order_high_pass(HIGHPASS_HZ, sample_rate),
-                     low_shelf(draw.low_shelf_db, q, LOW_SHELF_HZ, sample_rate),
-                     high_shelf(draw.high_shelf_db, q, HIGH_SHELF_HZ, sample_rate)],
+                     low_shelf(draw.low_shelf_db, SHELF_Q, LOW_SHELF_HZ, sample_rate),
+                     high_shelf(draw.high_shelf_db, SHELF_Q, HIGH_SHELF_HZ, sample_rate)],
                     dtype=np.float32)
 
 

@@ -25,7 +25,7 @@ from adtos.render.audibility import DrumPart, annotate_audibility, render_groups
 from adtos.render.inputs import load_voices, midi_with_voices
 from adtos.render.loudness import (SilentStemError, WeightedBus, guard_clipping,
                                    normalize_stem_gain)
-from adtos.render.mix import MixDraw, MixOptions, cymbal_columns, mix_stems, shape_cymbals
+from adtos.render.mix import MixDraw, MixOptions, mix_stems, shape_cymbals
 from adtos.render.planar import fit_length
 
 # Audio continues after the last note ends (release, cymbal decay, reverb).
@@ -139,8 +139,6 @@ def render_track(job: TrackJob, options: RenderOptions, bank) -> dict:
         stems, options.sample_rate, job.mix, options.mix,
         {v: record[f"{v}_lufs_after"] for v in stems}, accompaniment)
     record.update(mix_columns)
-    if drums is not None:
-        record.update(cymbal_columns(job.mix, options.mix))
     # Measured on the stems at their level in the mix (the drawn balance applied), before
     # the master bus or the clipping guard. Both treat drums and accompaniment alike:
     # the guard is one gain, the bus one linear EQ and one gain envelope on their sum, so
