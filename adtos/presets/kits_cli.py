@@ -33,10 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from adtos.cli import CLIError
-    from adtos.kits.library import load_kits, mapping_rows
-
-    from adtos.kits.library import find_kits
     from adtos.kits.folder import KIT_FILE
+    from adtos.kits.library import find_kits, load_kits, mapping_rows
 
     for folder in args.kit_dir or ():
         if not folder.is_dir():
