@@ -29,13 +29,13 @@ from adtos.presets.model import Preset
 
 
 def without_sampled_kits(library: list[Preset]) -> list[Preset]:
-    return [p for p in library if not (p.role == "drums" and p.source["type"] == "kit")]
+    return [p for p in library if not (p.role == "drums" and p.sampled)]
 
 
 def without_variation(library: list[Preset]) -> list[Preset]:
     out, seen = [], set()
     for preset in library:
-        if preset.role == "drums" and preset.source["type"] == "kit" and "pieces" in preset.variation:
+        if preset.role == "drums" and preset.sampled and "pieces" in preset.variation:
             kept = {k: v for k, v in preset.variation.items() if k != "pieces"}
             preset = dataclasses.replace(preset, variation=kept, id="")  # id from the new definition
         if preset.id not in seen:

@@ -31,7 +31,6 @@ this library and output (target 5); `adtos render` reaches 0.71.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -42,6 +41,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "tools"))
 
 from bench_render import timed  # noqa: E402
 from bench_render_default import drum_midis, fluidsynth, make_tracks, render  # noqa: E402
@@ -57,18 +57,16 @@ def cpu_of(command: list[str]) -> float:
 def split_library(library: Path, out: Path) -> dict[str, Path]:
     """The default library with only its sampled-kit drum presets, and with only its
     soundfont-kit ones (every other preset kept in both)."""
-    families: dict[str, list[str]] = {"sampled": [], "soundfont": []}
-    for line in library.read_text().splitlines():
-        preset = json.loads(line)
-        if preset["role"] != "drums":
-            families["sampled"].append(line)
-            families["soundfont"].append(line)
-        else:
-            families["sampled" if preset["source"]["type"] == "kit" else "soundfont"].append(line)
+    from adtos.presets import load_presets, save_presets
+    from derive_library import without_sampled_kits
+
+    presets = load_presets(library)
+    families = {"sampled": [p for p in presets if p.role != "drums" or p.sampled],
+                "soundfont": without_sampled_kits(presets)}
     paths = {}
-    for name, lines in families.items():
+    for name, family in families.items():
         paths[name] = out / f"{name}.jsonl"
-        paths[name].write_text("\n".join(lines) + "\n")
+        save_presets(family, paths[name])
     return paths
 
 
